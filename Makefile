@@ -1,0 +1,129 @@
+# pktmem: one plain Makefile.
+#
+#   make                      build ./pktmem
+#   make check                build and run the whole test suite with prove
+#   make SANITIZE=address,undefined check
+#                             the same under ASan+UBSan (objects in build/san)
+#   make deps                 install every Debian package build, tests and bench need
+#   make demo                 replay the bundled capture
+#   make fuzz                 build the libFuzzer targets (clang)
+#   make bench                build the benchmarks in bench/
+#
+# Sources are found by wildcard: a new module is a new .c/.h pair in its
+# directory, a new test is tests/tNNNN-what.c (C, TAP) or tests/tNNNN-what.t
+# (shell, TAP).  Nothing here needs editing to add either.
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN      = -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
+CPPFLAGS += -I. -D_GNU_SOURCE
+# libpfm4 ships no pkg-config file on Debian: link -lpfm directly.
+LIBS      = -lpcap -lz -lpfm -lmnl -ljansson -luring -lcap -lpthread -lm
+
+ifdef SANITIZE
+VARIANT   = san
+CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=$(SANITIZE)
+else
+VARIANT   = std
+endif
+O         = build/$(VARIANT)
+
+VERSION  := 0.1.0
+GIT_REV  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+
+LIB_SRC   = $(wildcard core/*.c replay/*.c profile/*.c)
+CMD_SRC   = $(wildcard cmd/*.c)
+TEST_SRC  = $(wildcard tests/t[0-9]*-*.c)
+HELP_SRC  = $(wildcard tests/helpers/*.c)
+LIB_OBJ   = $(LIB_SRC:%.c=$(O)/%.o)
+CMD_OBJ   = $(CMD_SRC:%.c=$(O)/%.o)
+TEST_BIN  = $(TEST_SRC:tests/%.c=$(O)/tests/%.t)
+HELP_BIN  = $(HELP_SRC:tests/helpers/%.c=$(O)/tests/helpers/%)
+SH_TESTS  = $(wildcard tests/t[0-9]*-*.t)
+
+PKTMEM_BIN = $(O)/pktmem
+
+.PHONY: all check test-build deps demo fuzz bench clean check-layers preload
+all: pktmem
+
+# The default variant is also linked at ./pktmem, the path the README uses.
+pktmem: $(PKTMEM_BIN)
+ifeq ($(VARIANT),std)
+	ln -sf $(PKTMEM_BIN) pktmem
+endif
+
+$(PKTMEM_BIN): $(CMD_OBJ) $(O)/libpktmem.a
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(O)/libpktmem.a $(LIBS)
+
+$(O)/libpktmem.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/cmd/version.o: CPPFLAGS += -DPKTMEM_VERSION='"$(VERSION)"' -DPKTMEM_GIT_REV='"$(GIT_REV)"'
+# version.o must change when the revision does.
+$(O)/cmd/version.o: .git-rev-stamp
+.git-rev-stamp: FORCE
+	@echo '$(GIT_REV)' | cmp -s - $@ || echo '$(GIT_REV)' > $@
+FORCE:
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
+
+$(O)/tests/%.t: $(O)/tests/%.o $(O)/libpktmem.a
+	$(CC) $(LDFLAGS) -o $@ $< $(O)/libpktmem.a $(LIBS)
+
+$(O)/tests/helpers/%: $(O)/tests/helpers/%.o $(O)/libpktmem.a
+	$(CC) $(LDFLAGS) -o $@ $< $(O)/libpktmem.a $(LIBS)
+
+test-build: pktmem $(TEST_BIN) $(HELP_BIN) preload
+
+# Tests find the binary under test and helpers through the environment, so
+# the same scripts run against the plain and the sanitizer build.
+check: test-build check-layers
+	PKTMEM=$(CURDIR)/$(PKTMEM_BIN) PKTMEM_BUILD=$(CURDIR)/$(O) PKTMEM_SRC=$(CURDIR) \
+	  prove --timer $(PROVE_FLAGS) $(TEST_BIN) $(SH_TESTS)
+
+# Layers point one way: core/ includes nothing from replay/, profile/, cmd/;
+# replay/ and profile/ include nothing from cmd/.
+check-layers:
+	@! grep -nE '#include *"(replay|profile|cmd)/' core/*.[ch] 2>/dev/null || { echo "layering: core/ must not include replay/, profile/ or cmd/"; exit 1; }
+	@! grep -nE '#include *"cmd/' replay/*.[ch] profile/*.[ch] 2>/dev/null || { echo "layering: replay/ and profile/ must not include cmd/"; exit 1; }
+
+# Every Debian package the build, tests and benchmarks use.  Only missing
+# ones are installed.
+DEBS = build-essential pkg-config libpcap-dev zlib1g-dev libpfm4-dev libmnl-dev \
+       libjansson-dev liburing-dev libcap-dev clang libclang-rt-14-dev llvm \
+       tshark tcpdump tcpflow tcpreplay netsniff-ng libh2o-dev libhttp-parser-dev \
+       curl wrk nginx-light iproute2 hyperfine ncat python3 valgrind \
+       chromium perl
+deps:
+	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: all $(words $(DEBS)) packages present"; exit 0; fi; \
+	echo "deps: installing:" $$missing; \
+	if [ "$$(id -u)" != 0 ]; then echo "deps: not root: run 'sudo make deps' or install:" $$missing; exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	echo 'tshark wireshark-common/install-setuid boolean false' | debconf-set-selections; \
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing
+
+demo: pktmem
+	./pktmem replay fixtures/demo.pcap
+
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_LIB_OBJ = $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined $(WARN) -c -o $@ $<
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined $(WARN) -o $@ $< $(FUZZ_LIB_OBJ) $(LIBS)
+fuzz: $(FUZZ_BIN)
+
+-include bench/*.mk
+
+clean:
+	rm -rf build pktmem .git-rev-stamp
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,67 @@
+/*
+ * http.h: zero-copy HTTP/1.x request-head parser (picohttpparser's contract).
+ *
+ * The parser never allocates: it fills caller-owned slices that point into
+ * the caller's read buffer.  The state (struct http_request) is zero-filled
+ * before the first call.  Return contract of http_parse_request():
+ *
+ *	> 0	bytes consumed: the request head (through the blank line)
+ *	-1	bad input: err->status (400/431), err->reason, err->offset
+ *	-2	need more bytes (call again with the longer buffer)
+ *
+ * Strict by design (request smuggling is an ambiguity between two
+ * parsers): invalid bytes in method/target/header names, bare CR, bare LF
+ * (unless lim->allow_bare_lf), obsolete line folding (RFC 9112 §5.2), NUL,
+ * a header section over lim->max_header_bytes (431) or more than
+ * max_headers headers (431) are rejected.
+ *
+ * Scanning is vectorised (SSE4.2 or AVX2, chosen at run time), with a
+ * portable path that http_force_scalar() selects for tests.
+ */
+#ifndef PKTMEM_CORE_HTTP_H
+#define PKTMEM_CORE_HTTP_H
+
+#include <stddef.h>
+
+#include "core/slice.h"
+
+enum { HTTP_PARSE_BAD = -1, HTTP_PARSE_MORE = -2 };
+
+struct http_header {
+	struct slice name;
+	struct slice value;	/* leading/trailing whitespace trimmed */
+};
+
+struct http_request {
+	struct slice method;
+	struct slice target;
+	int minor_version;		/* HTTP/1.<minor> */
+	struct http_header *headers;	/* caller-owned array */
+	size_t max_headers;		/* its capacity */
+	size_t num_headers;		/* filled */
+};
+
+struct http_limits {
+	size_t max_header_bytes;	/* request line + headers; default 16384 */
+	size_t max_headers;		/* default 100 */
+	size_t max_body_bytes;		/* framing: 413 above; default 8 MiB */
+	int allow_bare_lf;		/* default 0 */
+};
+
+struct http_error {
+	int status;		/* 400, 413, 431, 501 */
+	const char *reason;	/* static string: "duplicate Content-Length" */
+	size_t offset;		/* byte offset in the input where it was found */
+};
+
+void http_limits_default(struct http_limits *lim);
+
+int http_parse_request(const char *buf, size_t len, struct http_request *req,
+		       const struct http_limits *lim, struct http_error *err);
+
+/* Which scanner runs: "avx2", "sse4.2" or "scalar". */
+const char *http_scanner_name(void);
+/* Tests only: use the portable scanner from now on (0) or the best (1). */
+void http_force_scalar(int on);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * report.h: the one result model, "pktmem.report/1".
+ *
+ * The profiler and the replayer fill a struct report; report.c writes it as
+ * JSON (jansson) atomically and reads it back with validation; the
+ * renderers (render_*.c) and the gate (compare) read nothing else.  Field
+ * by field documentation: docs/report-schema.md.
+ *
+ * Honest measurement: every stage and metric has available = true and a
+ * source, or available = false and a reason that says how to get it.  An
+ * unavailable value is never printed as zero.
+ */
+#ifndef PKTMEM_PROFILE_REPORT_H
+#define PKTMEM_PROFILE_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REPORT_SCHEMA "pktmem.report/1"
+#define REPORT_HIST_BUCKETS 48	/* log2 ns buckets, as core/stats.h */
+#define REPORT_MAX_METRICS 24
+#define REPORT_REASON 256
+
+/* Pipeline order (DESIGN.md): wire side first, user side last. */
+enum report_stage {
+	RS_IRQ = 0,
+	RS_SOFTIRQ,
+	RS_COPY,
+	RS_PARSE,
+	RS_ALLOC,
+	RS_HANDLER,
+	RS_WRITE,
+	RS__N
+};
+
+/* How the gate compares a metric (issue #7). */
+enum metric_class {
+	MC_EXACT = 0,		/* deterministic per build+capture: exact */
+	MC_COUNT,		/* timing-sensitive counts: slack */
+	MC_HW,			/* hardware counters: small tolerance */
+	MC_TIMING,		/* ns, rates: rank test over trials */
+	MC_INFO,		/* shown, never gated */
+};
+
+struct metric {
+	char name[48];		/* "bytes_per_request", "ns_per_request", ... */
+	char unit[16];		/* "ns", "bytes", "count", "req/s" */
+	enum metric_class cls;
+	bool lower_is_better;
+	bool available;
+	double value;
+	char source[96];	/* "tracepoint skb:skb_copy_datagram_iovec" */
+	char reason[REPORT_REASON]; /* when !available: why and the fix */
+};
+
+struct stage_result {
+	bool available;		/* false: the whole stage could not be measured */
+	char reason[REPORT_REASON];
+	char source[128];
+	char note[REPORT_REASON]; /* "veth delivers without a hardware interrupt" */
+	bool time_available;
+	uint64_t count;		/* events: irqs, softirqs, read calls, requests */
+	uint64_t bytes;		/* bytes through the stage, 0 if n/a */
+	double time_ns;		/* total */
+	bool has_hist;
+	uint64_t hist[REPORT_HIST_BUCKETS];
+	double p50_ns, p90_ns, p99_ns, max_ns;
+	size_t nmetrics;
+	struct metric metric[REPORT_MAX_METRICS];
+};
+
+struct replay_summary {
+	char via[16];		/* mmap, raw, socket */
+	uint64_t flows, requests, segments, bytes;
+	uint64_t duration_ns;
+	double segments_per_s, mbit_per_s, requests_per_s;
+	uint64_t retransmits;	/* by the replayer */
+	uint64_t server_drops;	/* /proc/net/snmp deltas in the server netns */
+	uint64_t skipped_flows;
+	bool verified;		/* server bytes/requests == capture, per flow */
+	char verify_msg[REPORT_REASON];
+	bool interrupted;
+	uint64_t responses_2xx, responses_4xx, responses_5xx;
+};
+
+struct trial {
+	struct stage_result stage[RS__N];
+	struct replay_summary replay;
+};
+
+struct report_env {
+	char kernel[128];
+	char cpu_model[128];
+	int cores;
+	bool pmu;
+	char pmu_reason[REPORT_REASON];
+	char privileges[128];	/* "root", "CAP_NET_ADMIN,CAP_PERFMON", "none" */
+	int perf_event_paranoid;
+	char clocksource[32];
+	char hostname[64];
+	char fingerprint[65];	/* sha256 of cpu model, cores, kernel: same machine? */
+};
+
+struct report_options {
+	char via[16], io[16], deser[16], speed[32], profile[16];
+	char events[256];
+	char filter[256];
+	int concurrency;
+};
+
+struct report_capture {
+	char path[1024];
+	char sha256[65];
+	uint64_t packets, flows, requests, payload_bytes;
+	uint64_t span_ns;
+};
+
+struct report {
+	char schema[32];	/* REPORT_SCHEMA */
+	char tool_version[32];
+	char git_rev[48];
+	char created[32];	/* ISO 8601 UTC */
+	struct report_env env;
+	struct report_options opt;
+	struct report_capture cap;
+	size_t ntrials;
+	struct trial *trial;	/* ntrials, heap */
+};
+
+/* Module errors (negative, below errno). */
+enum {
+	REPORT_E_SCHEMA = -2001,	/* wrong schema name or version */
+	REPORT_E_INVALID = -2002,	/* missing field or wrong type */
+	REPORT_E_SYNTAX = -2003,	/* not JSON / truncated */
+};
+
+const char *report_stage_name(enum report_stage s);	/* "irq", "softirq", ... */
+
+struct report *report_new(size_t ntrials);
+void report_free(struct report *r);
+/* Adds a metric to a stage; returns it (NULL when full). */
+struct metric *stage_add_metric(struct stage_result *st, const char *name,
+				const char *unit, enum metric_class cls);
+void stage_set_unavailable(struct stage_result *st, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Fills env from this machine (uname, /proc/cpuinfo, paranoid, ...). */
+void report_env_probe(struct report_env *env);
+
+/* JSON: write atomically (temp + rename in path's directory; "-" = stdout). */
+int report_write_json(const struct report *r, const char *path);
+/* Reads and validates; on error err says what is wrong (one line). */
+int report_read_json(const char *path, struct report **out, char *err, size_t errlen);
+
+/* Summary over trials of a stage's time or a metric: median, min, max, MAD. */
+struct report_stat { double median, min, max, mad; size_t n; };
+int report_stage_time_stat(const struct report *r, enum report_stage s,
+			   struct report_stat *out);
+
+#endif
