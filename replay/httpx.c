@@ -36,6 +36,8 @@ struct httpx_stream {
 	uint64_t ts_ns;		/* of the bytes being fed */
 	uint64_t server_bytes, server_at_prev_end;
 	bool have_prev;
+	char *hbuf;		/* a head in progress: bytes from boundary */
+	size_t hlen, hcap;
 	uint64_t index;
 	struct httpx_stream_stats st;
 };
@@ -233,9 +235,78 @@ static void framing_error(struct httpx_stream *s, uint64_t off,
 	}
 }
 
+/*
+ * After a feed that left a head unfinished, keep its bytes (at most
+ * max_header_bytes): if a gap or the end cuts it, its request line may
+ * still be whole and worth reporting.
+ */
+static void keep_head(struct httpx_stream *s, uint64_t off, const uint8_t *p,
+		      size_t n)
+{
+	size_t from = 0, take;
+
+	if (s->in_req || framer_state(s->fr) != FRAMER_HEAD ||
+	    framer_at_boundary(s->fr)) {
+		s->hlen = 0;
+		return;
+	}
+	if (s->boundary >= off) {	/* the head began in these bytes */
+		from = (size_t)(s->boundary - off);
+		s->hlen = 0;
+	}
+	if (from >= n)
+		return;
+	take = n - from;
+	if (take > s->hcap - s->hlen)
+		take = s->hcap - s->hlen;
+	memcpy(s->hbuf + s->hlen, p + from, take);
+	s->hlen += take;
+}
+
+/*
+ * A head cut short (gap or end): when its request line is whole, report
+ * the request — incomplete, framing undeterminable — parsed by the same
+ * parser from the line alone.  Otherwise it only counts as a partial head.
+ */
+static void rescue_head(struct httpx_stream *s, bool by_gap)
+{
+	const char *eol = s->hlen ? memchr(s->hbuf, '\n', s->hlen) : NULL;
+	struct http_request req;
+	struct http_error pe;
+	char line[512];
+	size_t ll;
+	int r;
+
+	s->st.partial_heads++;
+	if (!eol)
+		goto out;
+	ll = (size_t)(eol - s->hbuf);
+	if (ll && s->hbuf[ll - 1] == '\r')
+		ll--;
+	if (ll + 4 > sizeof(line))
+		goto out;
+	memcpy(line, s->hbuf, ll);
+	memcpy(line + ll, "\r\n\r\n", 4);
+	memset(&req, 0, sizeof(req));
+	r = http_parse_request(line, ll + 4, &req, &s->lim, &pe);
+	if (r <= 0)
+		goto out;
+	fill_head(s, &req, s->hlen);
+	s->cur.framing = HTTPX_FRAMING_CLOSE;
+	s->cur.cut_by_gap = by_gap;
+	s->cur.complete = false;
+	emit(s);
+out:
+	s->hlen = 0;
+}
+
 static void feed(struct httpx_stream *s, uint64_t off, const uint8_t *p,
 		 size_t n)
 {
+	const uint64_t off0 = off;
+	const uint8_t *p0 = p;
+	const size_t n0 = n;
+
 	while (n) {
 		long rc = framer_feed(s->fr, (const char *)p, n);
 
@@ -254,8 +325,9 @@ static void feed(struct httpx_stream *s, uint64_t off, const uint8_t *p,
 		}
 		if (framer_state(s->fr) == FRAMER_CLOSED)
 			start_framing(s, off + n);
-		return;
+		break;
 	}
+	keep_head(s, off0, p0, n0);
 }
 
 void httpx_stream_data(struct httpx_stream *s, uint64_t off, const uint8_t *p,
@@ -326,7 +398,7 @@ void httpx_stream_gap(struct httpx_stream *s, uint64_t off, uint64_t len)
 		q->wire_body_bytes = q->body_bytes;
 		emit(s);
 	} else if (!framer_at_boundary(s->fr)) {
-		s->st.partial_heads++;
+		rescue_head(s, true);
 	}
 	s->st.resyncs++;
 	s->mode = M_RESYNC;
@@ -351,7 +423,7 @@ void httpx_stream_end(struct httpx_stream *s)
 		q->wire_body_bytes = q->body_bytes;
 		emit(s);
 	} else if (s->mode == M_FRAMING && !framer_at_boundary(s->fr)) {
-		s->st.partial_heads++;
+		rescue_head(s, false);
 	}
 	s->mode = M_OFF;
 }
@@ -385,8 +457,15 @@ int httpx_stream_new(struct httpx_stream **out, const struct http_limits *lim,
 	s->fn = fn;
 	s->ctx = ctx;
 	s->cur.minor_version = -1;
+	s->hcap = s->lim.max_header_bytes ? s->lim.max_header_bytes : 16384;
+	s->hbuf = malloc(s->hcap);
+	if (!s->hbuf) {
+		free(s);
+		return -ENOMEM;
+	}
 	rc = framer_new(&s->fr, &s->lim, &fops, s);
 	if (rc < 0) {
+		free(s->hbuf);
 		free(s);
 		return rc;
 	}
@@ -399,5 +478,6 @@ void httpx_stream_free(struct httpx_stream *s)
 	if (!s)
 		return;
 	framer_free(s->fr);
+	free(s->hbuf);
 	free(s);
 }

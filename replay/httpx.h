@@ -14,6 +14,10 @@
  * other gap ends the request in progress as incomplete and the stream is
  * re-synchronised at the next line that starts like a request line.
  *
+ * A head cut short (by a gap or the end of the stream) whose request line
+ * is whole is still reported: incomplete, framing "close" (its headers,
+ * hence its framing, are unknown).  Snaplen-cut captures look like this.
+ *
  * A request is "pipelined" when its head completed before any response
  * byte to the previous request was seen (httpx_stream_server_data()).
  *
