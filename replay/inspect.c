@@ -306,6 +306,9 @@ int inspect_run(const char *path, const struct inspect_opts *o,
 fail:
 	if (rv == -ENOMEM && err && errlen && !err[0])
 		snprintf(err, errlen, "out of memory");
+	/* close the flows still open: their per-flow state goes with them */
+	if (ra)
+		reasm_finish(ra);
 	reasm_free(ra);
 	capture_free(cap);
 	inspect_result_free(r);
