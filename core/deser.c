@@ -850,7 +850,22 @@ static const char *tree_reason(enum json_error_code c)
 static int tree_parse(struct deser *d, const char *body, size_t len, struct deser_result *r)
 {
 	json_error_t err;
+	const char *nul;
 
+	/*
+	 * A raw NUL byte is never valid JSON (not whitespace, not allowed
+	 * unescaped in a string), but jansson 2.14 swallows one that follows
+	 * a number or a literal: stream_unget() leaves buffer[0] == 0, which
+	 * stream_get() takes for "buffer empty" and reads on ("[1\0]" is
+	 * accepted).  Found by the tree/arena differential; checked here.
+	 */
+	nul = memchr(body, '\0', len);
+	if (nul) {
+		r->status = 400;
+		r->reason = "NUL character";
+		r->offset = (size_t)(nul - body);
+		return -EBADMSG;
+	}
 	/* RFC 8259: any value at top level; "\u0000" is a valid string */
 	d->tree = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
 	if (!d->tree) {
