@@ -428,6 +428,9 @@ static enum cap_skip decode_ipv4(struct cap_pkt *pkt, const uint8_t *p, uint32_t
 	if (ihl < 20 || ihl > avail || tot < ihl)
 		return CAP_SKIP_SHORT;
 	pkt->family = AF_INET;
+	/* zero the rest, so a 16-byte address compares and hashes whole */
+	memset(pkt->src, 0, sizeof(pkt->src));
+	memset(pkt->dst, 0, sizeof(pkt->dst));
 	memcpy(pkt->src, p + 12, 4);
 	memcpy(pkt->dst, p + 16, 4);
 	pkt->ttl = p[8];
@@ -943,15 +946,42 @@ static bool is_pcap_magic(const uint8_t m[4])
 	return false;
 }
 
+static int capture_open_src(struct capture **out, struct capture *cap,
+			    const char *filter, char *err, size_t errlen);
+
 int capture_open(struct capture **out, const char *path, const char *filter,
 		 char *err, size_t errlen)
 {
+	FILE *f;
+	struct stat sb;
+	int rc;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = 0;
+	if (!strcmp(path, "-"))
+		return capture_open_fp(out, stdin, filter, err, errlen);
+	f = fopen(path, "rb");
+	if (!f) {
+		rc = -errno;
+		if (err && errlen)
+			snprintf(err, errlen, "%s", strerror(-rc));
+		return rc;
+	}
+	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		fclose(f);
+		if (err && errlen)
+			snprintf(err, errlen, "is a directory");
+		return -EISDIR;
+	}
+	return capture_open_fp(out, f, filter, err, errlen);
+}
+
+int capture_open_fp(struct capture **out, FILE *f, const char *filter,
+		    char *err, size_t errlen)
+{
 	struct capture *cap;
 	struct src *s;
-	uint8_t magic[4];
-	size_t got;
-	int rc = 0;
-	char perr[PCAP_ERRBUF_SIZE];
 
 	*out = NULL;
 	if (err && errlen)
@@ -961,26 +991,25 @@ int capture_open(struct capture **out, const char *path, const char *filter,
 	if (!cap || !s) {
 		free(cap);
 		free(s);
+		if (f != stdin)
+			fclose(f);
 		return -ENOMEM;
 	}
 	cap->src = s;
-	if (!strcmp(path, "-")) {
-		s->f = stdin;
-	} else {
-		struct stat sb;
+	s->f = f;
+	s->own_f = f != stdin;
+	return capture_open_src(out, cap, filter, err, errlen);
+}
 
-		s->f = fopen(path, "rb");
-		if (!s->f) {
-			rc = -errno;
-			capture_set_err(cap, rc, "%s", strerror(errno));
-			goto fail;
-		}
-		s->own_f = true;
-		if (fstat(fileno(s->f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-			rc = capture_set_err(cap, -EISDIR, "is a directory");
-			goto fail;
-		}
-	}
+static int capture_open_src(struct capture **out, struct capture *cap,
+			    const char *filter, char *err, size_t errlen)
+{
+	struct src *s = cap->src;
+	uint8_t magic[4];
+	size_t got;
+	int rc = 0;
+	char perr[PCAP_ERRBUF_SIZE];
+
 	/* Sniff the first bytes; they are replayed to the reader through
 	 * s->pre, so pipes work as well as files. */
 	got = fread(s->pre, 1, 4, s->f);
@@ -1023,7 +1052,8 @@ int capture_open(struct capture **out, const char *path, const char *filter,
 				     "not a capture file (pcap, pcapng or gzip)");
 		goto fail;
 	}
-	if (!s->gzip && s->f != stdin && fseek(s->f, 0, SEEK_SET) == 0) {
+	if (!s->gzip && s->f != stdin && ftell(s->f) == (long)got &&
+	    fseek(s->f, 0, SEEK_SET) == 0) {
 		/* A plain seekable file: libpcap reads it straight. */
 		s->pre_len = 0;
 		cap->fp = s->f;
