@@ -61,6 +61,8 @@
 /* ------------------------------------------------------------------ */
 /* src: plain or gzip bytes behind a FILE*                             */
 
+#define SRC_IN	(64 * 1024)
+
 struct src {
 	FILE *f;		/* the underlying file */
 	bool own_f;		/* fclose(f) at the end (not stdin) */
@@ -74,7 +76,7 @@ struct src {
 	/* bytes read from f before the reader took over (magic sniffing) */
 	uint8_t pre[4];
 	size_t pre_len, pre_pos;
-	uint8_t in[64 * 1024];	/* compressed input */
+	uint8_t *in;		/* compressed input, SRC_IN bytes */
 	/* decompressed bytes already produced but not yet handed out */
 	uint8_t peek[64];
 	size_t peek_len, peek_pos;
@@ -104,7 +106,7 @@ static size_t src_inflate(struct src *s, uint8_t *buf, size_t n)
 	s->z.avail_out = (uInt)n;
 	while (s->z.avail_out > 0 && !s->z_err && !s->z_end) {
 		if (s->z.avail_in == 0) {
-			size_t got = src_raw_read(s, s->in, sizeof(s->in));
+			size_t got = src_raw_read(s, s->in, SRC_IN);
 
 			if (got == 0) {
 				if (ferror(s->f))
@@ -127,7 +129,7 @@ static size_t src_inflate(struct src *s, uint8_t *buf, size_t n)
 			/* RFC 1952 allows several members back to back: go
 			 * on if more input follows, else stop cleanly. */
 			if (s->z.avail_in == 0) {
-				size_t got = src_raw_read(s, s->in, sizeof(s->in));
+				size_t got = src_raw_read(s, s->in, SRC_IN);
 
 				if (got == 0) {
 					s->z_end = true;
@@ -190,6 +192,7 @@ static void src_release(struct src *s)
 		inflateEnd(&s->z);
 	if (s->f && s->own_f)
 		fclose(s->f);
+	free(s->in);
 	free(s);
 }
 
@@ -1016,6 +1019,11 @@ static int capture_open_src(struct capture **out, struct capture *cap,
 	s->pre_len = got;
 	if (got >= 2 && s->pre[0] == 0x1f && s->pre[1] == 0x8b) {
 		s->gzip = true;
+		s->in = malloc(SRC_IN);
+		if (!s->in) {
+			rc = -ENOMEM;
+			goto fail;
+		}
 		/* 16 + MAX_WBITS: a gzip wrapper, not zlib (zlib.h) */
 		if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK) {
 			rc = -ENOMEM;
@@ -1069,7 +1077,9 @@ static int capture_open_src(struct capture **out, struct capture *cap,
 			goto fail;
 		}
 	}
-	setvbuf(cap->fp, NULL, _IOFBF, 256 * 1024);
+	/* larger reads than glibc's st_blksize default; kept under malloc's
+	 * mmap threshold so that opening stays cheap */
+	setvbuf(cap->fp, NULL, _IOFBF, 64 * 1024);
 	if (cap->png) {
 		uint8_t hdr[8];
 

@@ -30,6 +30,9 @@ struct capsum {
 	int linktype[8];
 };
 
+/* set by tests that only count: the byte-wise hash dominates their time */
+static int capsum_no_hash;
+
 static inline uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
 	const uint8_t *b = p;
@@ -53,6 +56,8 @@ static inline void capsum_cap(struct capture *cap, struct capsum *s)
 		s->payload += p.payload_len;
 		if (p.flags & 0x02)
 			s->syns++;
+		if (capsum_no_hash)
+			continue;
 		s->hash = fnv(s->hash, p.src, 16);
 		s->hash = fnv(s->hash, p.dst, 16);
 		s->hash = fnv(s->hash, &p.sport, 2);
