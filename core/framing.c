@@ -169,6 +169,18 @@ bool framer_at_boundary(const struct http_framer *f)
 	return true;
 }
 
+/*
+ * A parse error is reported once the line holding it is complete (a LF
+ * at or after it) or the head has hit max_header_bytes.  Until then it is
+ * treated as "need more", so the verdict after any byte does not depend on
+ * how the stream was cut into reads (a head split across reads is only
+ * re-parsed when a read brings a new line).
+ */
+static int error_pending(const char *b, size_t len, size_t cap, const struct http_error *e)
+{
+	return len < cap && e->offset < len && memchr(b + e->offset, '\n', len - e->offset) == NULL;
+}
+
 static int fail(struct http_framer *f, int status, const char *why, uint64_t at)
 {
 	f->state = FRAMER_ERROR;
@@ -583,7 +595,7 @@ long framer_feed(struct http_framer *f, const char *p, size_t n)
 		if (f->hlen == 0) {
 			/* the common case: the whole head is in these bytes */
 			r = http_parse_request(p, n, &f->req, &f->lim, &e);
-			if (r == HTTP_PARSE_MORE) {
+			if (r == HTTP_PARSE_MORE || (r < 0 && error_pending(p, n, cap, &e))) {
 				/* n < cap here: the parser says 431 otherwise */
 				memcpy(f->hbuf, p, n);
 				f->hlen = n;
@@ -612,7 +624,8 @@ long framer_feed(struct http_framer *f, const char *p, size_t n)
 				continue;
 			}
 			r = http_parse_request(f->hbuf, f->hlen, &f->req, &f->lim, &e);
-			if (r == HTTP_PARSE_MORE) {
+			if (r == HTTP_PARSE_MORE ||
+			    (r < 0 && error_pending(f->hbuf, f->hlen, cap, &e))) {
 				p += take;
 				n -= take;
 				continue;
