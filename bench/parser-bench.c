@@ -271,14 +271,20 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	/* passes per measurement: about 20 ms for the fastest contender */
+	/* passes per measurement: about 30 ms for the fastest contender
+	 * (the quickest of five timings: neighbours on a shared machine) */
 	{
-		uint64_t t0;
+		uint64_t t0, dt, best_dt = UINT64_MAX;
 
 		http_scanner_select(best);
-		t0 = now_ns();
-		run_pktmem();
-		passes = (size_t)(20e6 / (double)(now_ns() - t0 + 1)) + 1;
+		for (r = 0; r < 5; r++) {
+			t0 = now_ns();
+			run_pktmem();
+			dt = now_ns() - t0 + 1;
+			if (dt < best_dt)
+				best_dt = dt;
+		}
+		passes = (size_t)(30e6 / (double)best_dt) + 1;
 	}
 
 	for (r = 0; r < rounds; r++) {
@@ -299,6 +305,15 @@ int main(int argc, char **argv)
 	printf("corpus: %zu requests (60%% browser GETs, 40%% API POSTs), %zu head bytes "
 	       "(%.0f per request), %zu body bytes; %d rounds x %zu passes, interleaved\n",
 	       C.n, C.head_bytes, (double)C.head_bytes / (double)C.n, body_bytes, rounds, passes);
+	{
+		FILE *la = fopen("/proc/loadavg", "r");
+		char line[128];
+
+		if (la && fgets(line, sizeof(line), la))
+			printf("load average: %s", line);
+		if (la)
+			fclose(la);
+	}
 	printf("%-34s %12s %12s\n", "contender", "Mreq/s", "head MB/s");
 	for (i = 0; i < ncs; i++) {
 		double m = median(&cs[i]);
