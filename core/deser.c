@@ -471,7 +471,7 @@ static bool real_overflows(const char *is, size_t in, const char *fs, size_t fn,
 
 static const char *scan_number(struct jp *j, const char *p, struct jv *v)
 {
-	const char *s = p, *end = j->end, *is, *fs = NULL;
+	const char *s = p, *end = j->end, *is, *fs;
 	size_t in, fn = 0;
 	int64_t exp = 0;
 	bool neg = false, real = false;
@@ -494,6 +494,7 @@ static const char *scan_number(struct jp *j, const char *p, struct jv *v)
 		return jp_err(j, p, "invalid number");
 	}
 	in = (size_t)(p - is);
+	fs = p;		/* no fraction: an empty one there */
 	if (p < end && *p == '.') {
 		fs = ++p;
 		while (p < end && is_digit(*p))

@@ -18,6 +18,13 @@
 
 static struct deser *dt, *da;
 
+/* Undefined behaviour is a finding too: stop at the first report. */
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+	return "halt_on_error=1:print_stacktrace=1";
+}
+
 static void die(const char *what, const uint8_t *data, size_t size,
 		const struct deser_result *t, const struct deser_result *a,
 		const char *ct, const char *ca)
