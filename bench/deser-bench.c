@@ -9,6 +9,8 @@
  * interleaved round by round; the figure is the median round.
  *
  *	deser-bench [-r ROUNDS] [-t MS_PER_ROUND]
+ *	deser-bench -w PREFIX	writes the bodies to PREFIX-1k.json and
+ *				PREFIX-16k.json (for wrk, curl) and exits
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -159,12 +161,15 @@ int main(int argc, char **argv)
 	static struct buf bodies[2];
 	const char *names[2] = { "1 KB order POST", "16 KB user page" };
 	unsigned rounds = 15, ms = 100;
+	const char *wprefix = NULL;
 	struct deser *d[2];
 	struct deser_opts o;
 	int c, k, m;
 
-	while ((c = getopt(argc, argv, "r:t:")) != -1) {
-		if (c == 'r')
+	while ((c = getopt(argc, argv, "r:t:w:")) != -1) {
+		if (c == 'w')
+			wprefix = optarg;
+		else if (c == 'r')
 			rounds = (unsigned)atoi(optarg);
 		else if (c == 't')
 			ms = (unsigned)atoi(optarg);
@@ -175,6 +180,20 @@ int main(int argc, char **argv)
 		rounds = 15;
 	gen_order(&bodies[0]);
 	gen_page(&bodies[1]);
+	if (wprefix) {
+		for (k = 0; k < 2; k++) {
+			char path[4096];
+			FILE *f;
+
+			snprintf(path, sizeof(path), "%s-%s.json", wprefix, k ? "16k" : "1k");
+			f = fopen(path, "wb");
+			if (!f || fwrite(bodies[k].p, 1, bodies[k].n, f) != bodies[k].n || fclose(f)) {
+				perror(path);
+				return 1;
+			}
+		}
+		return 0;
+	}
 	deser_opts_default(&o);
 	o.mode = DESER_TREE;
 	deser_new(&d[M_TREE], &o);
