@@ -115,7 +115,8 @@ static uint32_t frame(uint8_t *b, const uint8_t *hdr, uint32_t hl, const char *t
 {
 	uint8_t *ip = b + hl, *th = ip + 20;
 
-	memcpy(b, hdr, hl);
+	if (hl)
+		memcpy(b, hdr, hl);
 	memset(ip, 0, 40);
 	ip[0] = 0x45;
 	ip[3] = 42;
