@@ -65,6 +65,21 @@ void http_limits_default(struct http_limits *lim)
 	lim->allow_missing_host = 0;
 }
 
+const char *http_status_text(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 413: return "Content Too Large";
+	case 417: return "Expectation Failed";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
 /* "HTTP/" DIGIT "." DIGIT, checked on the first n (<= 8) bytes. */
 static ALWAYS_INLINE int version_prefix_ok(const char *p, size_t n)
 {

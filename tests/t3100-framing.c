@@ -373,6 +373,8 @@ static void misc(void)
 	is_int(framer_feed(f, two, sizeof(two) - 1), (long)sizeof(two) - 1, "framer_reset starts afresh");
 	is_int(framer_requests(f), 2, "two requests counted");
 	ok(framer_at_boundary(f), "at a boundary after them");
+	is_int(framer_feed(f, "\r\n\r\n", 4), 4, "empty lines after requests are consumed");
+	ok(framer_at_boundary(f), "and still count as a boundary");
 	is_int(framer_feed(f, "GET", 3), 3, "a partial head is consumed");
 	ok(!framer_at_boundary(f), "and is not a boundary");
 	framer_free(f);
