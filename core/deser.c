@@ -931,6 +931,10 @@ int deser_parse(struct deser *d, const char *body, size_t len, struct deser_resu
 	if (d->held)
 		deser_reset(d);
 	memset(r, 0, sizeof(*r));
+	if (!body) {		/* no body: an empty one (invalid JSON) */
+		body = "";
+		len = 0;
+	}
 	if (!alloc_counter_current()) {
 		prev = alloc_counter_bind(d->own);
 		bound = true;

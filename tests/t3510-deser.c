@@ -603,6 +603,10 @@ static void test_counts(void)
 		deser_free(d0);
 		deser_free(dx);
 	}
+	ok(deser_parse(da, NULL, 0, &r1) == -EBADMSG && r1.status == 400, "arena: no body is invalid JSON");
+	ok(deser_parse(dt, NULL, 0, &r1) == -EBADMSG && r1.status == 400, "tree: no body is invalid JSON");
+	deser_reset(da);
+	deser_reset(dt);
 	/* none: nothing parsed, nothing allocated */
 	deser_opts_default(&o);
 	o.mode = DESER_NONE;
