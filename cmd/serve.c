@@ -37,7 +37,6 @@ static const char usage_text[] =
 	"SIGUSR1 prints per-stage statistics on stderr; SIGINT/SIGTERM stop the\n"
 	"server and print them; --json FILE writes them (atomically).\n";
 
-static const char *const deser_names[] = { "none", "tree", "arena" };
 
 struct serve_thread {
 	struct server *srv;
@@ -131,7 +130,7 @@ static json_t *stats_json(const struct stats_block *b, const char *listen,
 	json_object_set_new(root, "listen", json_string(listen));
 	json_object_set_new(root, "io", json_string(server_io_name(cfg->io)));
 	json_object_set_new(root, "server", json_string(cfg->kind == SERVER_ECHO ? "echo" : "http"));
-	json_object_set_new(root, "deser", json_string(deser_names[cfg->deser]));
+	json_object_set_new(root, "deser", json_string(deser_mode_name(cfg->deser)));
 	json_object_set_new(root, "requests", json_integer((json_int_t)b->requests));
 	json_object_set_new(root, "bytes_read", json_integer((json_int_t)b->bytes_read));
 	json_object_set_new(root, "connections", json_integer((json_int_t)b->connections));
@@ -265,7 +264,7 @@ int cmd_serve(int argc, char **argv)
 
 	server_config_default(&cfg);
 	cfg.listen = "127.0.0.1:8080";
-	cfg.deser = 1;	/* tree */
+	cfg.deser = DESER_TREE;
 	optind = 1;
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -281,11 +280,8 @@ int cmd_serve(int argc, char **argv)
 				return cmd_error("serve", "--io '%s': not blocking, epoll or uring", optarg);
 			break;
 		case O_DESER:
-			for (v = 0; v < 3 && strcmp(optarg, deser_names[v]); v++)
-				;
-			if (v == 3)
+			if (deser_mode_parse(optarg, &cfg.deser) < 0)
 				return cmd_error("serve", "--deser '%s': not tree, arena or none", optarg);
-			cfg.deser = (int)v;
 			break;
 		case O_SERVER:
 			if (!strcmp(optarg, "http"))
@@ -355,7 +351,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	fprintf(stderr, "pktmem: serve: listening on %s (io %s, server %s, deser %s)\n",
 		server_name(srv), server_io_name(cfg.io),
-		cfg.kind == SERVER_ECHO ? "echo" : "http", deser_names[cfg.deser]);
+		cfg.kind == SERVER_ECHO ? "echo" : "http", deser_mode_name(cfg.deser));
 	fflush(stderr);
 	if (ready_fd >= 0) {
 		char line[16];

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/deser.h"
 #include "core/framing.h"
 #include "core/ioloop.h"
 #include "core/listener.h"
@@ -47,6 +48,7 @@ struct mark {
 struct server_worker {
 	struct server *s;
 	char *buf;			/* SERVER_READ_BUF bytes */
+	struct deser *deser;		/* NULL with DESER_NONE */
 	/* perf group: fd[i] for config counter i, -1 when it failed */
 	int leader;
 	int nopen;
@@ -114,6 +116,14 @@ static void worker_mark(struct server_worker *w, struct mark *m)
 			if (w->slot[i] >= 0 && (uint64_t)w->slot[i] < buf[0])
 				m->val[i] = buf[1 + w->slot[i]];
 	}
+}
+
+static void atomic_max(uint64_t *p, uint64_t v)
+{
+	uint64_t cur = __atomic_load_n(p, RELAXED);
+
+	while (v > cur && !__atomic_compare_exchange_n(p, &cur, v, 1, RELAXED, RELAXED))
+		;
 }
 
 /* acc += b - a */
@@ -204,6 +214,19 @@ int server_worker_new(struct server *s, struct server_worker **out)
 		free(w);
 		return -ENOMEM;
 	}
+	if (s->cfg.kind == SERVER_HTTP && s->cfg.deser != DESER_NONE) {
+		struct deser_opts o;
+		int rc;
+
+		deser_opts_default(&o);
+		o.mode = s->cfg.deser;
+		rc = deser_new(&w->deser, &o);
+		if (rc < 0) {
+			free(w->buf);
+			free(w);
+			return rc;
+		}
+	}
 	worker_open_counters(w);
 	*out = w;
 	return 0;
@@ -220,6 +243,7 @@ void server_worker_free(struct server_worker *w)
 	for (i = 0; i < STATS_MAX_COUNTERS; i++)
 		if (w->fd[i] >= 0)
 			close(w->fd[i]);
+	deser_free(w->deser);
 	free(w->buf);
 	free(w);
 }
@@ -445,14 +469,27 @@ static int respond_ok(struct server_worker *w, struct sconn *c, uint64_t bytes,
 
 /* ---- deserialization (wired to deser.h) ---- */
 
+/* Parses the body, releases the document again (freeing is part of the
+ * stage's cost), adds the allocation figures; the HTTP status on failure. */
 static int run_deser(struct server_worker *w, const char *p, size_t n,
 		     uint64_t *fields, const char **reason)
 {
-	(void)w;
-	(void)p;
-	(void)n;
-	*fields = 0;
-	*reason = NULL;
+	struct stats_alloc *a = &w->s->stats->alloc;
+	struct deser_result r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = deser_parse(w->deser, p, n, &r);
+	deser_reset(w->deser);
+	__atomic_fetch_add(&a->allocs, r.allocs, RELAXED);
+	__atomic_fetch_add(&a->frees, r.frees, RELAXED);
+	__atomic_fetch_add(&a->bytes, r.bytes, RELAXED);
+	__atomic_fetch_add(&a->fields, r.fields, RELAXED);
+	atomic_max(&a->peak_live_bytes, r.peak);
+	*fields = r.fields;
+	*reason = r.reason;
+	if (rc < 0)
+		return r.status ? r.status : 400;
 	return 0;
 }
 
@@ -548,13 +585,13 @@ static int on_end(void *ctx, struct http_msg *m)
 		__atomic_fetch_add(&c->st->requests, 1, RELAXED);
 
 	t2 = t1;
-	if (blen && w->s->cfg.deser) {
+	if (blen && w->deser) {
 		rc = run_deser(w, body, blen, &fields, &reason);
 		worker_mark(w, &t2);
 		stage_between(w, STATS_DESER, &t1, &t2, blen);
 	}
-	if (rc < 0)
-		rc = respond_error(w, c, 400, reason ? reason : "invalid JSON", m->keep_alive);
+	if (rc > 0)
+		rc = respond_error(w, c, rc, reason ? reason : "invalid JSON", m->keep_alive);
 	else
 		rc = respond_ok(w, c, m->body_bytes, fields, m->keep_alive);
 	worker_mark(w, &t3);

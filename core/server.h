@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/deser.h"
 #include "core/http.h"
 #include "core/stats.h"
 
@@ -48,7 +49,7 @@ struct server_config {
 	int backlog;			/* 0: LISTENER_DEFAULT_BACKLOG */
 	enum server_io io;
 	enum server_kind kind;
-	int deser;			/* enum deser_mode (deser.h); 0 = none */
+	enum deser_mode deser;		/* body deserializer (deser.h) */
 	struct http_limits limits;	/* header, body limits (http.h) */
 	unsigned max_conns;		/* live connections; more are accepted and closed */
 	unsigned header_timeout_ms;	/* a request head must arrive within; 0 = never */

@@ -104,7 +104,7 @@ static void run_http(enum server_io io)
 
 	server_config_default(&cfg);
 	cfg.io = io;
-	cfg.deser = 0;
+	cfg.deser = DESER_NONE;
 	cfg.limits.max_header_bytes = 1024;
 	cfg.limits.max_body_bytes = 1000;
 	if (srvtest_start(&t, &cfg) < 0) {
@@ -239,6 +239,42 @@ static void run_echo(enum server_io io)
 	is_int(srvtest_stop_server(&t), 0, "%s: echo: clean exit", ion);
 }
 
+static void run_deser(enum server_io io, enum deser_mode mode)
+{
+	const char *ion = server_io_name(io), *mn = deser_mode_name(mode);
+	struct server_config cfg;
+	struct srvtest t;
+	static const char req[] =
+		"POST /j HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+		"Content-Length: 30\r\n\r\n{\"a\":[1,2,{\"b\":\"x\"}],\"c\":null}"
+		"POST /bad HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n{\"a\":"
+		"POST /chunked HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+		"3\r\n[1,\r\n3\r\n2,3\r\n1\r\n]\r\n0\r\n\r\n";
+	int fd, closed;
+
+	server_config_default(&cfg);
+	cfg.io = io;
+	cfg.deser = mode;
+	if (srvtest_start(&t, &cfg) < 0) {
+		ok(0, "%s/%s: server starts", ion, mn);
+		return;
+	}
+	fd = srvtest_connect(t.port, NULL);
+	srvtest_send(fd, req, sizeof(req) - 1);
+	srvtest_read(fd, rbuf, sizeof(rbuf), 500, &closed);
+	close(fd);
+	ok(strstr(rbuf, "{\"bytes\":30,\"fields\":7}") != NULL,
+	   "%s/%s: JSON body: 7 fields deserialized", ion, mn);
+	ok(strstr(rbuf, "HTTP/1.1 400 ") && !strstr(rbuf, "Connection: close"),
+	   "%s/%s: invalid JSON: 400, connection kept (framing intact)", ion, mn);
+	ok(strstr(rbuf, "{\"bytes\":7,\"fields\":4}") && !closed,
+	   "%s/%s: chunked JSON after it: 4 fields", ion, mn);
+	ok(t.stats->alloc.fields == 11 && t.stats->stage[STATS_DESER].count == 3,
+	   "%s/%s: alloc stage: fields and parses counted", ion, mn);
+	ok(mode != DESER_TREE || t.stats->alloc.allocs > 0, "%s/%s: allocations counted", ion, mn);
+	is_int(srvtest_stop_server(&t), 0, "%s/%s: clean exit", ion, mn);
+}
+
 int main(void)
 {
 	const char *why;
@@ -248,7 +284,12 @@ int main(void)
 	run_http(SERVER_IO_BLOCKING);
 	run_echo(SERVER_IO_EPOLL);
 	run_echo(SERVER_IO_BLOCKING);
-	if (ioloop_uring_probe(&why) < 0) {
+	run_deser(SERVER_IO_EPOLL, DESER_TREE);
+	run_deser(SERVER_IO_EPOLL, DESER_ARENA);
+	run_deser(SERVER_IO_BLOCKING, DESER_TREE);
+	if (!IOLOOP_HAVE_URING) {
+		skip("io_uring loop not built");
+	} else if (ioloop_uring_probe(&why) < 0) {
 		skip("io_uring: %s", why);
 	} else {
 		run_http(SERVER_IO_URING);
