@@ -180,8 +180,11 @@ static uint64_t pace_wait(struct sched *s, uint64_t dl, uint64_t now)
 	return 0;
 }
 
-static void pace_sent(struct sched *s, struct peer_stats *st, uint64_t dl, uint64_t now)
+static void pace_sent(struct sched *s, struct peer_stats *st, uint64_t dl)
 {
+	/* the clock is read per segment: a pass of the loop sends many */
+	uint64_t now = now_ns();
+
 	if (s->pps_step)
 		s->pps_next += s->pps_step;	/* absolute schedule: no drift */
 	if (s->last_data && s->ngaps < MAX_GAP_SAMPLES)
@@ -572,7 +575,7 @@ static int pump(struct ppeer *p, struct pflow *f)
 		if (first) {
 			p->st->data_segments++;
 			p->st->bytes += s.len;
-			pace_sent(&p->s, p->st, dl, now);
+			pace_sent(&p->s, p->st, dl);
 		} else {
 			p->st->retransmits++;
 			f->retrans++;
@@ -883,7 +886,7 @@ static int sflow_write(struct sched *s, struct peer_stats *st, struct sflow *f, 
 		}
 		if (!done) {
 			st->data_segments++;
-			pace_sent(s, st, dl, now);
+			pace_sent(s, st, dl);
 		}
 		if ((size_t)n < sg->len - done)
 			st->splits += !done;
@@ -958,7 +961,8 @@ int peer_run_socket(const struct plan *plan, const struct peer_cfg *cfg,
 			}
 			dl = deadline(&s, loop, pf->first_ts_ns);
 			if (dl > now) {
-				wake = dl;
+				if (!wake || dl < wake)
+					wake = dl;
 				break;
 			}
 			s.next++;
