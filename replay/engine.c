@@ -368,7 +368,7 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 
 		if (pf->skip != PLAN_OK)
 			continue;
-		if (pf->requests_known)
+		if (pf->requests_known && pr->status != PEER_FLOW_PENDING)
 			r->requests += pf->requests;
 		else
 			r->requests_verified = false;

@@ -1,0 +1,5 @@
+# bench/replay.mk: the replay helper's extra rules (included by the Makefile).
+#
+# load.c builds its capture loader only when replay/reasm.c exists
+# (__has_include), which -MMD cannot record: rebuild it when that changes.
+$(O)/replay/load.o: $(wildcard replay/reasm.c replay/httpx.h)
