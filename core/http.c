@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -333,6 +334,107 @@ AVX2_SCANNER(target, C_TARGET)
 AVX2_SCANNER(value, C_VALUE)
 AVX2_SCANNER(name, C_TOKEN)
 
+/*
+ * The header fields, many lines per call, for the common case: each line
+ * is classified 64 bytes at a time (colon, non-tchar, CTL, OWS bitmaps) and
+ * checked with bit operations instead of a scan loop per part.  Anything
+ * unusual (a line this does not fully check, fewer than 64 bytes left, the
+ * header limit) stops it: it returns NULL with *pp at the line where the
+ * exact per-line loop takes over, which gives the verdict and the reason.
+ * It never accepts a line that loop would refuse, and it slices the same.
+ * Returns the end of the head when it reached the blank line.
+ */
+static AVX2 ALWAYS_INLINE uint64_t avx2_mask64(__m256i lo, __m256i hi)
+{
+	return (uint32_t)_mm256_movemask_epi8(lo) | (uint64_t)(uint32_t)_mm256_movemask_epi8(hi) << 32;
+}
+
+static AVX2 ALWAYS_INLINE const char *
+avx2_fast_headers(const char **pp, const char *end, struct http_request *req, size_t maxh)
+{
+	const __m256i lo_t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)tok_lo));
+	const __m256i hi_t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)tok_hi));
+	const __m256i nib = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
+	const __m256i colon_v = _mm256_set1_epi8(':'), sp_v = _mm256_set1_epi8(' ');
+	const __m256i tab_v = _mm256_set1_epi8('\t'), us_v = _mm256_set1_epi8(0x1f);
+	const __m256i del_v = _mm256_set1_epi8(0x7f);
+	const char *p = *pp;
+
+	while (end - p >= 64) {
+		__m256i a, b, ta, tb;
+		uint64_t colon, ntok, ctl, ows, after, em;
+		struct http_header *h;
+		unsigned c, e, vs, ve;
+
+		if (p[0] == '\r') {
+			if (p[1] != '\n')
+				break;
+			return p + 2;
+		}
+		if (req->num_headers == maxh)
+			break;
+		a = _mm256_loadu_si256((const __m256i *)p);
+		b = _mm256_loadu_si256((const __m256i *)(p + 32));
+		colon = avx2_mask64(_mm256_cmpeq_epi8(a, colon_v), _mm256_cmpeq_epi8(b, colon_v));
+		if (colon == 0)
+			break;
+		c = (unsigned)__builtin_ctzll(colon);
+		ta = _mm256_and_si256(
+			_mm256_shuffle_epi8(lo_t, _mm256_and_si256(a, nib)),
+			_mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(a, 4), nib)));
+		tb = _mm256_and_si256(
+			_mm256_shuffle_epi8(lo_t, _mm256_and_si256(b, nib)),
+			_mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(b, 4), nib)));
+		ntok = avx2_mask64(_mm256_cmpeq_epi8(ta, zero), _mm256_cmpeq_epi8(tb, zero));
+		/* name: 1*tchar, then the first ':' */
+		if (c == 0 || (ntok & ((1ull << c) - 1)) != 0)
+			break;
+		/* CTLs but HTAB (CR and LF included), DEL */
+		ctl = avx2_mask64(
+			_mm256_andnot_si256(_mm256_cmpeq_epi8(a, tab_v),
+				_mm256_or_si256(_mm256_cmpeq_epi8(_mm256_min_epu8(a, us_v), a),
+						_mm256_cmpeq_epi8(a, del_v))),
+			_mm256_andnot_si256(_mm256_cmpeq_epi8(b, tab_v),
+				_mm256_or_si256(_mm256_cmpeq_epi8(_mm256_min_epu8(b, us_v), b),
+						_mm256_cmpeq_epi8(b, del_v))));
+		ows = avx2_mask64(_mm256_or_si256(_mm256_cmpeq_epi8(a, sp_v), _mm256_cmpeq_epi8(a, tab_v)),
+				  _mm256_or_si256(_mm256_cmpeq_epi8(b, sp_v), _mm256_cmpeq_epi8(b, tab_v)));
+		after = c == 63 ? 0 : ~0ull << (c + 1);	/* bits past the colon */
+		em = ctl & after;
+		if (em) {
+			e = (unsigned)__builtin_ctzll(em);	/* the value's end */
+		} else {
+			/* a value longer than this block: scan on */
+			const char *q = avx2_value(p + 64, end);
+
+			if (q == end)
+				break;
+			e = (unsigned)(q - p);
+		}
+		/* the line ends in CRLF */
+		if (p[e] != '\r' || p + e + 1 == end || p[e + 1] != '\n')
+			break;
+		em = ~ows & after;
+		if (em == 0)
+			break;
+		vs = (unsigned)__builtin_ctzll(em);	/* after OWS; <= e */
+		if (vs > e)
+			vs = e;
+		ve = e;
+		while (ve > vs && (p[ve - 1] == ' ' || p[ve - 1] == '\t'))
+			ve--;
+		h = &req->headers[req->num_headers++];
+		h->name.ptr = p;
+		h->name.len = c;
+		h->value.ptr = p + vs;
+		h->value.len = ve - vs;
+		p += e + 2;
+	}
+	*pp = p;
+	return NULL;
+}
+
+#define FAST_HEADERS(pp, end, req, maxh) avx2_fast_headers(pp, end, req, maxh)
 #define FN(x) x##_avx2
 #define ATTR AVX2
 #define SCAN_TARGET(p, end) avx2_target(p, end)
@@ -344,6 +446,7 @@ AVX2_SCANNER(name, C_TOKEN)
 #undef SCAN_TARGET
 #undef SCAN_NAME
 #undef SCAN_VALUE
+#undef FAST_HEADERS
 
 #endif /* HTTP_HAVE_X86 */
 
