@@ -11,15 +11,14 @@ F="$PKTMEM_SRC/fixtures"
 grep -q 'not built yet' "$TAP_TMP/probe" && skip_all "$(cat "$TAP_TMP/probe")"
 
 netns_ids() { for p in /proc/[0-9]*; do readlink "$p/ns/net" 2>/dev/null; done | sort -u; }
-children_of() { for p in /proc/[0-9]*; do
-	[ "$(awk '/^PPid:/ {print $2}' "$p/status" 2>/dev/null)" = "$1" ] && basename "$p"; done; }
+children_of() { ps -o pid= --ppid "$1" | tr -d ' '; }
 
 if is_root; then
 	# --- SIGKILL mid-replay ---
 	ip link >"$TAP_TMP/links.before"
 	ip netns list >"$TAP_TMP/named.before" 2>/dev/null
 	netns_ids >"$TAP_TMP/ns.before"
-	"$PKTMEM" replay -q --loop 100000 "$F/demo.pcap" >/dev/null 2>&1 &
+	"$PKTMEM" replay -q --loop 3000 "$F/demo.pcap" >/dev/null 2>&1 &
 	pid=$!
 	i=0; kids=""
 	while [ $i -lt 50 ] && [ -z "$kids" ]; do sleep 0.1; kids=$(children_of $pid); i=$((i + 1)); done
@@ -47,7 +46,7 @@ if is_root; then
 	! ip link | grep -q 'pm[cs]0'; ok $? "no pmc0/pms0 veth on the host"
 
 	# --- SIGINT: partial summary ---
-	"$PKTMEM" replay -q --loop 100000 "$F/demo.pcap" >"$TAP_TMP/int.out" 2>"$TAP_TMP/int.err" &
+	"$PKTMEM" replay -q --loop 3000 "$F/demo.pcap" >"$TAP_TMP/int.out" 2>"$TAP_TMP/int.err" &
 	pid=$!
 	sleep 1
 	kids=$(children_of $pid)
