@@ -116,12 +116,12 @@ struct server_choice {
 	struct sink_cfg sink;
 };
 
-static int run_sink(void *arg, struct stats_block *st, bool loopback,
+static int run_sink(void *arg, struct stats_block *st, const char *listen,
 		    volatile sig_atomic_t *stop)
 {
 	struct server_choice *s = arg;
 
-	s->sink.loopback = loopback;
+	s->sink.listen = listen;
 	return sink_run(&s->sink, st, stop);
 }
 

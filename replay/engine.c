@@ -177,7 +177,7 @@ static void *stats_map(void)
 }
 
 static pid_t start_server(const struct engine_cfg *cfg, const struct netns_topo *topo,
-			  struct stats_block *st, volatile sig_atomic_t *stop)
+			  struct stats_block *st, const char *listen, volatile sig_atomic_t *stop)
 {
 	pid_t parent = getpid(), pid = fork();
 	int rc;
@@ -192,7 +192,7 @@ static pid_t start_server(const struct engine_cfg *cfg, const struct netns_topo 
 	signal(SIGINT, SIG_IGN);
 	if (topo && netns_join(topo, NETNS_SERVER) < 0)
 		_exit(3);
-	rc = cfg->server.run(cfg->server.arg, st, topo == NULL, stop);
+	rc = cfg->server.run(cfg->server.arg, st, listen, stop);
 	_exit(rc < 0 ? 4 : 0);
 }
 
@@ -325,34 +325,38 @@ static void fmt_peer(char *out, size_t n, int family, const uint8_t *addr, uint1
  * wait_ms) for the server to read what its kernel already ACKed. */
 static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 		  const struct peer_result *res, uint64_t nres,
-		  struct stats_block *st, struct engine_result *r)
+		  struct stats_block *const blocks[2], struct engine_result *r)
 {
 	uint32_t wait_ms = cfg->verify_wait_ms ? cfg->verify_wait_ms : 3000, waited = 0;
-	struct ctab t;
+	struct ctab tt[2];
 	uint64_t i;
-	int err = 0;
+	int err = 0, k;
 
+	memset(tt, 0, sizeof(tt));
 	for (;;) {
 		bool pending = false;
 
-		memset(&t, 0, sizeof(t));
-		if ((err = ctab_build(&t, st)) < 0)
-			goto out;
+		for (k = 0; k < 2; k++) {
+			ctab_free(&tt[k]);
+			memset(&tt[k], 0, sizeof(tt[k]));
+			if (blocks[k] && (err = ctab_build(&tt[k], blocks[k])) < 0)
+				goto out;
+		}
 		for (i = 0; i < nres && !pending; i++) {
 			const struct peer_result *pr = &res[i];
 			const struct plan_flow *pf = plan->flow[pr->flow];
 			const struct stats_conn *c;
+			int b = blocks[1] && pr->family == AF_INET6;
 
 			if (pf->skip != PLAN_OK || pr->status != PEER_FLOW_OK)
 				continue;
-			c = ctab_find(&t, st, pr->family, pr->addr, pr->port);
+			c = ctab_find(&tt[b], blocks[b], pr->family, pr->addr, pr->port);
 			if (!c || __atomic_load_n(&c->bytes_read, __ATOMIC_RELAXED) < pf->bytes ||
 			    __atomic_load_n(&c->state, __ATOMIC_RELAXED) == 1)
 				pending = true;
 		}
 		if (!pending || waited >= wait_ms)
 			break;
-		ctab_free(&t);
 		usleep(10000);
 		waited += 10;
 	}
@@ -365,6 +369,7 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 		const struct stats_conn *c;
 		char who[80];
 		uint64_t got;
+		int b = blocks[1] && pr->family == AF_INET6;
 
 		if (pf->skip != PLAN_OK)
 			continue;
@@ -383,7 +388,7 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 				    (unsigned long long)pr->acked, (unsigned long long)pf->bytes);
 			continue;
 		}
-		c = ctab_find(&t, st, pr->family, pr->addr, pr->port);
+		c = ctab_find(&tt[b], blocks[b], pr->family, pr->addr, pr->port);
 		if (!c) {
 			add_failure(r, pf, pr->loop, "flow %llu (client %s): the server has no record of "
 				    "the connection (byte offset 0 of %llu)", (unsigned long long)pf->id, who,
@@ -401,11 +406,11 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 		}
 		if (cfg->server.content_fnv) {
 			uint64_t h = SINK_FNV_INIT;
-			uint32_t k;
+			uint32_t j;
 
-			for (k = 0; k < pf->nseg; k++)
-				h = sink_fnv(h, pf->seg[k].data, pf->seg[k].len);
-			if (h != cfg->server.content_fnv[c - st->conn]) {
+			for (j = 0; j < pf->nseg; j++)
+				h = sink_fnv(h, pf->seg[j].data, pf->seg[j].len);
+			if (h != cfg->server.content_fnv[(size_t)b * STATS_MAX_CONNS + (size_t)(c - blocks[b]->conn)]) {
 				add_failure(r, pf, pr->loop, "flow %llu (client %s): the server read %llu bytes "
 					    "but different ones than the capture's", (unsigned long long)pf->id,
 					    who, (unsigned long long)got);
@@ -420,7 +425,8 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 	}
 	r->verified = r->nfailures == 0 && !r->interrupted;
 out:
-	ctab_free(&t);
+	ctab_free(&tt[0]);
+	ctab_free(&tt[1]);
 	return err;
 }
 
@@ -436,7 +442,7 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 	       char *err, size_t errlen)
 {
 	struct netns_topo *topo = NULL;
-	struct stats_block *st = NULL;
+	struct stats_block *blocks[2] = { NULL, NULL };
 	struct txq *tx = NULL;
 	struct rxq *rx = NULL;
 	struct peer_result *res = NULL;
@@ -444,7 +450,9 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 	struct ctrs *before = NULL, *after = NULL, *cbefore = NULL, *cafter = NULL;
 	uint32_t loops = cfg->peer.loops ? cfg->peer.loops : 1;
 	uint64_t nres = (uint64_t)plan->nflows * loops, i;
-	pid_t server = -1;
+	pid_t server[2] = { -1, -1 };
+	bool fam_used[2] = { false, false };
+	int k;
 	const char *what = NULL;
 	int rc = 0, fd;
 
@@ -462,6 +470,8 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 		goto out;
 	}
 	for (i = 0; i < plan->nflows; i++) {
+		if (plan->flow[i]->skip == PLAN_OK)
+			fam_used[plan->flow[i]->family == AF_INET6] = true;
 		if (plan->flow[i]->skip != PLAN_OK)
 			r->flows_skipped++;
 		else if (plan->flow[i]->truncated)
@@ -472,11 +482,21 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 		snprintf(err, errlen, "no flow with client payload to replay");
 		goto out;
 	}
-	st = stats_map();
-	if (!st) {
-		rc = -errno;
-		snprintf(err, errlen, "mmap(stats block): %s", strerror(errno));
-		goto out;
+	/* socket path: one server on 127.0.0.1 for every flow; packet path:
+	 * one per address family (the core server listens on one address) */
+	if (cfg->via == ENGINE_SOCKET) {
+		fam_used[0] = true;
+		fam_used[1] = false;
+	}
+	for (k = 0; k < 2; k++) {
+		if (!fam_used[k])
+			continue;
+		blocks[k] = stats_map();
+		if (!blocks[k]) {
+			rc = -errno;
+			snprintf(err, errlen, "mmap(stats block): %s", strerror(errno));
+			goto out;
+		}
 	}
 
 	if (cfg->via != ENGINE_SOCKET) {
@@ -489,22 +509,32 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 			goto out;
 		}
 	}
-	server = start_server(cfg, topo, st, stop);
-	if (server < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "fork: %s", strerror(errno));
-		goto out;
+	for (k = 0; k < 2; k++) {
+		static const char *const listen[2] = { "0.0.0.0:0", "[::]:0" };
+
+		if (!blocks[k])
+			continue;
+		server[k] = start_server(cfg, topo, blocks[k],
+					 cfg->via == ENGINE_SOCKET ? "127.0.0.1:0" : listen[k], stop);
+		if (server[k] < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "fork: %s", strerror(errno));
+			goto out;
+		}
 	}
-	if ((rc = wait_ready(server, st)) < 0) {
-		snprintf(err, errlen, "the server did not start listening");
-		goto out;
+	for (k = 0; k < 2; k++) {
+		if (blocks[k] && (rc = wait_ready(server[k], blocks[k])) < 0) {
+			snprintf(err, errlen, "the server (%s) did not start listening",
+				 k ? "IPv6" : "IPv4");
+			goto out;
+		}
+		pc.server_port[k] = blocks[k] ? blocks[k]->port : 0;
 	}
-	pc.server_port = st->port;
 
 	if (cfg->via == ENGINE_SOCKET) {
 		struct sockaddr_in sa = { .sin_family = AF_INET };
 
-		sa.sin_port = htons(st->port);
+		sa.sin_port = htons(blocks[0]->port);
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		rc = peer_run_socket(plan, &pc, &sa, sizeof(sa), res, &r->peer, stop);
 		if (rc < 0) {
@@ -542,8 +572,8 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 			goto out;
 		}
 		snprintf(filter, sizeof(filter),
-			 "tcp and src port %u and (src host %s or src host %s)",
-			 st->port, NETNS_SERVER_IP4, NETNS_SERVER_IP6);
+			 "tcp and ((src host %s and src port %u) or (src host %s and src port %u))",
+			 NETNS_SERVER_IP4, pc.server_port[0], NETNS_SERVER_IP6, pc.server_port[1]);
 		rcfg.ifindex = netns_ifindex(topo, NETNS_CLIENT);
 		rcfg.version = cfg->rx_version;
 		rcfg.filter = filter;
@@ -568,15 +598,19 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 	for (i = 0; i < nres; i++)
 		if (plan->flow[res[i].flow]->skip == PLAN_OK && res[i].status != PEER_FLOW_PENDING)
 			r->flows++;
-	if ((rc = verify(plan, cfg, res, nres, st, r)) < 0) {
+	if ((rc = verify(plan, cfg, res, nres, blocks, r)) < 0) {
 		snprintf(err, errlen, "verify: %s", strerror(-rc));
 		goto out;
 	}
-	r->server_bytes_read = st->bytes_read;
-	r->server_requests = st->requests;
-	r->server_responses_2xx = st->status[2];
-	r->server_responses_4xx = st->status[4];
-	r->server_responses_5xx = st->status[5];
+	for (k = 0; k < 2; k++) {
+		if (!blocks[k])
+			continue;
+		r->server_bytes_read += blocks[k]->bytes_read;
+		r->server_requests += blocks[k]->requests;
+		r->server_responses_2xx += blocks[k]->status[2];
+		r->server_responses_4xx += blocks[k]->status[4];
+		r->server_responses_5xx += blocks[k]->status[5];
+	}
 	if (topo) {
 		snapshot(topo, NETNS_SERVER, after);
 		snapshot(topo, NETNS_CLIENT, cafter);
@@ -586,10 +620,12 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 out:
 	rxq_free(rx);
 	txq_free(tx);
-	stop_server(server);
+	stop_server(server[0]);
+	stop_server(server[1]);
 	netns_topo_free(topo);
-	if (st)
-		munmap(st, sizeof(*st));
+	for (k = 0; k < 2; k++)
+		if (blocks[k])
+			munmap(blocks[k], sizeof(*blocks[k]));
 	free(res);
 	free(before);
 	free(after);

@@ -43,11 +43,13 @@ enum {
 };
 
 /* The server the replay goes into.  run() is called in a forked child,
- * inside the server namespace (socket path: the host's, loopback_only set):
- * it binds any address on an ephemeral port (loopback_only: 127.0.0.1),
- * sets st->port and then st->ready = 1, and serves until *stop. */
+ * inside the server namespace (socket path: the host's): it listens on
+ * listen ("0.0.0.0:0" or "[::]:0" IPv6-only in the namespace, one child per
+ * address family the plan needs, each with its own stats block;
+ * "127.0.0.1:0" on the socket path), sets st->port and then st->ready = 1,
+ * and serves until *stop. */
 struct engine_server {
-	int (*run)(void *arg, struct stats_block *st, bool loopback_only,
+	int (*run)(void *arg, struct stats_block *st, const char *listen,
 		   volatile sig_atomic_t *stop);
 	void *arg;
 	bool counts_requests;	/* stats_conn.requests is meaningful */

@@ -449,7 +449,7 @@ static int start_flow(struct ppeer *p, uint32_t loop, uint32_t fi)
 	netns_client_addr(pf->family, idx, f->tg.src);
 	memcpy(f->tg.dst, p->srv[fam], 16);
 	f->tg.sport = port;
-	f->tg.dport = p->cfg->server_port;
+	f->tg.dport = p->cfg->server_port[fam];
 	tcpgen_flow_init(&f->tg);
 	f->key = flow_key(pf->family, idx, port);
 	if ((err = ptab_put(&p->tab, f->key, (int32_t)(f - p->slot))) < 0)
@@ -639,7 +639,7 @@ static void on_packet(void *ctx, const struct rxq_pkt *pkt)
 
 	p->st->rx_packets++;
 	if (tcpgen_parse(pkt->data, pkt->caplen, pkt->wirelen, &rx) < 0 ||
-	    rx.sport != p->cfg->server_port) {
+	    rx.sport != p->cfg->server_port[rx.family == AF_INET6]) {
 		p->st->rx_ignored++;
 		return;
 	}

@@ -66,7 +66,7 @@ struct peer_cfg {
 	double speed;		/* PEER_SCALED: 1.0 = captured pace, 2.0 = twice */
 	double pps;		/* PEER_PPS: data segments per second */
 	uint32_t loops;		/* 0 = 1 */
-	uint16_t server_port;	/* where every flow goes */
+	uint16_t server_port[2];	/* where flows go: [0] IPv4, [1] IPv6 */
 	uint32_t mss;		/* what we advertise; 0 = 1460 */
 	uint32_t rto_min_ms;	/* 0 = 200 (Linux TCP_RTO_MIN) */
 	uint32_t max_retries;	/* 0 = 8 */

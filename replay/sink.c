@@ -99,12 +99,17 @@ int sink_run(const struct sink_cfg *cfg, struct stats_block *st, volatile sig_at
 	buf = malloc(bufsz);
 	if (!buf)
 		return -ENOMEM;
-	if (cfg->loopback) {
-		a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bool v4 = cfg->listen && cfg->listen[0] != '[';
+
+	if (v4) {
+		a4.sin_addr.s_addr = strncmp(cfg->listen, "127.", 4) ? htonl(INADDR_ANY)
+								      : htonl(INADDR_LOOPBACK);
 		lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	} else {
 		lfd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (lfd >= 0)
+		if (lfd >= 0 && cfg->listen)
+			setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		else if (lfd >= 0)
 			setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	}
 	if (lfd < 0) {
@@ -112,7 +117,7 @@ int sink_run(const struct sink_cfg *cfg, struct stats_block *st, volatile sig_at
 		goto out;
 	}
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if ((cfg->loopback ? bind(lfd, (struct sockaddr *)&a4, sizeof(a4))
+	if ((v4 ? bind(lfd, (struct sockaddr *)&a4, sizeof(a4))
 			   : bind(lfd, (struct sockaddr *)&a6, sizeof(a6))) < 0 ||
 	    listen(lfd, 4096) < 0 || getsockname(lfd, (struct sockaddr *)&ss, &sl) < 0) {
 		err = -errno;

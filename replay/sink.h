@@ -18,7 +18,7 @@
 
 struct sink_cfg {
 	bool echo;		/* write back every byte read */
-	bool loopback;		/* bind 127.0.0.1 (host namespace) instead of [::] */
+	const char *listen;	/* "127.0.0.1:0", "0.0.0.0:0", "[::]:0" (IPv6 only); NULL = "[::]:0" dual-stack */
 	uint64_t *hash;		/* shared, STATS_MAX_CONNS entries: FNV-1a 64 of
 				 * each connection's bytes, by stats slot; may be NULL */
 };

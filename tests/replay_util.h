@@ -60,12 +60,15 @@ struct ru_server {
 	struct sink_cfg sink;
 };
 
-static int ru_sink_run(void *arg, struct stats_block *st, bool loopback,
+static int ru_sink_run(void *arg, struct stats_block *st, const char *listen,
 		       volatile sig_atomic_t *stop)
 {
 	struct ru_server *s = arg;
 
-	s->sink.loopback = loopback;
+	/* one table per family's server, as the engine reads them */
+	if (listen[0] == '[')
+		s->sink.hash += STATS_MAX_CONNS;
+	s->sink.listen = listen;
 	return sink_run(&s->sink, st, stop);
 }
 
@@ -76,9 +79,9 @@ static struct ru_server *ru_server_setup(struct engine_cfg *cfg, bool echo)
 
 	memset(&srv, 0, sizeof(srv));
 	srv.sink.echo = echo;
-	srv.sink.hash = mmap(NULL, STATS_MAX_CONNS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+	srv.sink.hash = mmap(NULL, 2 * STATS_MAX_CONNS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
 			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	memset(srv.sink.hash, 0, STATS_MAX_CONNS * sizeof(uint64_t));
+	memset(srv.sink.hash, 0, 2 * STATS_MAX_CONNS * sizeof(uint64_t));
 	cfg->server.run = ru_sink_run;
 	cfg->server.arg = &srv;
 	cfg->server.content_fnv = srv.sink.hash;
@@ -87,7 +90,7 @@ static struct ru_server *ru_server_setup(struct engine_cfg *cfg, bool echo)
 
 static void ru_server_reset(struct ru_server *s)
 {
-	memset(s->sink.hash, 0, STATS_MAX_CONNS * sizeof(uint64_t));
+	memset(s->sink.hash, 0, 2 * STATS_MAX_CONNS * sizeof(uint64_t));
 }
 
 static int ru_is_root(void)
