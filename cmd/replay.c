@@ -12,6 +12,16 @@
 #include "replay/plan.h"
 #include "replay/sink.h"
 
+/* The core server (core/server.h) is the default target once it is in the
+ * tree; until then replays go into the sink (replay/sink.h). */
+#if __has_include("core/server.h")
+#include "core/deser.h"
+#include "core/server.h"
+#define HAVE_CORE_SERVER 1
+#else
+#define HAVE_CORE_SERVER 0
+#endif
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -55,9 +65,11 @@ static void usage(FILE *f)
 "  --resegment MSS         cut client payload into MSS-byte segments instead\n"
 "                          of the captured boundaries\n"
 "  --filter EXPR           pcap filter applied to the captures\n"
-"  --server sink|echo      the server: sink counts bytes, echo also sends\n"
-"                          every byte back (large responses)\n"
-"  --io MODE, --deser MODE passed to the core server\n"
+"  --server http|echo|sink the server: the core HTTP server (default; frames,\n"
+"                          parses, deserializes, answers), echo (sends every\n"
+"                          byte back), sink (counts bytes, never parses)\n"
+"  --io blocking|epoll|uring, --deser tree|arena|none\n"
+"                          the core server's I/O loop and deserializer\n"
 "  --rx-ring v2|v3         the peer's receive ring (default v3)\n"
 "  --qdisc-bypass          PACKET_QDISC_BYPASS on the TX socket\n"
 "  --json FILE|-           write the summary as JSON\n"
@@ -114,7 +126,22 @@ static int parse_speed(const char *s, struct peer_cfg *pc)
 
 struct server_choice {
 	struct sink_cfg sink;
+	bool core;
+#if HAVE_CORE_SERVER
+	struct server_config sc;
+#endif
 };
+
+#if HAVE_CORE_SERVER
+static int run_core(void *arg, struct stats_block *st, const char *listen,
+		    volatile sig_atomic_t *stop)
+{
+	struct server_choice *s = arg;
+
+	s->sc.listen = listen;
+	return server_run(&s->sc, st, stop);
+}
+#endif
 
 static int run_sink(void *arg, struct stats_block *st, const char *listen,
 		    volatile sig_atomic_t *stop)
@@ -340,7 +367,7 @@ int cmd_replay(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .via = ENGINE_MMAP, .server = "sink" };
+	struct opts o = { .via = ENGINE_MMAP, .server = HAVE_CORE_SERVER ? "http" : "sink" };
 	struct engine_cfg cfg;
 	struct engine_result r;
 	struct replay_summary s;
@@ -426,8 +453,10 @@ int cmd_replay(int argc, char **argv)
 			o.deser = optarg;
 			break;
 		case 'S':
-			if (strcmp(optarg, "sink") && strcmp(optarg, "echo"))
-				return cmd_error("replay", "--server '%s': want sink or echo", optarg);
+			if (strcmp(optarg, "sink") && strcmp(optarg, "echo") && strcmp(optarg, "http"))
+				return cmd_error("replay", "--server '%s': want http, echo or sink", optarg);
+			if (!HAVE_CORE_SERVER && !strcmp(optarg, "http"))
+				return cmd_error("replay", "--server http: the core server is not built yet");
 			o.server = optarg;
 			break;
 		case 'R':
@@ -495,6 +524,30 @@ int cmd_replay(int argc, char **argv)
 	srv.sink.echo = !strcmp(o.server, "echo");
 	cfg.server.run = run_sink;
 	cfg.server.arg = &srv;
+#if HAVE_CORE_SERVER
+	if (strcmp(o.server, "sink")) {
+		server_config_default(&srv.sc);
+		srv.sc.kind = srv.sink.echo ? SERVER_ECHO : SERVER_HTTP;
+		srv.sc.deser = DESER_TREE;
+		srv.sc.io = SERVER_IO_EPOLL;
+		if (o.io && server_io_parse(o.io, &srv.sc.io) < 0) {
+			rc = cmd_error("replay", "--io '%s': want blocking, epoll or uring", o.io);
+			goto out;
+		}
+		if (o.deser && deser_mode_parse(o.deser, &srv.sc.deser) < 0) {
+			rc = cmd_error("replay", "--deser '%s': want tree, arena or none", o.deser);
+			goto out;
+		}
+		/* every flow in flight is a live connection */
+		if (srv.sc.max_conns < 2 * (o.concurrency ? o.concurrency : 64))
+			srv.sc.max_conns = 2 * (o.concurrency ? o.concurrency : 64);
+		cfg.server.run = run_core;
+		cfg.server.counts_requests = !srv.sink.echo;
+	}
+#else
+	if (o.io || o.deser)
+		cmd_warn("replay", "--io/--deser: the core server is not built yet; replaying into the sink");
+#endif
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
