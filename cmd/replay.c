@@ -26,10 +26,12 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The one stop flag: SIGINT/SIGTERM stop sending; the server child
@@ -75,6 +77,7 @@ static void usage(FILE *f)
 "  --json FILE|-           write the summary as JSON\n"
 "  --iface IFACE --server-ip IP\n"
 "                          replay onto a named interface (not built yet)\n"
+"  --dump-frames FILE      write every frame sent (packet path) to a pcap\n"
 "  -q, --quiet             no progress bar\n"
 "\n"
 "exit: 0 replayed and verified, 1 verification failed or interrupted,\n"
@@ -90,7 +93,27 @@ struct opts {
 	uint32_t loops, concurrency, resegment, rx;
 	uint64_t limit;
 	bool quiet, qdisc_bypass;
+	const char *dump;
 };
+
+/* --dump-frames: the frames as they went into the ring */
+struct dump {
+	pcap_t *p;
+	pcap_dumper_t *d;
+};
+
+static void dump_frame(void *arg, const uint8_t *frame, uint32_t len)
+{
+	struct dump *dp = arg;
+	struct pcap_pkthdr h;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h.ts.tv_sec = ts.tv_sec;
+	h.ts.tv_usec = ts.tv_nsec / 1000;
+	h.caplen = h.len = len;
+	pcap_dump((u_char *)dp->d, &h, frame);
+}
 
 static int parse_u64(const char *s, uint64_t *out)
 {
@@ -257,6 +280,11 @@ static void print_summary(const struct opts *o, const struct plan *plan, const s
 	       s->segments, s->bytes, s->retransmits, r->peer.splits);
 	printf("  rate        %s, %.0f segments/s, %.1f Mbit/s\n",
 	       human_ns(s->duration_ns, a, sizeof(a)), s->segments_per_s, s->mbit_per_s);
+	if (s->segments)
+		printf("  cpu         replayer %s per data segment (receive path included), "
+		       "server %s per data segment\n",
+		       human_ns(r->cpu_self_ns / s->segments, a, sizeof(a)),
+		       human_ns(r->cpu_server_ns / s->segments, b, sizeof(b)));
 	if (r->peer.gap_samples)
 		printf("  gaps        p50 %s, p90 %s, p99 %s between data segments as sent\n",
 		       human_ns(r->peer.gap_p50, a, sizeof(a)), human_ns(r->peer.gap_p90, b, sizeof(b)),
@@ -321,6 +349,9 @@ static int write_json(const char *path, const struct replay_summary *s,
 	json_object_set_new(o, "gap_p50_ns", json_integer((json_int_t)r->peer.gap_p50));
 	json_object_set_new(o, "gap_p99_ns", json_integer((json_int_t)r->peer.gap_p99));
 	json_object_set_new(o, "late_p99_ns", json_integer((json_int_t)r->peer.late_p99));
+	json_object_set_new(o, "cpu_self_ns", json_integer((json_int_t)r->cpu_self_ns));
+	json_object_set_new(o, "cpu_server_ns", json_integer((json_int_t)r->cpu_server_ns));
+	json_object_set_new(o, "frames", json_integer((json_int_t)r->peer.frames));
 	for (i = 0; i < r->nfailures && i < 64; i++)
 		json_array_append_new(fails, json_pack("{s:I, s:i, s:s}", "flow",
 						       (json_int_t)r->failures[i].flow_id, "loop",
@@ -365,6 +396,7 @@ int cmd_replay(int argc, char **argv)
 		{ "rx-ring", required_argument, NULL, 'R' },
 		{ "qdisc-bypass", no_argument, NULL, 'Q' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "dump-frames", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .via = ENGINE_MMAP, .server = HAVE_CORE_SERVER ? "http" : "sink" };
@@ -375,6 +407,7 @@ int cmd_replay(int argc, char **argv)
 	struct load_cfg lc = { 0 };
 	struct server_choice srv;
 	struct plan *plan = NULL;
+	struct dump dp = { NULL, NULL };
 	struct sigaction sa;
 	char err[512] = "";
 	const char *why;
@@ -473,6 +506,9 @@ int cmd_replay(int argc, char **argv)
 		case 'q':
 			o.quiet = true;
 			break;
+		case 'D':
+			o.dump = optarg;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -549,6 +585,18 @@ int cmd_replay(int argc, char **argv)
 		cmd_warn("replay", "--io/--deser: the core server is not built yet; replaying into the sink");
 #endif
 
+	if (o.dump) {
+		dp.p = pcap_open_dead(DLT_EN10MB, 65535);
+		dp.d = dp.p ? pcap_dump_open(dp.p, o.dump) : NULL;
+		if (!dp.d) {
+			rc = cmd_error("replay", "--dump-frames '%s': %s", o.dump,
+				       dp.p ? pcap_geterr(dp.p) : "out of memory");
+			goto out;
+		}
+		cfg.peer.tap = dump_frame;
+		cfg.peer.tap_arg = &dp;
+	}
+
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -582,6 +630,10 @@ int cmd_replay(int argc, char **argv)
 		cmd_error("replay", "writing '%s': %s", o.json, strerror(errno ? errno : EIO));
 	rc = s.verified && !r.peer_err ? EXIT_OK : EXIT_VERDICT;
 out:
+	if (dp.d)
+		pcap_dump_close(dp.d);
+	if (dp.p)
+		pcap_close(dp.p);
 	engine_result_release(&r);
 	plan_free(plan);
 	return cmd_finish_stdout("replay", rc);

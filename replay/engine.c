@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -432,6 +433,16 @@ out:
 
 /* --- the run --- */
 
+static uint64_t cpu_ns(int who)
+{
+	struct rusage ru;
+
+	if (getrusage(who, &ru) < 0)
+		return 0;
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+}
+
 static int add_client(void *arg, int family, const uint8_t addr[16])
 {
 	return netns_add_client(arg, family, addr);
@@ -455,6 +466,7 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 	int k;
 	const char *what = NULL;
 	int rc = 0, fd;
+	uint64_t cpu0 = 0, kids0 = cpu_ns(RUSAGE_CHILDREN);
 
 	memset(r, 0, sizeof(*r));
 	r->via = cfg->via;
@@ -536,7 +548,9 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 
 		sa.sin_port = htons(blocks[0]->port);
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		cpu0 = cpu_ns(RUSAGE_SELF);
 		rc = peer_run_socket(plan, &pc, &sa, sizeof(sa), res, &r->peer, stop);
+		r->cpu_self_ns = cpu_ns(RUSAGE_SELF) - cpu0;
 		if (rc < 0) {
 			snprintf(err, errlen, "socket replay: %s", strerror(-rc));
 			goto out;
@@ -583,7 +597,9 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 		pc.add_client_arg = topo;
 		if (!pc.mss)
 			pc.mss = r->mtu - 60;
+		cpu0 = cpu_ns(RUSAGE_SELF);
 		rc = peer_run_packet(plan, &pc, tx, rx, res, &r->peer, stop);
+		r->cpu_self_ns = cpu_ns(RUSAGE_SELF) - cpu0;
 		r->frames_confirmed = txq_stats(tx)->frames;
 		r->wrong_format = txq_stats(tx)->wrong_format;
 		r->rx_drops = rxq_drops(rx);
@@ -622,6 +638,7 @@ out:
 	txq_free(tx);
 	stop_server(server[0]);
 	stop_server(server[1]);
+	r->cpu_server_ns = cpu_ns(RUSAGE_CHILDREN) - kids0;
 	netns_topo_free(topo);
 	for (k = 0; k < 2; k++)
 		if (blocks[k])

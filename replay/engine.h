@@ -104,6 +104,9 @@ struct engine_result {
 	struct engine_failure *failures;	/* first 64 */
 	bool interrupted;
 	int peer_err;			/* a transmit error that stopped the run */
+	/* CPU (getrusage), ns: the replaying process during the replay (the
+	 * veth receive path runs in its context), and the server children */
+	uint64_t cpu_self_ns, cpu_server_ns;
 };
 
 /* Runs the replay.  Returns 0 when it ran (check result->verified), or a

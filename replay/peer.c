@@ -325,6 +325,8 @@ static int emit(struct ppeer *p, struct pflow *f, const struct tcpgen_seg *seg)
 	len = tcpgen_build(&f->tg, seg, slot, p->max_frame);
 	if (len < 0)
 		return len;
+	if (p->cfg->tap)
+		p->cfg->tap(p->cfg->tap_arg, slot, (uint32_t)len);
 	if ((err = txq_commit(p->tx, (uint32_t)len)) < 0)
 		return err;
 	p->st->frames++;

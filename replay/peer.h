@@ -75,6 +75,10 @@ struct peer_cfg {
 	 * address; may be NULL */
 	int (*add_client)(void *arg, int family, const uint8_t addr[16]);
 	void *add_client_arg;
+	/* packet path: every frame as handed to the ring (the benchmark
+	 * replays the very same frames with other tools); may be NULL */
+	void (*tap)(void *arg, const uint8_t *frame, uint32_t len);
+	void *tap_arg;
 	/* progress, called about every 100 ms; may be NULL */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
