@@ -25,7 +25,8 @@ done
 T=$(mktemp -d /tmp/pktmem-bench.XXXXXX)
 SPID=""
 cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
 
 "$PKTMEM" synth -q --out "$T/cap.pcap" --flows 64 --requests 100 --framing cl --body-size 440 --segment-size 600
 "$PKTMEM" replay -q --server sink --dump-frames "$T/frames.pcap" "$T/cap.pcap" >/dev/null
@@ -36,7 +37,8 @@ netsniff-ng -q --in "$T/frames.pcap" --out "$T/frames.cfg" -n 2000 >/dev/null 2>
 	netsniff-ng --in "$T/frames.pcap" --out "$T/frames.cfg" -n 2000 -s >/dev/null 2>&1
 
 # the blind senders' topology: same addresses and MACs as pktmem's
-unshare -n sleep 3600 &
+# dies with this script whatever kills it (parent-death signal)
+setpriv --pdeathsig KILL -- unshare -n sleep 3600 &
 SPID=$!
 sleep 0.2
 cat >"$T/blind.sh" <<EOF

@@ -127,7 +127,7 @@ struct sched {
 	uint64_t pps_step;
 	uint64_t last_data;	/* when the last data segment went (gaps) */
 	uint64_t *gaps, *late;
-	uint32_t ngaps, nlate;
+	uint32_t ngaps, nlate, cap;
 	uint64_t last_progress;
 };
 
@@ -159,8 +159,11 @@ static int sched_init(struct sched *s, const struct plan *plan, const struct pee
 		s->pps_step = (uint64_t)(1e9 / cfg->pps);
 		s->pps_next = s->t0;
 	}
-	s->gaps = malloc(MAX_GAP_SAMPLES * sizeof(uint64_t));
-	s->late = malloc(MAX_GAP_SAMPLES * sizeof(uint64_t));
+	/* one sample per data segment, up to MAX_GAP_SAMPLES */
+	s->cap = plan->segments * s->loops < MAX_GAP_SAMPLES ? (uint32_t)(plan->segments * s->loops) + 1
+							      : MAX_GAP_SAMPLES;
+	s->gaps = malloc(s->cap * sizeof(uint64_t));
+	s->late = malloc(s->cap * sizeof(uint64_t));
 	if (!s->gaps || !s->late) {
 		free(s->gaps);
 		free(s->late);
@@ -187,12 +190,12 @@ static void pace_sent(struct sched *s, struct peer_stats *st, uint64_t dl)
 
 	if (s->pps_step)
 		s->pps_next += s->pps_step;	/* absolute schedule: no drift */
-	if (s->last_data && s->ngaps < MAX_GAP_SAMPLES)
+	if (s->last_data && s->ngaps < s->cap)
 		s->gaps[s->ngaps++] = now - s->last_data;
 	if (s->pps_step || dl) {
 		uint64_t want = s->pps_step ? s->pps_next - s->pps_step : dl;
 
-		if (s->nlate < MAX_GAP_SAMPLES)
+		if (s->nlate < s->cap)
 			s->late[s->nlate++] = now > want ? now - want : 0;
 	}
 	s->last_data = now;
