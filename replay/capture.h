@@ -85,12 +85,12 @@ struct capture_stats {
 	uint64_t missing_bytes;		/* payload bytes cut by snaplen */
 	uint64_t skipped[CAP_SKIP__N];
 	uint64_t first_ts_ns, last_ts_ns;
-	/* link types seen (up to 8), with packet counts */
+	/* link types seen (up to 8, in order of first packet; DLT_
+	 * values), with packet counts.  The unsupported ones, for the
+	 * summary, are those capture_linktype_supported() says no to. */
 	int nlinks;
 	int linktype[8];
 	uint64_t link_packets[8];
-	/* unsupported link types: the linktype[] entries that
-	 * capture_linktype_supported() says no to */
 	char format[16];		/* "pcap", "pcap-ns", "pcapng" */
 	bool gzip;
 	bool ended_mid_record;		/* a warning: stats cover what was read */
