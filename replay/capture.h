@@ -120,6 +120,10 @@ int capture_next(struct capture *cap, struct cap_pkt *pkt);
 
 const struct capture_stats *capture_stats(const struct capture *cap);
 
+/* A module code (CAPTURE_E_*) or negative errno as a short phrase, for
+ * callers that have no capture_error() text at hand. */
+const char *capture_strerror(int code);
+
 /* After capture_next() < 0: one line saying what is wrong. */
 const char *capture_error(const struct capture *cap);
 
