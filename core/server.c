@@ -302,6 +302,16 @@ struct sconn *server_worker_any(struct server_worker *w)
 	return w->all;
 }
 
+struct sconn *sconn_next(struct sconn *c)
+{
+	return c->next;
+}
+
+unsigned server_max_conns(const struct server *s)
+{
+	return s->cfg.max_conns;
+}
+
 uint64_t sconn_deadline(const struct sconn *c)
 {
 	return c->deadline;
@@ -718,8 +728,10 @@ int sconn_flush(struct server_worker *w, struct sconn *c)
 
 enum sconn_status sconn_expire(struct server_worker *w, struct sconn *c)
 {
-	if (c->lingering)
+	if (c->lingering) {
+		set_deadline(w, c, 0);
 		return SCONN_DONE;
+	}
 	if (c->waiting_head) {
 		c->waiting_head = false;
 		set_deadline(w, c, 0);
