@@ -111,10 +111,10 @@ static void worker_mark(struct server_worker *w, struct mark *m)
 		unsigned i, n = w->s->cfg.ncounters;
 
 		if (read(w->leader, buf, sizeof(buf)) < (ssize_t)sizeof(uint64_t))
-			return;
+			buf[0] = 0;
 		for (i = 0; i < n; i++)
-			if (w->slot[i] >= 0 && (uint64_t)w->slot[i] < buf[0])
-				m->val[i] = buf[1 + w->slot[i]];
+			m->val[i] = w->slot[i] >= 0 && (uint64_t)w->slot[i] < buf[0]
+				    ? buf[1 + w->slot[i]] : 0;
 	}
 }
 
