@@ -150,24 +150,29 @@ const char *ksym_stage_name(enum ksym_stage s)
 
 enum match { EXACT, PREFIX, SUFFIX };
 
+/* The user-copy primitives also serve file reads, execve, getrandom...:
+ * they are the copy stage only below a socket receive frame. */
+#define KS_COPY_WEAK KS__N
+
 /* First match wins, so the specific rules come before the broad prefixes
  * ("tcp_recvmsg" is the copy's syscall, not TCP's receive path).  Names
  * are from net/core/dev.c, net/ipv4/, lib/iov_iter.c, mm/slub.c (6.x). */
 static const struct rule {
 	const char *pat;
 	enum match how;
-	enum ksym_stage stage;
+	int stage;		/* enum ksym_stage or KS_COPY_WEAK */
 } rules[] = {
-	/* copy: the read family down to copy_to_user */
-	{ "_copy_to_iter", EXACT, KS_COPY },
-	{ "__check_object_size", EXACT, KS_COPY },
-	{ "check_heap_object", EXACT, KS_COPY },
+	/* copy: a socket read down to copy_to_user */
+	{ "_copy_to_iter", EXACT, KS_COPY_WEAK },
+	{ "__check_object_size", EXACT, KS_COPY_WEAK },
+	{ "check_heap_object", EXACT, KS_COPY_WEAK },
+	{ "__virt_addr_valid", EXACT, KS_COPY_WEAK },
 	{ "skb_copy_datagram_iter", EXACT, KS_COPY },
 	{ "__skb_datagram_iter", EXACT, KS_COPY },
 	{ "simple_copy_to_iter", EXACT, KS_COPY },
-	{ "copy_user_generic", PREFIX, KS_COPY },
-	{ "rep_movs_alternative", EXACT, KS_COPY },
-	{ "_copy_to_user", EXACT, KS_COPY },
+	{ "copy_user_generic", PREFIX, KS_COPY_WEAK },
+	{ "rep_movs_alternative", EXACT, KS_COPY_WEAK },
+	{ "_copy_to_user", EXACT, KS_COPY_WEAK },
 	{ "tcp_recvmsg", PREFIX, KS_COPY },
 	{ "inet_recvmsg", EXACT, KS_COPY },
 	{ "inet6_recvmsg", EXACT, KS_COPY },
@@ -176,11 +181,8 @@ static const struct rule {
 	{ "____sys_recvmsg", EXACT, KS_COPY },
 	{ "___sys_recvmsg", EXACT, KS_COPY },
 	{ "__sys_recvfrom", EXACT, KS_COPY },
-	{ "__x64_sys_read", EXACT, KS_COPY },
 	{ "__x64_sys_recvfrom", EXACT, KS_COPY },
 	{ "__x64_sys_recvmsg", EXACT, KS_COPY },
-	{ "ksys_read", EXACT, KS_COPY },
-	{ "vfs_read", EXACT, KS_COPY },
 	/* alloc: the slab and page allocators, skb heads */
 	{ "_noprof", SUFFIX, KS_ALLOC },
 	{ "kmalloc", PREFIX, KS_ALLOC },
@@ -219,10 +221,9 @@ static const struct rule {
 	{ "__netif_rx", EXACT, KS_TRANSMIT },
 	{ "netif_rx", PREFIX, KS_TRANSMIT },
 	{ "enqueue_to_backlog", EXACT, KS_TRANSMIT },
-	{ "neigh_", PREFIX, KS_TRANSMIT },
-	{ "__sys_sendto", EXACT, KS_TRANSMIT },
-	{ "__sock_sendmsg", EXACT, KS_TRANSMIT },
-	{ "sock_sendmsg", EXACT, KS_TRANSMIT },
+	{ "neigh_resolve_output", EXACT, KS_TRANSMIT },
+	{ "neigh_hh_output", EXACT, KS_TRANSMIT },
+	{ "tcp_sendmsg", PREFIX, KS_TRANSMIT },	/* the sender's half of TCP */
 	/* softirq: NET_RX and the receive core */
 	{ "net_rx_action", EXACT, KS_SOFTIRQ },
 	{ "__napi_poll", EXACT, KS_SOFTIRQ },
@@ -233,10 +234,6 @@ static const struct rule {
 	{ "napi_gro_", PREFIX, KS_SOFTIRQ },
 	{ "gro_normal_", PREFIX, KS_SOFTIRQ },
 	{ "veth_poll", EXACT, KS_SOFTIRQ },
-	{ "handle_softirqs", EXACT, KS_SOFTIRQ },
-	{ "__do_softirq", EXACT, KS_SOFTIRQ },
-	{ "do_softirq", EXACT, KS_SOFTIRQ },
-	{ "run_ksoftirqd", EXACT, KS_SOFTIRQ },
 	/* irq: hardware interrupt entry */
 	{ "common_interrupt", EXACT, KS_IRQ },
 	{ "asm_common_interrupt", EXACT, KS_IRQ },
@@ -246,9 +243,6 @@ static const struct rule {
 	{ "handle_fasteoi_irq", EXACT, KS_IRQ },
 	{ "vring_interrupt", EXACT, KS_IRQ },
 	{ "vp_interrupt", EXACT, KS_IRQ },
-	{ "__sysvec_", PREFIX, KS_IRQ },
-	{ "sysvec_", PREFIX, KS_IRQ },
-	{ "asm_sysvec_", PREFIX, KS_IRQ },
 	/* tcp and ip: the protocol layers */
 	{ "tcp_", PREFIX, KS_TCP },
 	{ "__tcp_", PREFIX, KS_TCP },
@@ -287,7 +281,7 @@ static size_t base_len(const char *name)
 	return dot ? (size_t)(dot - name) : strlen(name);
 }
 
-enum ksym_stage ksym_stage_of(const char *name)
+static int rule_stage(const char *name)
 {
 	size_t i, n;
 
@@ -298,6 +292,13 @@ enum ksym_stage ksym_stage_of(const char *name)
 		if (rule_match(&rules[i], name, n))
 			return rules[i].stage;
 	return KS_OTHER;
+}
+
+enum ksym_stage ksym_stage_of(const char *name)
+{
+	int s = rule_stage(name);
+
+	return s == KS_COPY_WEAK ? KS_COPY : (enum ksym_stage)s;
 }
 
 int ksym_is_irq_enable(const char *name)
@@ -323,7 +324,16 @@ enum ksym_stage ksym_classify_names(const char *const *names, size_t n)
 		skipped = true;
 	}
 	for (; i < n; i++) {
-		s = ksym_stage_of(names[i]);
+		int r = rule_stage(names[i]);
+		size_t j;
+
+		if (r == KS_COPY_WEAK) {
+			for (j = i + 1; j < n; j++)
+				if (rule_stage(names[j]) == KS_COPY)
+					return KS_COPY;
+			continue;
+		}
+		s = (enum ksym_stage)r;
 		if (s != KS_OTHER)
 			return s;
 	}
