@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <perfmon/pfmlib_perf_event.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,6 +44,38 @@ static const struct {
 	{ "context-switches", "perf::PERF_COUNT_SW_CONTEXT_SWITCHES" },
 	{ "cs", "perf::PERF_COUNT_SW_CONTEXT_SWITCHES" },
 	{ "cpu-migrations", "perf::PERF_COUNT_SW_CPU_MIGRATIONS" },
+};
+
+/* perf's generic events (include/uapi/linux/perf_event.h): encoded here
+ * when libpfm4 does not offer its "perf" PMU (LIBPFM_FORCE_PMU hides it). */
+#define HWC(c, op, res) (PERF_COUNT_HW_CACHE_##c | (PERF_COUNT_HW_CACHE_OP_##op << 8) | \
+			 (PERF_COUNT_HW_CACHE_RESULT_##res << 16))
+static const struct {
+	const char *name;
+	uint32_t type;
+	uint64_t config;
+} generic[] = {
+	{ "cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES },
+	{ "cpu-cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES },
+	{ "instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS },
+	{ "cache-references", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_REFERENCES },
+	{ "cache-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES },
+	{ "branches", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_INSTRUCTIONS },
+	{ "branch-instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_INSTRUCTIONS },
+	{ "branch-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_MISSES },
+	{ "ref-cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_REF_CPU_CYCLES },
+	{ "LLC-misses", PERF_TYPE_HW_CACHE, HWC(LL, READ, MISS) },
+	{ "LLC-loads", PERF_TYPE_HW_CACHE, HWC(LL, READ, ACCESS) },
+	{ "L1-dcache-load-misses", PERF_TYPE_HW_CACHE, HWC(L1D, READ, MISS) },
+	{ "L1-dcache-loads", PERF_TYPE_HW_CACHE, HWC(L1D, READ, ACCESS) },
+	{ "dTLB-load-misses", PERF_TYPE_HW_CACHE, HWC(DTLB, READ, MISS) },
+	{ "cpu-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK },
+	{ "task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK },
+	{ "page-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS },
+	{ "minor-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MIN },
+	{ "major-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MAJ },
+	{ "context-switches", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES },
+	{ "cpu-migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS },
 };
 
 int pfm_init(void)
@@ -90,6 +123,15 @@ int pfm_encode(const char *name, struct perf_event_attr *attr,
 		if (!strcmp(name, xlate[i].perf))
 			try = xlate[i].pfm;
 	rc = encode_raw(try, attr);
+	for (i = 0; rc < 0 && i < sizeof(generic) / sizeof(generic[0]); i++)
+		if (!strcmp(name, generic[i].name)) {
+			memset(attr, 0, sizeof(*attr));
+			attr->size = sizeof(*attr);
+			attr->type = generic[i].type;
+			attr->config = generic[i].config;
+			try = "generic perf event";
+			rc = 0;
+		}
 	if (rc < 0 && strchr(name, '.') && !strchr(name, ':')) {
 		/* Intel's documentation writes EVENT.UMASK; libpfm EVENT:UMASK. */
 		snprintf(alt, sizeof(alt), "%s", name);
