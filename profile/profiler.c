@@ -88,6 +88,7 @@ struct profiler {
 	uint64_t lost;
 	struct { uint32_t tid; uint64_t ts; } tid_ts[TID_SLOTS];
 
+	uint64_t reqs;			/* requests, for per-request metrics */
 	char notes[1024];
 };
 
@@ -816,6 +817,9 @@ static void fill_irq(struct profiler *p, struct stage_result *st)
 		if (p->cfg.dev[0])
 			stage_note(st, "interrupts whose handler name contains '%s'", p->cfg.dev);
 	}
+	if (p->reqs)
+		metric(st, "irqs_per_request", "count", MC_COUNT, (double)st->count / (double)p->reqs,
+		       "tracepoint irq:irq_handler_entry");
 	fill_hw_kernel(p, st, (const enum ksym_stage[]){ KS_IRQ }, 1);
 }
 
@@ -833,6 +837,8 @@ static void fill_softirq(struct profiler *p, struct stage_result *st)
 	st->available = true;
 	st->count = all;
 	snprintf(st->source, sizeof(st->source), "%s; napi:napi_poll; net:netif_receive_skb", src);
+	if (p->reqs)
+		metric(st, "softirqs_per_request", "count", MC_COUNT, (double)all / (double)p->reqs, src);
 	stage_note(st, "system-wide: includes other NET_RX work on this machine during the replay");
 	if (p->si_sender.n) {
 		snd = p->si_sender.value;
@@ -867,6 +873,9 @@ static void fill_softirq(struct profiler *p, struct stage_result *st)
 		if (all)
 			metric(st, "packets_per_softirq", "count", MC_INFO,
 			       (double)p->nrs.value / (double)all, s2);
+		if (p->reqs)
+			metric(st, "packets_per_request", "count", MC_COUNT,
+			       (double)p->nrs.value / (double)p->reqs, s2);
 		if (p->cfg.expected_segments && p->nrs.value < p->cfg.expected_segments)
 			stage_note(st, "fewer packets received (%llu) than data segments sent (%llu)",
 				   (unsigned long long)p->nrs.value,
@@ -892,6 +901,9 @@ static void fill_softirq(struct profiler *p, struct stage_result *st)
 		if (p->si_h.n)
 			metric(st, "ns_per_softirq", "ns", MC_TIMING,
 			       (double)p->si_h.sum_ns / (double)p->si_h.n, ts);
+		if (p->reqs)
+			metric(st, "ns_per_request", "ns", MC_TIMING,
+			       (double)p->si_h.sum_ns / (double)p->reqs, ts);
 	} else if (p->cfg.mode == PROFILE_FULL) {
 		stage_note(st, "time: %s", perf_strerror(p->err_si, "irq:softirq_exit", buf, sizeof(buf)));
 	} else {
@@ -1050,8 +1062,15 @@ static void fill_user(struct profiler *p, struct stage_result *st, enum stats_st
 	stage_hist(st, ss->hist, STATS_HIST_BUCKETS, (double)ss->max_ns);
 	if (reqs) {
 		metric(st, "ns_per_request", "ns", MC_TIMING, st->time_ns / (double)reqs, st->source);
-		metric(st, "calls_per_request", "count", MC_EXACT, (double)ss->count / (double)reqs,
-		       st->source);
+		if (id == STATS_PARSE)
+			metric(st, "parse_calls_per_request", "count", MC_EXACT,
+			       (double)ss->count / (double)reqs, st->source);
+		if (id == STATS_WRITE) {
+			metric(st, "bytes_per_request", "bytes", MC_EXACT,
+			       (double)ss->bytes / (double)reqs, "server stats block (write() return values)");
+			metric(st, "syscalls_per_request", "count", MC_COUNT,
+			       (double)ss->count / (double)reqs, "server stats block (write() calls)");
+		}
 	}
 	fill_hw_user(p, st, ss);
 }
@@ -1068,13 +1087,15 @@ static void fill_alloc(struct profiler *p, struct stage_result *st, uint64_t req
 	metric(st, "allocations", "count", MC_EXACT, (double)sb->alloc.allocs, src);
 	metric(st, "alloc_bytes", "bytes", MC_EXACT, (double)sb->alloc.bytes, src);
 	metric(st, "peak_live_bytes", "bytes", MC_EXACT, (double)sb->alloc.peak_live_bytes, src);
-	metric(st, "frees", "count", MC_EXACT, (double)sb->alloc.frees, src);
-	metric(st, "fields", "count", MC_EXACT, (double)sb->alloc.fields, src);
-	metric(st, "minor_faults", "count", MC_COUNT, (double)sb->alloc.minor_faults,
-	       "software event minor-faults (server)");
-	if (reqs)
-		metric(st, "allocations_per_request", "count", MC_EXACT,
+	metric(st, "fields", "count", MC_INFO, (double)sb->alloc.fields, src);
+	metric(st, "minor_faults", "count", MC_INFO, (double)sb->alloc.minor_faults,
+	       "server stats block (minor page faults)");
+	if (reqs) {
+		metric(st, "allocs_per_request", "count", MC_EXACT,
 		       (double)sb->alloc.allocs / (double)reqs, src);
+		metric(st, "alloc_bytes_per_request", "bytes", MC_EXACT,
+		       (double)sb->alloc.bytes / (double)reqs, src);
+	}
 	if (p->kmalloc.n && p->kmca.n) {
 		metric(st, "kernel_kmalloc", "count", MC_COUNT, (double)p->kmalloc.value,
 		       "tracepoint kmem:kmalloc (server threads)");
@@ -1100,6 +1121,7 @@ int profiler_fill(struct profiler *p, struct trial *t)
 	for (i = 0; i < RS__N; i++)
 		memset(&t->stage[i], 0, sizeof(t->stage[i]));
 	reqs = requests_of(p, t);
+	p->reqs = reqs;
 	fill_irq(p, &t->stage[RS_IRQ]);
 	fill_softirq(p, &t->stage[RS_SOFTIRQ]);
 	fill_copy(p, &t->stage[RS_COPY], reqs);

@@ -118,6 +118,8 @@ static int run(int unpriv)
 	m = find_metric(&t->stage[RS_ALLOC], "allocations");
 	ok(t->stage[RS_ALLOC].available && m && m->available && m->value == 70,
 	   "alloc counts equal the counting allocator's own");
+	m = find_metric(&t->stage[RS_ALLOC], "allocs_per_request");
+	ok(m && m->available && m->value == 7 && m->cls == MC_EXACT, "allocs_per_request = 7, exact");
 	m = find_metric(&t->stage[RS_ALLOC], "peak_live_bytes");
 	ok(m && m->value == 2048, "peak live bytes from the allocator");
 	ok(t->stage[RS_WRITE].available && t->stage[RS_WRITE].bytes == 1000, "write stage measured");
