@@ -1132,6 +1132,12 @@ int profiler_fill(struct profiler *p, struct trial *t)
 	return 0;
 }
 
+void profiler_set_stats(struct profiler *p, const struct stats_block *st)
+{
+	if (p)
+		p->cfg.stats = st;
+}
+
 bool profiler_samples(const struct profiler *p, uint64_t samples[KS__N])
 {
 	uint64_t period[KS__N];

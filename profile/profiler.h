@@ -61,6 +61,8 @@ const char *profile_mode_name(enum profile_mode m);
 int profiler_start(struct profiler **out, const struct profiler_cfg *cfg);
 int profiler_stop(struct profiler *p);
 int profiler_fill(struct profiler *p, struct trial *t);
+/* Replaces cfg.stats (a snapshot taken after the server stopped). */
+void profiler_set_stats(struct profiler *p, const struct stats_block *st);
 /* Sample classes (full mode): samples per ksym class; false when none. */
 bool profiler_samples(const struct profiler *p, uint64_t samples[KS__N]);
 int profiler_write_folded(const struct profiler *p, FILE *f);
