@@ -481,8 +481,12 @@ int perf_counter_read(const struct perf_counter *c, uint64_t *value)
 	if (!c)
 		return -EBADF;
 	for (i = 0; i < c->n; i++) {
-		if (read(c->fd[i], v, sizeof(v)) != (ssize_t)sizeof(v))
-			return -errno ? -errno : -EIO;
+		ssize_t n = read(c->fd[i], v, sizeof(v));
+
+		if (n < 0)
+			return -errno;
+		if (n != (ssize_t)sizeof(v))
+			return -EIO;
 		/* Multiplexed: scale by the share of time it was counting. */
 		if (v[2] && v[2] < v[1])
 			v[0] = (uint64_t)((double)v[0] * (double)v[1] / (double)v[2]);
