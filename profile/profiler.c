@@ -653,7 +653,7 @@ int profiler_start(struct profiler **out, const struct profiler_cfg *cfg)
 		char irqf[96] = "";
 		const char *irq_filters[2] = { NULL, NULL };
 
-		if (!cfg->veth && cfg->dev[0]) {
+		if (!cfg->veth && !cfg->loopback && cfg->dev[0]) {
 			snprintf(irqf, sizeof(irqf), "name ~ \"*%s*\"", cfg->dev);
 			irq_filters[0] = irqf;
 		}
@@ -801,11 +801,12 @@ static void fill_irq(struct profiler *p, struct stage_result *st)
 	st->available = true;
 	st->time_available = true;
 	snprintf(st->source, sizeof(st->source), "tracepoint irq:irq_handler_entry/exit (all CPUs)");
-	if (p->cfg.veth) {
-		/* A measured zero: the veth path has no interrupt at all. */
+	if (p->cfg.veth || p->cfg.loopback) {
+		/* A measured zero: the path has no interrupt at all. */
 		st->count = 0;
 		st->time_ns = 0;
-		stage_note(st, "veth delivers without a hardware interrupt");
+		stage_note(st, "%s delivers without a hardware interrupt",
+			   p->cfg.veth ? "veth" : "loopback");
 		metric(st, "irqs_other_devices", "count", MC_INFO, (double)p->irq_all,
 		       "tracepoint irq:irq_handler_entry (all CPUs, all devices)");
 		metric(st, "irq_ns_other_devices", "ns", MC_INFO, (double)p->irq_h.sum_ns,
@@ -1052,6 +1053,13 @@ static void fill_user(struct profiler *p, struct stage_result *st, enum stats_st
 		return;
 	}
 	ss = &sb->stage[id];
+	if (!ss->count && !ss->total_ns) {
+		/* The sink server reads but does not parse: no events is not
+		 * a measured zero for a stage that did not run. */
+		stage_na(st, "the server recorded no %s events: this server does not run the stage",
+			 stats_stage_name_local(id));
+		return;
+	}
 	st->available = true;
 	st->time_available = true;
 	st->count = ss->count;
@@ -1082,7 +1090,7 @@ static void fill_alloc(struct profiler *p, struct stage_result *st, uint64_t req
 	char buf[REPORT_REASON];
 
 	fill_user(p, st, STATS_DESER, reqs);
-	if (!sb)
+	if (!sb || !st->available)
 		return;
 	metric(st, "allocations", "count", MC_EXACT, (double)sb->alloc.allocs, src);
 	metric(st, "alloc_bytes", "bytes", MC_EXACT, (double)sb->alloc.bytes, src);
@@ -1130,6 +1138,14 @@ int profiler_fill(struct profiler *p, struct trial *t)
 	fill_user(p, &t->stage[RS_HANDLER], STATS_HANDLER, reqs);
 	fill_user(p, &t->stage[RS_WRITE], STATS_WRITE, reqs);
 	return 0;
+}
+
+void profiler_set_expected(struct profiler *p, uint64_t bytes, uint64_t segments)
+{
+	if (!p)
+		return;
+	p->cfg.expected_bytes = bytes;
+	p->cfg.expected_segments = segments;
 }
 
 void profiler_set_stats(struct profiler *p, const struct stats_block *st)

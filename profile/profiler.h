@@ -42,7 +42,8 @@ struct profiler_cfg {
 	pid_t sender_pid[PROFILER_MAX_PIDS];	/* the replayer: NET_RX runs in its context */
 	int nsender;
 	char dev[32];		/* receiving device name ("" = any veth) */
-	bool veth;		/* the path has no hardware interrupt */
+	bool veth;		/* a veth path: no hardware interrupt */
+	bool loopback;		/* loopback (--via socket): no hardware interrupt */
 	const struct stats_block *stats;	/* the server's block, or NULL */
 	uint64_t expected_bytes;	/* capture payload client->server; 0 unknown */
 	uint64_t expected_segments;	/* data segments sent; 0 unknown */
@@ -61,6 +62,8 @@ const char *profile_mode_name(enum profile_mode m);
 int profiler_start(struct profiler **out, const struct profiler_cfg *cfg);
 int profiler_stop(struct profiler *p);
 int profiler_fill(struct profiler *p, struct trial *t);
+/* What the capture says should arrive (known after the replay). */
+void profiler_set_expected(struct profiler *p, uint64_t bytes, uint64_t segments);
 /* Replaces cfg.stats (a snapshot taken after the server stopped). */
 void profiler_set_stats(struct profiler *p, const struct stats_block *st);
 /* Sample classes (full mode): samples per ksym class; false when none. */
