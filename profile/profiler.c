@@ -60,8 +60,11 @@ struct profiler {
 	int pmu_err;			/* cycles probe: 0 = a PMU counts here */
 	char pmu_reason[REPORT_REASON];
 
-	struct cnt si_all, si_sender, si_ksoftirqd, napi, nrs, sys, recvlen,
-		   kmalloc, kmca;
+	/* NET_RX: everywhere (noisy: every neighbour's traffic), in the
+	 * replayer's threads and in ksoftirqd (where the replay's own
+	 * receive work runs); packets and polls the same way. */
+	struct cnt si_all, si_sender, si_ksoftirqd, napi, napi_ksi, nrs, nrs_ksi,
+		   sys, recvlen, kmalloc, kmca;
 	pid_t ksoftirqd[MAX_CPUS];
 	int nksoftirqd;
 
@@ -80,7 +83,7 @@ struct profiler {
 	/* Accumulated by the ring readers. */
 	uint64_t irq_entry_ts[MAX_CPUS], si_entry_ts[MAX_CPUS];
 	uint32_t si_entry_pid[MAX_CPUS];
-	struct histo irq_h, si_h, sys_h;
+	struct histo irq_h, si_h[3], sys_h;	/* si_h by context, as si_ctx */
 	uint64_t irq_all;
 	uint64_t si_ctx[3], si_ctx_ns[3];	/* sender, ksoftirqd, elsewhere */
 	uint64_t copy_calls, copy_bytes, recv_calls, recv_bytes;
@@ -448,7 +451,7 @@ static void on_record(void *arg, const struct perf_event_header *h, const void *
 			int ctx = pid_in(p->cfg.sender_pid, p->cfg.nsender, pid) ? 0 :
 				  pid_in(p->ksoftirqd, p->nksoftirqd, pid) ? 1 : 2;
 
-			histo_add(&p->si_h, d);
+			histo_add(&p->si_h[ctx], d);
 			p->si_ctx[ctx]++;
 			p->si_ctx_ns[ctx] += d;
 		}
@@ -633,12 +636,31 @@ int profiler_start(struct profiler **out, const struct profiler_cfg *cfg)
 		snprintf(filt + used, sizeof(filt) - used, ")");
 		cnt_open(p, &p->si_ksoftirqd, TP_SI_ENTRY, &all, 1, filt);
 	}
-	cnt_open(p, &p->napi, TP_NAPI, &all, 1, NULL);
-	if (cfg->dev[0])
-		snprintf(filt, sizeof(filt), "name == \"%s\"", cfg->dev);
-	else
-		snprintf(filt, sizeof(filt), "name ~ \"veth*\"");
-	cnt_open(p, &p->nrs, TP_NRS, &all, 1, filt);
+	{
+		char devf[96], ksi[400], both[512];
+		size_t used = 0;
+
+		if (cfg->dev[0])
+			snprintf(devf, sizeof(devf), "name == \"%s\"", cfg->dev);
+		else
+			snprintf(devf, sizeof(devf), "name ~ \"veth*\"");
+		ksi[0] = 0;
+		for (i = 0; i < p->nksoftirqd && used < sizeof(ksi) - 32; i++)
+			used += (size_t)snprintf(ksi + used, sizeof(ksi) - used, "%scommon_pid == %d",
+						 i ? " || " : "", (int)p->ksoftirqd[i]);
+		if (cfg->nsender) {
+			cnt_open(p, &p->napi, TP_NAPI, cfg->sender_pid, cfg->nsender, NULL);
+			cnt_open(p, &p->nrs, TP_NRS, cfg->sender_pid, cfg->nsender, devf);
+			if (ksi[0]) {
+				cnt_open(p, &p->napi_ksi, TP_NAPI, &all, 1, ksi);
+				snprintf(both, sizeof(both), "%s && (%s)", devf, ksi);
+				cnt_open(p, &p->nrs_ksi, TP_NRS, &all, 1, both);
+			}
+		} else {
+			cnt_open(p, &p->napi, TP_NAPI, &all, 1, NULL);
+			cnt_open(p, &p->nrs, TP_NRS, &all, 1, devf);
+		}
+	}
 
 	/* copy: the server's read-family syscalls and kernel copies */
 	read_filter(filt, sizeof(filt));
@@ -689,7 +711,9 @@ started:
 	cnt_enable(&p->si_sender, true);
 	cnt_enable(&p->si_ksoftirqd, true);
 	cnt_enable(&p->napi, true);
+	cnt_enable(&p->napi_ksi, true);
 	cnt_enable(&p->nrs, true);
+	cnt_enable(&p->nrs_ksi, true);
 	cnt_enable(&p->sys, true);
 	cnt_enable(&p->recvlen, true);
 	cnt_enable(&p->kmalloc, true);
@@ -722,7 +746,9 @@ int profiler_stop(struct profiler *p)
 	cnt_enable(&p->si_sender, false);
 	cnt_enable(&p->si_ksoftirqd, false);
 	cnt_enable(&p->napi, false);
+	cnt_enable(&p->napi_ksi, false);
 	cnt_enable(&p->nrs, false);
+	cnt_enable(&p->nrs_ksi, false);
 	cnt_enable(&p->sys, false);
 	cnt_enable(&p->recvlen, false);
 	cnt_enable(&p->kmalloc, false);
@@ -743,7 +769,9 @@ int profiler_stop(struct profiler *p)
 	cnt_read(&p->si_sender);
 	cnt_read(&p->si_ksoftirqd);
 	cnt_read(&p->napi);
+	cnt_read(&p->napi_ksi);
 	cnt_read(&p->nrs);
+	cnt_read(&p->nrs_ksi);
 	cnt_read(&p->sys);
 	cnt_read(&p->recvlen);
 	cnt_read(&p->kmalloc);
@@ -826,85 +854,102 @@ static void fill_irq(struct profiler *p, struct stage_result *st)
 
 static void fill_softirq(struct profiler *p, struct stage_result *st)
 {
-	char buf[REPORT_REASON];
-	const char *src = "tracepoint irq:softirq_entry vec == 3 (all CPUs)";
-	uint64_t all, snd, ksi;
+	char buf[REPORT_REASON], s2[128];
+	const char *src;
+	uint64_t all, snd = 0, ksi = 0, count, pkts;
+	bool attributed = p->si_sender.n > 0;
+	struct histo h;
+	int i, k, nctx;
 
 	if (p->si_all.err || !p->si_all.n) {
 		stage_na(st, "%s", cnt_reason(p, &p->si_all, buf, sizeof(buf)));
 		return;
 	}
 	all = p->si_all.value;
+	if (p->si_sender.n)
+		snd = p->si_sender.value;
+	if (p->si_ksoftirqd.n)
+		ksi = p->si_ksoftirqd.value;
 	st->available = true;
-	st->count = all;
+	if (attributed) {
+		/* The replay's receive work runs in the sender's context (on
+		 * local_bh_enable inside its send) or in ksoftirqd; the rest of
+		 * the machine's NET_RX is other traffic. */
+		count = snd + ksi;
+		src = "tracepoint irq:softirq_entry vec == 3 in the replayer's threads and ksoftirqd/N";
+	} else {
+		count = all;
+		src = "tracepoint irq:softirq_entry vec == 3 (all CPUs)";
+		stage_note(st, "no sender process given: system-wide, includes other NET_RX work on this machine");
+	}
+	st->count = count;
 	snprintf(st->source, sizeof(st->source), "%s; napi:napi_poll; net:netif_receive_skb", src);
 	if (p->reqs)
-		metric(st, "softirqs_per_request", "count", MC_COUNT, (double)all / (double)p->reqs, src);
-	stage_note(st, "system-wide: includes other NET_RX work on this machine during the replay");
-	if (p->si_sender.n) {
-		snd = p->si_sender.value;
+		metric(st, "softirqs_per_request", "count", MC_COUNT, (double)count / (double)p->reqs, src);
+	if (attributed) {
 		metric(st, "net_rx_in_sender_context", "count", MC_COUNT, (double)snd,
 		       "tracepoint irq:softirq_entry vec == 3 (replayer's threads)");
+		if (p->si_ksoftirqd.n)
+			metric(st, "net_rx_in_ksoftirqd", "count", MC_COUNT, (double)ksi,
+			       "tracepoint irq:softirq_entry vec == 3 && common_pid == ksoftirqd/N");
+		else
+			metric_na(st, "net_rx_in_ksoftirqd", "count", MC_COUNT,
+				  p->nksoftirqd ? cnt_reason(p, &p->si_ksoftirqd, buf, sizeof(buf))
+						: "no ksoftirqd threads found in /proc");
+		metric(st, "net_rx_elsewhere", "count", MC_INFO, all > count ? (double)(all - count) : 0,
+		       "all CPUs' NET_RX entries minus the sender's and ksoftirqd's (other traffic)");
 	} else {
-		snd = 0;
 		metric_na(st, "net_rx_in_sender_context", "count", MC_COUNT,
 			  p->cfg.nsender ? cnt_reason(p, &p->si_sender, buf, sizeof(buf))
 					 : "no sender process given");
 	}
-	if (p->si_ksoftirqd.n) {
-		ksi = p->si_ksoftirqd.value;
-		metric(st, "net_rx_in_ksoftirqd", "count", MC_COUNT, (double)ksi,
-		       "tracepoint irq:softirq_entry vec == 3 && common_pid == ksoftirqd/N");
-	} else {
-		ksi = 0;
-		metric_na(st, "net_rx_in_ksoftirqd", "count", MC_COUNT,
-			  p->nksoftirqd ? cnt_reason(p, &p->si_ksoftirqd, buf, sizeof(buf))
-					: "no ksoftirqd threads found in /proc");
-	}
-	if (p->si_sender.n && p->si_ksoftirqd.n)
-		metric(st, "net_rx_elsewhere", "count", MC_COUNT,
-		       all > snd + ksi ? (double)(all - snd - ksi) : 0,
-		       "softirq entries minus sender's and ksoftirqd's");
 	if (p->nrs.n) {
-		char s2[96];
-
-		snprintf(s2, sizeof(s2), "tracepoint net:netif_receive_skb name %s",
-			 p->cfg.dev[0] ? p->cfg.dev : "~ veth*");
-		metric(st, "packets", "count", MC_COUNT, (double)p->nrs.value, s2);
-		if (all)
-			metric(st, "packets_per_softirq", "count", MC_INFO,
-			       (double)p->nrs.value / (double)all, s2);
+		pkts = p->nrs.value + (p->nrs_ksi.n ? p->nrs_ksi.value : 0);
+		snprintf(s2, sizeof(s2), "tracepoint net:netif_receive_skb name %s%s",
+			 p->cfg.dev[0] ? p->cfg.dev : "~ veth*",
+			 attributed ? " (sender's threads, ksoftirqd)" : "");
+		metric(st, "packets", "count", MC_COUNT, (double)pkts, s2);
+		if (count)
+			metric(st, "packets_per_softirq", "count", MC_INFO, (double)pkts / (double)count, s2);
 		if (p->reqs)
-			metric(st, "packets_per_request", "count", MC_COUNT,
-			       (double)p->nrs.value / (double)p->reqs, s2);
-		if (p->cfg.expected_segments && p->nrs.value < p->cfg.expected_segments)
+			metric(st, "packets_per_request", "count", MC_COUNT, (double)pkts / (double)p->reqs, s2);
+		if (p->cfg.expected_segments && pkts < p->cfg.expected_segments)
 			stage_note(st, "fewer packets received (%llu) than data segments sent (%llu)",
-				   (unsigned long long)p->nrs.value,
-				   (unsigned long long)p->cfg.expected_segments);
+				   (unsigned long long)pkts, (unsigned long long)p->cfg.expected_segments);
 	} else {
 		metric_na(st, "packets", "count", MC_COUNT, cnt_reason(p, &p->nrs, buf, sizeof(buf)));
 	}
 	if (p->napi.n)
-		metric(st, "napi_polls", "count", MC_COUNT, (double)p->napi.value,
-		       "tracepoint napi:napi_poll (all CPUs)");
+		metric(st, "napi_polls", "count", MC_COUNT,
+		       (double)(p->napi.value + (p->napi_ksi.n ? p->napi_ksi.value : 0)),
+		       attributed ? "tracepoint napi:napi_poll (sender's threads, ksoftirqd)"
+				  : "tracepoint napi:napi_poll (all CPUs)");
 	else
 		metric_na(st, "napi_polls", "count", MC_COUNT, cnt_reason(p, &p->napi, buf, sizeof(buf)));
 
 	if (p->r_si) {
 		const char *ts = "tracepoint irq:softirq_entry/exit vec == 3, paired per CPU";
 
+		memset(&h, 0, sizeof(h));
+		nctx = attributed ? 2 : 3;
+		for (i = 0; i < nctx; i++) {
+			h.n += p->si_h[i].n;
+			h.sum_ns += p->si_h[i].sum_ns;
+			if (p->si_h[i].max_ns > h.max_ns)
+				h.max_ns = p->si_h[i].max_ns;
+			for (k = 0; k < HIST_N; k++)
+				h.b[k] += p->si_h[i].b[k];
+		}
 		st->time_available = true;
-		st->time_ns = (double)p->si_h.sum_ns;
-		stage_hist(st, p->si_h.b, HIST_N, (double)p->si_h.max_ns);
+		st->time_ns = (double)h.sum_ns;
+		stage_hist(st, h.b, HIST_N, (double)h.max_ns);
 		metric(st, "ns_in_sender_context", "ns", MC_TIMING, (double)p->si_ctx_ns[0], ts);
 		metric(st, "ns_in_ksoftirqd", "ns", MC_TIMING, (double)p->si_ctx_ns[1], ts);
-		metric(st, "ns_elsewhere", "ns", MC_TIMING, (double)p->si_ctx_ns[2], ts);
-		if (p->si_h.n)
-			metric(st, "ns_per_softirq", "ns", MC_TIMING,
-			       (double)p->si_h.sum_ns / (double)p->si_h.n, ts);
+		metric(st, "ns_elsewhere", "ns", MC_INFO, (double)p->si_ctx_ns[2], ts);
+		if (h.n)
+			metric(st, "ns_per_softirq", "ns", MC_TIMING, (double)h.sum_ns / (double)h.n, ts);
 		if (p->reqs)
-			metric(st, "ns_per_request", "ns", MC_TIMING,
-			       (double)p->si_h.sum_ns / (double)p->reqs, ts);
+			metric(st, "ns_per_request", "ns", MC_TIMING, (double)h.sum_ns / (double)p->reqs, ts);
 	} else if (p->cfg.mode == PROFILE_FULL) {
 		stage_note(st, "time: %s", perf_strerror(p->err_si, "irq:softirq_exit", buf, sizeof(buf)));
 	} else {
@@ -1012,7 +1057,7 @@ static void fill_copy(struct profiler *p, struct stage_result *st, uint64_t reqs
 static const char *stats_stage_name_local(enum stats_stage_id id)
 {
 	static const char *const n[STATS_STAGE__N] = {
-		"read()", "the parser", "the deserializer", "the handler", "write()",
+		"read()", "parse", "deserialize", "handler", "write()",
 	};
 
 	return (unsigned)id < STATS_STAGE__N ? n[id] : "?";
@@ -1187,7 +1232,9 @@ void profiler_free(struct profiler *p)
 	cnt_close(&p->si_sender);
 	cnt_close(&p->si_ksoftirqd);
 	cnt_close(&p->napi);
+	cnt_close(&p->napi_ksi);
 	cnt_close(&p->nrs);
+	cnt_close(&p->nrs_ksi);
 	cnt_close(&p->sys);
 	cnt_close(&p->recvlen);
 	cnt_close(&p->kmalloc);
