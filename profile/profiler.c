@@ -974,8 +974,13 @@ static void fill_copy(struct profiler *p, struct stage_result *st, uint64_t reqs
 	bool have_tp = p->sys.n > 0, have_copy = p->n_srv > 0 && !p->err_srv;
 	uint64_t server_bytes = sb ? sb->bytes_read : 0;
 
-	if (!have_tp && !sb) {
+	if (!have_tp && (!sb || !rd->count)) {
+		/* Neither the kernel's view nor the server's own count of read
+		 * calls: the bytes alone do not make a stage row. */
 		stage_na(st, "%s", cnt_reason(p, &p->sys, buf, sizeof(buf)));
+		if (sb)
+			metric(st, "server_bytes_read", "bytes", MC_EXACT, (double)server_bytes,
+			       "server stats block");
 		return;
 	}
 	st->available = true;
