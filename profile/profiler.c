@@ -385,6 +385,39 @@ static void read_filter(char *buf, size_t len)
 	}
 }
 
+#define TID_FILTER 1024
+
+/* "common_pid == t1 || common_pid == t2 ...": every thread alive now of
+ * each process (common_pid is the thread id).  Returns the thread count. */
+static int tid_filter(char *buf, size_t len, const pid_t *pids, int npids)
+{
+	char path[64];
+	struct dirent *de;
+	size_t used = 0;
+	int i, n = 0, w;
+	DIR *d;
+
+	buf[0] = 0;
+	for (i = 0; i < npids; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)pids[i]);
+		d = opendir(path);
+		if (!d)
+			continue;
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			w = snprintf(buf + used, len - used, "%scommon_pid == %d", n ? " || " : "",
+				     atoi(de->d_name));
+			if (w < 0 || (size_t)w >= len - used)
+				break;
+			used += (size_t)w;
+			n++;
+		}
+		closedir(d);
+	}
+	return n;
+}
+
 static bool pid_in(const pid_t *set, int n, uint32_t pid)
 {
 	int i;
@@ -568,7 +601,6 @@ int profiler_start(struct profiler **out, const struct profiler_cfg *cfg)
 {
 	struct perf_event_attr cyc;
 	struct profiler *p;
-	char filt[512], buf[REPORT_REASON];
 	pid_t all = -1;
 	bool priv_mount = false;
 	int i, rc;
@@ -622,52 +654,76 @@ int profiler_start(struct profiler **out, const struct profiler_cfg *cfg)
 	p->tp_ok = true;
 	find_ksoftirqd(p);
 
-	/* softirq: counts everywhere, in the sender's context, in ksoftirqd */
-	snprintf(filt, sizeof(filt), "vec == %d", NET_RX_VEC);
-	cnt_open(p, &p->si_all, TP_SI_ENTRY, &all, 1, filt);
-	if (cfg->nsender)
-		cnt_open(p, &p->si_sender, TP_SI_ENTRY, cfg->sender_pid, cfg->nsender, filt);
-	if (p->nksoftirqd) {
-		size_t used = (size_t)snprintf(filt, sizeof(filt), "vec == %d && (", NET_RX_VEC);
-
-		for (i = 0; i < p->nksoftirqd && used < sizeof(filt) - 32; i++)
-			used += (size_t)snprintf(filt + used, sizeof(filt) - used, "%scommon_pid == %d",
-						 i ? " || " : "", (int)p->ksoftirqd[i]);
-		snprintf(filt + used, sizeof(filt) - used, ")");
-		cnt_open(p, &p->si_ksoftirqd, TP_SI_ENTRY, &all, 1, filt);
-	}
+	/* Every event is per CPU with an in-kernel filter on the thread ids
+	 * (common_pid) rather than per task: per-task events are switched at
+	 * every context switch of their task, which on a request/response
+	 * load costs more than all the counting (bench/profile-overhead.c).
+	 * The threads are those alive now; the core server is one thread. */
 	{
-		char devf[96], ksi[400], both[512];
-		size_t used = 0;
+		char snd[TID_FILTER], srv[TID_FILTER], ksi[TID_FILTER], devf[96];
+		char f_si[TID_FILTER + 64], f_nrs[TID_FILTER + 160], f_sys[TID_FILTER + 256];
+		char f_srv[TID_FILTER + 16], rd[240];
+		bool have_snd = tid_filter(snd, sizeof(snd), cfg->sender_pid, cfg->nsender) > 0;
+		bool have_srv = tid_filter(srv, sizeof(srv), cfg->server_pid, cfg->nserver) > 0;
+		bool have_ksi = tid_filter(ksi, sizeof(ksi), p->ksoftirqd, p->nksoftirqd) > 0;
 
 		if (cfg->dev[0])
 			snprintf(devf, sizeof(devf), "name == \"%s\"", cfg->dev);
 		else
 			snprintf(devf, sizeof(devf), "name ~ \"veth*\"");
-		ksi[0] = 0;
-		for (i = 0; i < p->nksoftirqd && used < sizeof(ksi) - 32; i++)
-			used += (size_t)snprintf(ksi + used, sizeof(ksi) - used, "%scommon_pid == %d",
-						 i ? " || " : "", (int)p->ksoftirqd[i]);
-		if (cfg->nsender) {
-			cnt_open(p, &p->napi, TP_NAPI, cfg->sender_pid, cfg->nsender, NULL);
-			cnt_open(p, &p->nrs, TP_NRS, cfg->sender_pid, cfg->nsender, devf);
-			if (ksi[0]) {
+
+		/* softirq: everywhere, in the sender's threads, in ksoftirqd */
+		snprintf(f_si, sizeof(f_si), "vec == %d", NET_RX_VEC);
+		cnt_open(p, &p->si_all, TP_SI_ENTRY, &all, 1, f_si);
+		if (have_snd) {
+			snprintf(f_si, sizeof(f_si), "vec == %d && (%s)", NET_RX_VEC, snd);
+			cnt_open(p, &p->si_sender, TP_SI_ENTRY, &all, 1, f_si);
+			cnt_open(p, &p->napi, TP_NAPI, &all, 1, snd);
+			snprintf(f_nrs, sizeof(f_nrs), "%s && (%s)", devf, snd);
+			cnt_open(p, &p->nrs, TP_NRS, &all, 1, f_nrs);
+			if (have_ksi) {
+				snprintf(f_si, sizeof(f_si), "vec == %d && (%s)", NET_RX_VEC, ksi);
+				cnt_open(p, &p->si_ksoftirqd, TP_SI_ENTRY, &all, 1, f_si);
 				cnt_open(p, &p->napi_ksi, TP_NAPI, &all, 1, ksi);
-				snprintf(both, sizeof(both), "%s && (%s)", devf, ksi);
-				cnt_open(p, &p->nrs_ksi, TP_NRS, &all, 1, both);
+				snprintf(f_nrs, sizeof(f_nrs), "%s && (%s)", devf, ksi);
+				cnt_open(p, &p->nrs_ksi, TP_NRS, &all, 1, f_nrs);
 			}
 		} else {
 			cnt_open(p, &p->napi, TP_NAPI, &all, 1, NULL);
 			cnt_open(p, &p->nrs, TP_NRS, &all, 1, devf);
 		}
-	}
 
-	/* copy: the server's read-family syscalls and kernel copies */
-	read_filter(filt, sizeof(filt));
-	cnt_open(p, &p->sys, TP_SYS_ENTER, cfg->server_pid, cfg->nserver, filt);
-	cnt_open(p, &p->recvlen, TP_RECVLEN, cfg->server_pid, cfg->nserver, NULL);
-	cnt_open(p, &p->kmalloc, TP_KMALLOC, cfg->server_pid, cfg->nserver, NULL);
-	cnt_open(p, &p->kmca, TP_KMCA, cfg->server_pid, cfg->nserver, NULL);
+		/* copy: the server's socket reads (sock_recvmsg, so read(),
+		 * recv*() and io_uring alike) and the kernel's copies; the
+		 * syscalls' own time only in full mode, as raw_syscalls slows
+		 * every syscall on the machine once enabled */
+		read_filter(rd, sizeof(rd));
+		snprintf(f_sys, sizeof(f_sys), "(%s) && (%s)", srv, rd);
+		snprintf(f_srv, sizeof(f_srv), "%s", srv);
+		if (have_srv) {
+			static const enum tp_idx srv_tp[] = { TP_COPY, TP_RECVLEN, TP_SYS_ENTER, TP_SYS_EXIT };
+			const char *fl[4] = { f_srv, f_srv, f_sys, f_sys };
+
+			cnt_open(p, &p->recvlen, TP_RECVLEN, &all, 1, f_srv);
+			if (cfg->mode == PROFILE_FULL) {
+				cnt_open(p, &p->sys, TP_SYS_ENTER, &all, 1, f_sys);
+				/* kernel allocations: every kmalloc on the machine
+				 * evaluates the filter, so only in full mode */
+				cnt_open(p, &p->kmalloc, TP_KMALLOC, &all, 1, f_srv);
+				cnt_open(p, &p->kmca, TP_KMCA, &all, 1, f_srv);
+			} else {
+				p->sys.err = p->kmalloc.err = p->kmca.err = -EAGAIN;
+			}
+			rc = ring_open(p, &p->r_srv[0], srv_tp, fl,
+				       cfg->mode == PROFILE_FULL ? 4 : 1, -1);
+			if (rc < 0)
+				p->err_srv = rc;
+			else
+				p->n_srv = 1;
+		} else {
+			p->err_srv = p->recvlen.err = p->sys.err = p->kmalloc.err = p->kmca.err = -ESRCH;
+		}
+	}
 
 	{
 		/* Hard interrupts are rare on this path: record them always. */
@@ -680,18 +736,6 @@ int profiler_start(struct profiler **out, const struct profiler_cfg *cfg)
 			irq_filters[0] = irqf;
 		}
 		p->err_irq = ring_open(p, &p->r_irq, irq_tp, irq_filters, 2, -1);
-	}
-	for (i = 0; i < cfg->nserver; i++) {
-		static const enum tp_idx srv_full[] = { TP_COPY, TP_RECVLEN, TP_SYS_ENTER, TP_SYS_EXIT };
-		const char *fl[4] = { NULL, NULL, filt, filt };
-
-		rc = ring_open(p, &p->r_srv[p->n_srv], srv_full, fl,
-			       cfg->mode == PROFILE_FULL ? 4 : 1, cfg->server_pid[i]);
-		if (rc < 0) {
-			p->err_srv = rc;
-			break;
-		}
-		p->n_srv++;
 	}
 	if (cfg->mode == PROFILE_FULL) {
 		static const enum tp_idx si_tp[] = { TP_SI_ENTRY, TP_SI_EXIT };
@@ -730,7 +774,6 @@ started:
 		else
 			note(p, "no reader thread: %s", strerror(errno));
 	}
-	(void)buf;
 	*out = p;
 	return 0;
 }
@@ -971,13 +1014,13 @@ static void fill_copy(struct profiler *p, struct stage_result *st, uint64_t reqs
 	const struct stats_stage *rd = sb ? &sb->stage[STATS_READ] : NULL;
 	char buf[REPORT_REASON];
 	const char *srcb;
-	bool have_tp = p->sys.n > 0, have_copy = p->n_srv > 0 && !p->err_srv;
+	bool have_tp = p->recvlen.n > 0, have_copy = p->n_srv > 0 && !p->err_srv;
 	uint64_t server_bytes = sb ? sb->bytes_read : 0;
 
 	if (!have_tp && (!sb || !rd->count)) {
 		/* Neither the kernel's view nor the server's own count of read
 		 * calls: the bytes alone do not make a stage row. */
-		stage_na(st, "%s", cnt_reason(p, &p->sys, buf, sizeof(buf)));
+		stage_na(st, "%s", cnt_reason(p, &p->recvlen, buf, sizeof(buf)));
 		if (sb)
 			metric(st, "server_bytes_read", "bytes", MC_EXACT, (double)server_bytes,
 			       "server stats block");
@@ -985,19 +1028,19 @@ static void fill_copy(struct profiler *p, struct stage_result *st, uint64_t reqs
 	}
 	st->available = true;
 	if (have_tp) {
-		st->count = p->sys.value;
-		srcb = "tracepoint raw_syscalls:sys_enter (read family, server threads)";
+		st->count = p->recvlen.value;
+		srcb = "tracepoint sock:sock_recv_length (server threads)";
 	} else {
 		st->count = rd->count;
 		srcb = "server stats (read calls)";
-		stage_note(st, "kernel side: %s", cnt_reason(p, &p->sys, buf, sizeof(buf)));
+		stage_note(st, "kernel side: %s", cnt_reason(p, &p->recvlen, buf, sizeof(buf)));
 	}
 	if (have_copy) {
 		st->bytes = p->copy_bytes;
-		snprintf(st->source, sizeof(st->source), "%s; skb:skb_copy_datagram_iovec", have_tp ? "raw_syscalls:sys_enter" : srcb);
+		snprintf(st->source, sizeof(st->source), "%s; skb:skb_copy_datagram_iovec", have_tp ? "sock:sock_recv_length" : srcb);
 	} else {
 		st->bytes = server_bytes;
-		snprintf(st->source, sizeof(st->source), "%s; bytes from server stats", have_tp ? "raw_syscalls:sys_enter" : srcb);
+		snprintf(st->source, sizeof(st->source), "%s; bytes from server stats", have_tp ? "sock:sock_recv_length" : srcb);
 	}
 	if (p->r_srv[0] && p->cfg.mode == PROFILE_FULL && p->sys_h.n) {
 		st->time_available = true;
@@ -1022,9 +1065,9 @@ static void fill_copy(struct profiler *p, struct stage_result *st, uint64_t reqs
 			  p->tp_ok ? perf_strerror(p->err_srv, "skb:skb_copy_datagram_iovec", buf, sizeof(buf))
 				   : p->tp_reason);
 	}
-	if (p->recvlen.n)
-		metric(st, "sock_recv_calls", "count", MC_COUNT, (double)p->recvlen.value,
-		       "tracepoint sock:sock_recv_length (server threads)");
+	if (p->sys.n)
+		metric(st, "read_syscalls", "count", MC_COUNT, (double)p->sys.value,
+		       "tracepoint raw_syscalls:sys_enter (read family, server threads)");
 	if (p->cfg.mode == PROFILE_FULL && have_copy) {
 		metric(st, "sock_recv_bytes", "bytes", MC_EXACT, (double)p->recv_bytes,
 		       "tracepoint sock:sock_recv_length ret (server threads)");
@@ -1154,7 +1197,11 @@ static void fill_alloc(struct profiler *p, struct stage_result *st, uint64_t req
 		metric(st, "alloc_bytes_per_request", "bytes", MC_EXACT,
 		       (double)sb->alloc.bytes / (double)reqs, src);
 	}
-	if (p->kmalloc.n && p->kmca.n) {
+	if (p->cfg.mode == PROFILE_COUNTS) {
+		metric_na(st, "kernel_kmalloc", "count", MC_COUNT,
+			  "kernel allocations are counted with --profile full (the filter runs "
+			  "on every kmalloc of the machine)");
+	} else if (p->kmalloc.n && p->kmca.n) {
 		metric(st, "kernel_kmalloc", "count", MC_COUNT, (double)p->kmalloc.value,
 		       "tracepoint kmem:kmalloc (server threads)");
 		metric(st, "kernel_kmem_cache_alloc", "count", MC_COUNT, (double)p->kmca.value,
