@@ -31,7 +31,7 @@ static const char usage_text[] =
 	"  --threshold T   minimum timing effect: '10%' (default), '0.1' or '10'\n"
 	"  --metric NAME   only these metrics (repeat or comma-separate; a stage name,\n"
 	"                  a metric name or a pattern like 'copy.*')\n"
-	"  --md FILE       Markdown summary for a pull request ('-' = stdout)\n"
+	"  --md FILE       Markdown summary for a pull request ('-': stdout, no table)\n"
 	"  --json FILE     the verdict as JSON (pktmem.verdict/1)\n"
 	"  --tap           one TAP line per metric on stdout instead of the table\n"
 	"  --strict        an inconclusive verdict exits 4 instead of 0\n"
@@ -86,8 +86,11 @@ int compare_emit(const char *cmd, const struct verdict *v, const char *md, const
 	struct render_mem m;
 	int rc = EXIT_OK, w;
 
+	/* "--md -" or "--json -" owns standard output: no table there then */
 	if (tap)
 		w = render_verdict_tap(stdout, v);
+	else if ((md && !strcmp(md, "-")) || (json && !strcmp(json, "-")))
+		w = 0;
 	else
 		w = render_verdict_text(stdout, v, ro);
 	if (w < 0)

@@ -311,11 +311,12 @@ static void header(FILE *f, const struct report *r, const struct render_view *v,
 
 	fprintf(f, "%spktmem report%s: '%s' (sha256 %.12s)\n", o->color ? C_BOLD : "",
 		o->color ? C_OFF : "", r->cap.path, r->cap.sha256);
-	fprintf(f, "%.0f requests, %s payload, %llu flows; via %s, io %s, deser %s, speed %s; "
-		"%zu trial%s%s\n",
+	fprintf(f, "%.0f requests, %s payload, %llu flows, %zu trial%s%s\n",
 		v->requests, render_fmt_bytes(b1, sizeof(b1), v->payload_bytes),
-		(unsigned long long)r->cap.flows, r->opt.via, r->opt.io, r->opt.deser, r->opt.speed,
-		r->ntrials, r->ntrials == 1 ? "" : "s", r->ntrials > 1 ? " (medians)" : "");
+		(unsigned long long)r->cap.flows, r->ntrials, r->ntrials == 1 ? "" : "s",
+		r->ntrials > 1 ? " (medians)" : "");
+	fprintf(f, "options: via %.16s, io %.16s, deser %.16s, speed %.32s%s%.60s\n", r->opt.via,
+		r->opt.io, r->opt.deser, r->opt.speed, r->opt.filter[0] ? ", filter " : "", r->opt.filter);
 	(void)b2;
 }
 
@@ -526,9 +527,10 @@ int render_text_pair(FILE *f, const struct report *a, const struct report *b,
 		o = &def;
 	render_view_build(va, a);
 	render_view_build(vb, b);
-	fprintf(f, "%spktmem report%s: A '%s' (%.12s, %s) vs B '%s' (%.12s, %s)\n",
-		o->color ? C_BOLD : "", o->color ? C_OFF : "", a->cap.path, a->cap.sha256,
-		a->created, b->cap.path, b->cap.sha256, b->created);
+	fprintf(f, "%spktmem report%s: A vs B\nA: '%s' (sha256 %.12s, %s, %zu trials)\n"
+		"B: '%s' (sha256 %.12s, %s, %zu trials)\n", o->color ? C_BOLD : "", o->color ? C_OFF : "",
+		a->cap.path, a->cap.sha256, a->created, a->ntrials, b->cap.path, b->cap.sha256,
+		b->created, b->ntrials);
 	if (strcmp(a->cap.sha256, b->cap.sha256))
 		fprintf(f, "warning: different captures: per-request figures compare, totals may not\n");
 	if (strcmp(a->env.fingerprint, b->env.fingerprint))
