@@ -240,7 +240,8 @@ int render_html(FILE *f, const struct report *r)
 	      "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1060px}\n"
 	      "h1{font-size:20px}h2{font-size:16px;margin-top:28px}\n"
 	      "table{border-collapse:collapse;margin:8px 0}th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}\n"
-	      "th:first-child,td:first-child,.kv td,.kv th{text-align:left}\n"
+	      "th:first-child,td:first-child,.kv td,.kv th,#metrics td:nth-child(2),#metrics th:nth-child(2),"
+	      "#metrics td:nth-child(5),#metrics th:nth-child(5){text-align:left}\n"
 	      ".na{color:#888}.copy{font-weight:bold;fill:#b45a00}.cap{font-size:12px;fill:#555}\n"
 	      ".jl{font-size:11px;fill:#333}.sl{font-size:12px;fill:#222}.pct{font-size:12px;fill:#fff}\n"
 	      ".ax{font-size:10px;fill:#555}figure.hist{display:inline-block;margin:8px}\n"
@@ -325,7 +326,7 @@ int render_html(FILE *f, const struct report *r)
 			} else {
 				na_cell(f, render_view_note(v, "%s", m->reason[0] ? m->reason : !st0->available ? st0->reason : "not measured"));
 			}
-			fprintf(f, "<td>%s</td><td style=\"text-align:left\">", report_class_name(m->cls));
+			fprintf(f, "<td>%s</td><td>", report_class_name(m->cls));
 			esc(f, m->available ? m->source : "");
 			fputs("</td></tr>\n", f);
 		}
