@@ -16,7 +16,8 @@
  *           and continuity correction) AND a minimum effect: the seeded
  *           bootstrap lower bound (5th percentile, 2000 resamples) of the
  *           worse-direction ratio of medians must exceed 1 + threshold
- *           (default 10%).  Holm's correction runs over the family of
+ *           (default 10%; drawn only when the observed ratio of medians
+ *           exceeds it, as the bound lies below that ratio).  Holm's correction runs over the family of
  *           timing metrics that pass the effect screen (see
  *           docs/report.md: with 5 vs 5 trials the smallest one-sided p
  *           is 1/252 = 0.004, so correcting over every stage would make a

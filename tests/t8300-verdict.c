@@ -23,16 +23,15 @@ static const struct verdict_item *item(const struct verdict *v, const char *name
 	return NULL;
 }
 
+static struct report *ra, *rb;	/* reused by run(): 5 trials each */
+
 static struct verdict *run(const struct synth_spec *a, const struct synth_spec *b, uint64_t seed)
 {
 	struct synth_rng rng = { seed };
-	struct report *ra = synth_report(a, &rng), *rb = synth_report(b, &rng);
 	struct verdict *v = NULL;
 
-	if (!ra || !rb || verdict_compare(ra, rb, NULL, &v) < 0)
+	if (!synth_fill(ra, a, &rng) || !synth_fill(rb, b, &rng) || verdict_compare(ra, rb, NULL, &v) < 0)
 		bail_out("verdict_compare failed");
-	report_free(ra);
-	report_free(rb);
 	return v;
 }
 
@@ -44,6 +43,8 @@ int main(void)
 	int i, fp = 0, det = 0, inconc = 0;
 
 	plan_lazy();
+	ra = report_new(5);
+	rb = report_new(5);
 
 	/* --- the statistics --- */
 	{
@@ -118,18 +119,18 @@ int main(void)
 	b.shift[RS_COPY] = 0.20;
 	{
 		struct synth_rng rng = { 3 };
-		struct report *ra = synth_report(&a, &rng), *rb = synth_report(&b, &rng);
+		struct report *xa = synth_report(&a, &rng), *xb = synth_report(&b, &rng);
 
-		snprintf(ra->ack[0].metric, sizeof(ra->ack[0].metric), "copy.ns_per_request");
-		snprintf(ra->ack[0].reason, sizeof(ra->ack[0].reason), "bigger reads on purpose (#42)");
-		ra->nacks = 1;
-		verdict_compare(ra, rb, NULL, &v);
+		snprintf(xa->ack[0].metric, sizeof(xa->ack[0].metric), "copy.ns_per_request");
+		snprintf(xa->ack[0].reason, sizeof(xa->ack[0].reason), "bigger reads on purpose (#42)");
+		xa->nacks = 1;
+		verdict_compare(xa, xb, NULL, &v);
 		it = item(v, "copy.ns_per_request");
 		ok(v->overall == VS_WARN && it && it->status == VS_ACK && strstr(it->why, "#42"),
 		   "an acknowledged regression is a warning with its reason (%s)", it ? it->why : "");
 		verdict_free(v);
-		report_free(ra);
-		report_free(rb);
+		report_free(xa);
+		report_free(xb);
 	}
 
 	b = a;
@@ -167,6 +168,37 @@ int main(void)
 	}
 	ok(det >= 950, "20%% shift in copy, 5 vs 5 trials, 3%% noise: detected in %d of 1000 (>= 95%%)", det);
 
+	/* informational: how detection falls with noise (not asserted) */
+	{
+		static const double sig[] = { 0.01, 0.05, 0.08 };
+		size_t k;
+
+		for (k = 0; k < sizeof(sig) / sizeof(sig[0]); k++) {
+			struct synth_spec na = a, nb = a;
+
+			na.sigma = nb.sigma = sig[k];
+			nb.shift[RS_COPY] = 0.20;
+			for (i = 0, det = 0; i < 500; i++) {
+				v = run(&na, &nb, 20000 + (uint64_t)i);
+				it = item(v, "copy.ns_per_request");
+				det += it && it->status == VS_FAIL;
+				verdict_free(v);
+			}
+			diag("20%% shift, %.0f%% noise: detected in %d of 500", sig[k] * 100, det);
+		}
+	}
+
+	/* a noisy machine (10% noise per trial) must not fail a build */
+	b = a;
+	b.sigma = a.sigma = 0.10;
+	for (i = 0, fp = 0; i < 1000; i++) {
+		v = run(&a, &b, 30000 + (uint64_t)i);
+		fp += v->nfail > 0;
+		verdict_free(v);
+	}
+	ok(fp <= 10, "null with 10%% noise: %d of 1000 comparisons fail (<= 1%%)", fp);
+	a.sigma = 0.03;
+
 	/* a pure 5% shift is below the 10% minimum effect: never a failure */
 	b = a;
 	b.shift[RS_PARSE] = 0.05;
@@ -179,5 +211,7 @@ int main(void)
 	}
 	ok(fp <= 2, "a 5%% shift under the 10%% threshold fails at most 1%% (%d of 200)", fp);
 
+	report_free(ra);
+	report_free(rb);
 	return exit_status();
 }
