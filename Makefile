@@ -44,6 +44,9 @@ SH_TESTS  = $(wildcard tests/t[0-9]*-*.t)
 
 PKTMEM_BIN = $(O)/pktmem
 
+# Keep test objects: they are not temporary to us.
+.SECONDARY:
+
 .PHONY: all check test-build deps demo fuzz bench clean check-layers preload
 all: pktmem
 

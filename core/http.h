@@ -6,14 +6,27 @@
  * before the first call.  Return contract of http_parse_request():
  *
  *	> 0	bytes consumed: the request head (through the blank line)
- *	-1	bad input: err->status (400/431), err->reason, err->offset
+ *	-1	bad input: err->status (400/431/505), err->reason, err->offset
  *	-2	need more bytes (call again with the longer buffer)
+ *
+ * The head must be complete within the first lim->max_header_bytes bytes:
+ * with len >= max_header_bytes and no complete head there, the answer is
+ * 431 (so it does not depend on how the bytes were split into reads).
+ * Leading empty lines before the request-line are skipped and counted in
+ * the bytes consumed (RFC 9112 §2.2).  The parser checks syntax only;
+ * framing.c interprets Content-Length, Transfer-Encoding, Connection, Host.
  *
  * Strict by design (request smuggling is an ambiguity between two
  * parsers): invalid bytes in method/target/header names, bare CR, bare LF
  * (unless lim->allow_bare_lf), obsolete line folding (RFC 9112 §5.2), NUL,
  * a header section over lim->max_header_bytes (431) or more than
- * max_headers headers (431) are rejected.
+ * max_headers headers (431) are rejected.  Method: tchars, case-sensitive.
+ * Target: visible ASCII (0x21-0x7e) in origin-form, absolute-form,
+ * authority-form (CONNECT only, host:port) or asterisk-form (OPTIONS only).
+ * Version: "HTTP/" DIGIT "." DIGIT, else 400; well-formed but not 1.0 or
+ * 1.1 (HTTP/1.2, HTTP/2.0) gets 505 (RFC 9110 §15.6.6).  Header names:
+ * tchars, no whitespace before ':' (RFC 9112 §5.1).  Values: VCHAR, SP,
+ * HTAB, obs-text 0x80-0xff; any other CTL (NUL, bare CR, DEL) is a 400.
  *
  * Scanning is vectorised (SSE4.2 or AVX2, chosen at run time), with a
  * portable path that http_force_scalar() selects for tests.
@@ -46,10 +59,12 @@ struct http_limits {
 	size_t max_headers;		/* default 100 */
 	size_t max_body_bytes;		/* framing: 413 above; default 8 MiB */
 	int allow_bare_lf;		/* default 0 */
+	/* framing: HTTP/1.1 without Host -> 400 unless set (RFC 9112 §3.2) */
+	int allow_missing_host;		/* default 0 */
 };
 
 struct http_error {
-	int status;		/* 400, 413, 431, 501 */
+	int status;		/* 400, 413, 431, 501, 505 */
 	const char *reason;	/* static string: "duplicate Content-Length" */
 	size_t offset;		/* byte offset in the input where it was found */
 };
@@ -61,7 +76,15 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req,
 
 /* Which scanner runs: "avx2", "sse4.2" or "scalar". */
 const char *http_scanner_name(void);
-/* Tests only: use the portable scanner from now on (0) or the best (1). */
+/* Tests only: use the portable scanner from now on (1) or the best (0). */
 void http_force_scalar(int on);
+/*
+ * Tests and benchmarks: run the named scanner ("scalar", "sse4.2", "avx2",
+ * or "best"/NULL) from now on.  -EINVAL for an unknown name, -ENOTSUP when
+ * this CPU lacks it.  Process-wide: do not call while other threads parse.
+ */
+int http_scanner_select(const char *name);
+/* 1 when this CPU (and build) can run the named scanner. */
+int http_scanner_available(const char *name);
 
 #endif

@@ -11,6 +11,11 @@
  * v2, raw IP (DLT_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6), BSD null/loopback.
  * Anything else is counted per link type and skipped.
  *
+ * pcap files are read by libpcap (nanosecond precision, so µs and ns
+ * files both give ns).  pcapng files are read by this module: libpcap 1.10
+ * refuses a pcapng file whose interfaces have different link types, and
+ * each packet here carries its own interface's link type.
+ *
  * Ownership: struct capture is opaque; a struct cap_pkt points into the
  * reader's buffer and is valid until the next capture_next() call.
  */
@@ -83,7 +88,8 @@ struct capture_stats {
 	int nlinks;
 	int linktype[8];
 	uint64_t link_packets[8];
-	/* unsupported link types by name, for the summary */
+	/* unsupported link types: the linktype[] entries that
+	 * capture_linktype_supported() says no to */
 	char format[16];		/* "pcap", "pcap-ns", "pcapng" */
 	bool gzip;
 	bool ended_mid_record;		/* a warning: stats cover what was read */
@@ -110,8 +116,14 @@ const struct capture_stats *capture_stats(const struct capture *cap);
 /* After capture_next() < 0: one line saying what is wrong. */
 const char *capture_error(const struct capture *cap);
 
-/* "EN10MB", "LINUX_SLL2", ... or "DLT 147" */
+/* "EN10MB", "LINUX_SLL2", ... or "DLT 147" (thread-local buffer) */
 const char *capture_linktype_name(int linktype);
+
+/* True when packets of this DLT are decoded (not CAP_SKIP_LINKTYPE). */
+bool capture_linktype_supported(int linktype);
+
+/* "not IP", "IP fragment (not reassembled)", ... for summaries */
+const char *capture_skip_name(enum cap_skip why);
 
 void capture_free(struct capture *cap);
 

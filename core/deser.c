@@ -1,0 +1,1239 @@
+/*
+ * deser.c: the deserializer stage (see deser.h for the contract).
+ *
+ * The arena parser is iterative (an explicit stack of open containers, so
+ * hostile nesting cannot exhaust the C stack) and reads the body only
+ * through `p < end` checks; the SSE2 string scanner loads 16 bytes only
+ * when 16 bytes remain.  Nodes are 24 bytes, allocated in document order;
+ * a container points at its first child and children are chained through
+ * `next` (in an object: key, value, key, value ...).
+ */
+#include "core/deser.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "core/alloc.h"
+#include "core/arena.h"
+
+enum jv_type { JV_NULL, JV_FALSE, JV_TRUE, JV_INT, JV_REAL, JV_STR, JV_ARR, JV_OBJ };
+
+struct jv {
+	uint8_t type;		/* enum jv_type */
+	uint8_t copied;		/* string: an unescaped copy in the arena */
+	uint32_t len;		/* string/number: bytes; array: elements; object: members */
+	union {
+		const char *s;	/* string/number bytes (number: its source text) */
+		struct jv *kid;	/* container: first child */
+	} u;
+	struct jv *next;	/* next sibling */
+};
+
+struct frame {
+	struct jv *c;		/* the open container */
+	struct jv *last;	/* its last child so far */
+};
+
+struct deser {
+	struct deser_opts o;
+	struct alloc_counter *own;	/* charged when the thread has no counter bound */
+	struct arena *arena;		/* arena mode */
+	struct frame *stack;		/* arena mode: DESER_MAX_DEPTH frames */
+	json_t *tree;			/* tree mode: the document */
+	struct jv *root;		/* arena mode: the document */
+	void *extra;			/* extra_alloc on the heap */
+	bool held;			/* something to release in deser_reset() */
+};
+
+/*
+ * jansson's hooks are process-global and must be set before any jansson
+ * allocation they will free: once, the first time a deser is made.  Safe
+ * because alloc_free() works on any malloc'd pointer (see alloc.h).
+ */
+static pthread_once_t deser_hooks_once = PTHREAD_ONCE_INIT;
+
+static void deser_install_hooks(void)
+{
+	json_set_alloc_funcs(alloc_malloc, alloc_free);
+}
+
+void deser_opts_default(struct deser_opts *o)
+{
+	*o = (struct deser_opts){ .mode = DESER_ARENA };
+}
+
+int deser_new(struct deser **out, const struct deser_opts *o)
+{
+	struct deser *d;
+	int ret;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	if (o)
+		d->o = *o;
+	else
+		deser_opts_default(&d->o);
+	ret = alloc_counter_new(&d->own);
+	if (ret < 0)
+		goto fail;
+	if (d->o.mode == DESER_ARENA) {
+		ret = arena_new(&d->arena, d->o.arena_chunk);
+		if (ret < 0)
+			goto fail;
+		ret = -ENOMEM;
+		d->stack = calloc(DESER_MAX_DEPTH, sizeof(*d->stack));
+		if (!d->stack)
+			goto fail;
+	}
+	if (d->o.mode == DESER_TREE)
+		pthread_once(&deser_hooks_once, deser_install_hooks);
+	*out = d;
+	return 0;
+fail:
+	deser_free(d);
+	return ret;
+}
+
+void deser_free(struct deser *d)
+{
+	if (!d)
+		return;
+	deser_reset(d);
+	free(d->stack);
+	arena_free(d->arena);
+	alloc_counter_free(d->own);
+	free(d);
+}
+
+enum deser_mode deser_mode_of(const struct deser *d)
+{
+	return d->o.mode;
+}
+
+const char *deser_mode_name(enum deser_mode m)
+{
+	switch (m) {
+	case DESER_NONE: return "none";
+	case DESER_TREE: return "tree";
+	case DESER_ARENA: return "arena";
+	}
+	return "?";
+}
+
+int deser_mode_parse(const char *s, enum deser_mode *m)
+{
+	if (!strcmp(s, "none"))
+		*m = DESER_NONE;
+	else if (!strcmp(s, "tree"))
+		*m = DESER_TREE;
+	else if (!strcmp(s, "arena"))
+		*m = DESER_ARENA;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- the arena parser ---------------------------------------------- */
+
+struct jp {
+	const char *base, *end;
+	struct arena *a;
+	uint64_t fields;
+	const char *reason;	/* set on error */
+	const char *errp;
+	bool nomem;
+};
+
+static const char *jp_err(struct jp *j, const char *p, const char *reason)
+{
+	j->reason = reason;
+	j->errp = p;
+	return NULL;
+}
+
+static inline bool is_ws(char c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+static inline const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && is_ws(*p))
+		p++;
+	return p;
+}
+
+static inline bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Four hex digits at q: the value, -1 not hex, -2 the body ends first. */
+static int hex4(const char *q, const char *end)
+{
+	int v = 0, i, h;
+
+	for (i = 0; i < 4; i++) {
+		if (q + i >= end)
+			return -2;
+		h = hexval(q[i]);
+		if (h < 0)
+			return -1;
+		v = v << 4 | h;
+	}
+	return v;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at p (RFC 3629 §4: no overlongs, no
+ * surrogates, nothing above U+10FFFF), 0 if invalid or cut by the end.
+ */
+static size_t utf8_seq(const char *p, const char *end)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t avail = (size_t)(end - p), n;
+	unsigned char lo = 0x80, hi = 0xBF;
+
+	if (u[0] < 0x80)
+		return 1;
+	if (u[0] >= 0xC2 && u[0] <= 0xDF)
+		n = 2;
+	else if (u[0] >= 0xE0 && u[0] <= 0xEF) {
+		n = 3;
+		if (u[0] == 0xE0)
+			lo = 0xA0;	/* overlong */
+		else if (u[0] == 0xED)
+			hi = 0x9F;	/* U+D800..U+DFFF */
+	} else if (u[0] >= 0xF0 && u[0] <= 0xF4) {
+		n = 4;
+		if (u[0] == 0xF0)
+			lo = 0x90;	/* overlong */
+		else if (u[0] == 0xF4)
+			hi = 0x8F;	/* above U+10FFFF */
+	} else
+		return 0;
+	if (avail < n)
+		return 0;
+	if (u[1] < lo || u[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (u[i] < 0x80 || u[i] > 0xBF)
+			return 0;
+	return n;
+}
+
+static inline size_t utf8_len_of(unsigned cp)
+{
+	return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+static char *utf8_put(char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		*o++ = (char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (char)(0xC0 | cp >> 6);
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	} else if (cp < 0x10000) {
+		*o++ = (char)(0xE0 | cp >> 12);
+		*o++ = (char)(0x80 | (cp >> 6 & 0x3F));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	} else {
+		*o++ = (char)(0xF0 | cp >> 18);
+		*o++ = (char)(0x80 | (cp >> 12 & 0x3F));
+		*o++ = (char)(0x80 | (cp >> 6 & 0x3F));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	}
+	return o;
+}
+
+/* Second pass over an already validated escaped string [s, e): decode into o. */
+static void unescape(const char *s, const char *e, char *o)
+{
+	while (s < e) {
+		const char *bs = memchr(s, '\\', (size_t)(e - s));
+		unsigned cp, lo;
+
+		if (!bs) {
+			memcpy(o, s, (size_t)(e - s));
+			return;
+		}
+		memcpy(o, s, (size_t)(bs - s));
+		o += bs - s;
+		switch (bs[1]) {
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u':
+			cp = (unsigned)hex4(bs + 2, e);
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				lo = (unsigned)hex4(bs + 8, e);
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				o = utf8_put(o, cp);
+				s = bs + 12;
+				continue;
+			}
+			o = utf8_put(o, cp);
+			s = bs + 6;
+			continue;
+		default: *o++ = bs[1]; break;	/* " \ / */
+		}
+		s = bs + 2;
+	}
+}
+
+/*
+ * A string whose opening quote is just before p.  Validates it (escapes,
+ * UTF-8, no raw control characters), fills v, returns the pointer after
+ * the closing quote.
+ */
+static const char *scan_string(struct jp *j, const char *p, struct jv *v, bool key)
+{
+	const char *s = p, *end = j->end;
+	size_t saved = 0;	/* bytes the escapes lose when decoded */
+	bool esc = false, nul = false;
+	unsigned char c;
+
+	for (;;) {
+#ifdef __SSE2__
+		while (end - p >= 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+			/* signed < 0x20 catches control bytes and every byte >= 0x80 */
+			__m128i m = _mm_or_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+					     _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+				_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+			unsigned mask = (unsigned)_mm_movemask_epi8(m);
+
+			if (mask) {
+				p += __builtin_ctz(mask);
+				goto special;
+			}
+			p += 16;
+		}
+#endif
+		while (p < end) {
+			c = (unsigned char)*p;
+			if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+				goto special;
+			p++;
+		}
+		return jp_err(j, p, "truncated");
+special:
+		c = (unsigned char)*p;
+		if (c == '"')
+			break;
+		if (c == '\\') {
+			int cp, lo;
+
+			esc = true;
+			if (end - p < 2)
+				return jp_err(j, p, "truncated");
+			switch (p[1]) {
+			case '"': case '\\': case '/': case 'b':
+			case 'f': case 'n': case 'r': case 't':
+				saved += 1;
+				p += 2;
+				continue;
+			case 'u':
+				break;
+			default:
+				return jp_err(j, p, "invalid escape");
+			}
+			cp = hex4(p + 2, end);
+			if (cp < 0)
+				return jp_err(j, p, cp == -2 ? "truncated" : "invalid \\u escape");
+			if (cp >= 0xDC00 && cp <= 0xDFFF)
+				return jp_err(j, p, "lone surrogate");
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				/* RFC 8259 §7: a pair, high then low, both escaped */
+				if ((end - p >= 7 && p[6] != '\\') || (end - p >= 8 && p[7] != 'u'))
+					return jp_err(j, p, "lone surrogate");
+				lo = hex4(p + 8, end);
+				if (end - p < 8 || lo == -2)
+					return jp_err(j, p, "truncated");
+				if (lo < 0)
+					return jp_err(j, p + 6, "invalid \\u escape");
+				if (lo < 0xDC00 || lo > 0xDFFF)
+					return jp_err(j, p, "lone surrogate");
+				saved += 12 - 4;
+				p += 12;
+				continue;
+			}
+			if (cp == 0)
+				nul = true;
+			saved += 6 - utf8_len_of((unsigned)cp);
+			p += 6;
+			continue;
+		}
+		if (c < 0x20)
+			return jp_err(j, p, "control character in string");
+		{
+			size_t n = utf8_seq(p, end);
+
+			if (!n)
+				return jp_err(j, p, "invalid UTF-8");
+			p += n;
+		}
+	}
+	if (key && nul)
+		return jp_err(j, s, "NUL in object key");
+	v->type = JV_STR;
+	v->len = (uint32_t)(p - s - saved);
+	if (!esc) {
+		v->u.s = s;
+	} else {
+		char *o = arena_alloc_bytes(j->a, v->len);
+
+		if (!o) {
+			j->nomem = true;
+			return jp_err(j, s, "out of memory");
+		}
+		unescape(s, p, o);
+		v->u.s = o;
+		v->copied = 1;
+	}
+	return p + 1;
+}
+
+/* 2^1024 - 2^970: the smallest decimal that strtod rounds to infinity. */
+static const char dbl_overflow_digits[] =
+	"179769313486231580793728971405303415079934132710037826936173778980444968"
+	"292764750946649017977587207096330286416692887910946555547851940402630657"
+	"488671505820681908902000708383676273854845817711531764475730270069855571"
+	"366959622842914819860834936475292719074168444365510704342711559699508093"
+	"042880177904174497792";
+
+/*
+ * Would strtod overflow (HUGE_VAL, what jansson rejects) on this real?
+ * Decided from the digits, exactly: the value overflows iff it is at least
+ * 2^1024 - 2^970 (the midpoint above DBL_MAX; a tie rounds to even, up).
+ */
+static bool real_overflows(const char *is, size_t in, const char *fs, size_t fn, int64_t exp)
+{
+	const char *d1 = is, *d1e = is + in, *d2 = fs, *d2e = fs + fn;
+	int64_t mag;
+	size_t i;
+
+	if (in > 1 || *is != '0') {
+		mag = (int64_t)in - 1 + exp;
+	} else {
+		size_t z = 0;
+
+		while (z < fn && fs[z] == '0')
+			z++;
+		if (z == fn)
+			return false;	/* zero */
+		mag = -(int64_t)(z + 1) + exp;
+		d1 = d1e;
+		d2 = fs + z;
+	}
+	if (mag < 308)
+		return false;
+	if (mag > 308)
+		return true;
+	/* same magnitude: compare the significant digits */
+	for (i = 0; i < sizeof(dbl_overflow_digits) - 1; i++) {
+		char dc = d1 < d1e ? *d1++ : d2 < d2e ? *d2++ : '0';
+
+		if (dc != dbl_overflow_digits[i])
+			return dc > dbl_overflow_digits[i];
+	}
+	while (d1 < d1e || d2 < d2e) {
+		char dc = d1 < d1e ? *d1++ : *d2++;
+
+		if (dc != '0')
+			return true;
+	}
+	return true;	/* equal */
+}
+
+static const char *scan_number(struct jp *j, const char *p, struct jv *v)
+{
+	const char *s = p, *end = j->end, *is, *fs = NULL;
+	size_t in, fn = 0;
+	int64_t exp = 0;
+	bool neg = false, real = false;
+
+	if (*p == '-') {
+		neg = true;
+		p++;
+	}
+	if (p >= end)
+		return jp_err(j, p, "truncated");
+	is = p;
+	if (*p == '0') {
+		p++;
+		if (p < end && is_digit(*p))
+			return jp_err(j, is, "leading zero");
+	} else if (is_digit(*p)) {
+		while (p < end && is_digit(*p))
+			p++;
+	} else {
+		return jp_err(j, p, "invalid number");
+	}
+	in = (size_t)(p - is);
+	if (p < end && *p == '.') {
+		fs = ++p;
+		while (p < end && is_digit(*p))
+			p++;
+		fn = (size_t)(p - fs);
+		if (!fn)
+			return jp_err(j, p, p < end ? "invalid number" : "truncated");
+		real = true;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		const char *es;
+		bool eneg = false;
+
+		real = true;
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		es = p;
+		while (p < end && is_digit(*p)) {
+			if (exp < 1000000000000000LL)	/* saturate: far past any double */
+				exp = exp * 10 + (*p - '0');
+			p++;
+		}
+		if (p == es)
+			return jp_err(j, p, p < end ? "invalid number" : "truncated");
+		if (eneg)
+			exp = -exp;
+	}
+	if (!real) {
+		/* jansson: strtoll, ERANGE rejected */
+		if (in > 19 || (in == 19 && memcmp(is, neg ? "9223372036854775808"
+						       : "9223372036854775807", 19) > 0))
+			return jp_err(j, s, "integer out of range");
+		v->type = JV_INT;
+	} else {
+		if (real_overflows(is, in, fs, fn, exp))
+			return jp_err(j, s, "number out of range");
+		v->type = JV_REAL;
+	}
+	v->u.s = s;
+	v->len = (uint32_t)(p - s);
+	return p;
+}
+
+static const char *scan_literal(struct jp *j, const char *p, const char *lit, size_t n)
+{
+	size_t avail = (size_t)(j->end - p);
+
+	if (avail >= n && !memcmp(p, lit, n))
+		return p + n;
+	if (avail < n && !memcmp(p, lit, avail))
+		return jp_err(j, p, "truncated");
+	return jp_err(j, p, "invalid literal");
+}
+
+static uint64_t jv_count(const struct jv *v)
+{
+	uint64_t n = 1;
+	const struct jv *k;
+
+	if (v->type == JV_ARR) {
+		for (k = v->u.kid; k; k = k->next)
+			n += jv_count(k);
+	} else if (v->type == JV_OBJ) {
+		for (k = v->u.kid; k; k = k->next->next)
+			n += jv_count(k->next);
+	}
+	return n;
+}
+
+static inline bool key_eq(const struct jv *a, const struct jv *b)
+{
+	return a->len == b->len && (a->len == 0 ||
+		(a->u.s[0] == b->u.s[0] && !memcmp(a->u.s, b->u.s, a->len)));
+}
+
+static uint32_t key_hash(const struct jv *k)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (uint32_t i = 0; i < k->len; i++)
+		h = (h ^ (unsigned char)k->u.s[i]) * 16777619u;
+	return h;
+}
+
+/* Objects with more members use a hash table (in the arena) to find duplicates. */
+#define DEDUPE_LINEAR_MAX 16
+
+/*
+ * Resolves duplicate keys as jansson does: the last value replaces the
+ * first's in place; the later member disappears.  Returns -1 on no memory.
+ */
+static int object_dedupe(struct jp *j, struct jv *obj)
+{
+	struct jv *k = obj->u.kid, *tail = NULL, *v, *nk, *f;
+	struct jv **tab = NULL;
+	uint32_t count = 0, mask = 0;
+
+	if (obj->len < 2)
+		return 0;
+	if (obj->len > DEDUPE_LINEAR_MAX) {
+		uint32_t size = 64;
+
+		while (size < obj->len * 2u)
+			size *= 2;
+		tab = arena_alloc(j->a, size * sizeof(*tab));
+		if (!tab)
+			return -1;
+		memset(tab, 0, size * sizeof(*tab));
+		mask = size - 1;
+	}
+	obj->u.kid = NULL;
+	for (; k; k = nk) {
+		uint32_t slot = 0;
+
+		v = k->next;
+		nk = v->next;
+		f = NULL;
+		if (tab) {
+			for (slot = key_hash(k) & mask; tab[slot]; slot = (slot + 1) & mask)
+				if (key_eq(tab[slot], k)) {
+					f = tab[slot];
+					break;
+				}
+		} else {
+			for (f = obj->u.kid; f && !key_eq(f, k); f = f->next->next)
+				;
+		}
+		if (f) {
+			struct jv *old = f->next;
+
+			j->fields -= jv_count(old);
+			v->next = old->next;
+			f->next = v;
+			if (tail == old)
+				tail = v;
+			continue;
+		}
+		if (tab)
+			tab[slot] = k;
+		if (tail)
+			tail->next = k;
+		else
+			obj->u.kid = k;
+		tail = v;
+		v->next = NULL;
+		count++;
+	}
+	obj->len = count;
+	return 0;
+}
+
+static int arena_parse(struct deser *d, const char *body, size_t len, struct deser_result *r)
+{
+	struct jp j = { .base = body, .end = body + len, .a = d->arena };
+	const char *p = body, *end = j.end;
+	struct frame *st = d->stack, *f;
+	unsigned depth = 0;	/* open containers */
+	struct jv *v;
+
+	p = skip_ws(p, end);
+value:
+	if (depth >= DESER_MAX_DEPTH) {
+		jp_err(&j, p, "too deep");
+		goto fail;
+	}
+	if (p >= end) {
+		jp_err(&j, p, "truncated");
+		goto fail;
+	}
+	v = arena_alloc(d->arena, sizeof(*v));
+	if (!v)
+		goto nomem;
+	j.fields++;
+	v->next = NULL;
+	v->copied = 0;
+	if (depth == 0) {
+		d->root = v;
+	} else {
+		f = &st[depth - 1];
+		if (f->last)
+			f->last->next = v;
+		else
+			f->c->u.kid = v;
+		f->last = v;
+		if (f->c->type == JV_ARR)
+			f->c->len++;
+	}
+	switch (*p) {
+	case '{':
+	case '[':
+		v->type = *p == '{' ? JV_OBJ : JV_ARR;
+		v->len = 0;
+		v->u.kid = NULL;
+		st[depth].c = v;
+		st[depth].last = NULL;
+		depth++;
+		p = skip_ws(p + 1, end);
+		if (p < end && *p == (v->type == JV_OBJ ? '}' : ']')) {
+			p++;
+			depth--;
+			goto after;
+		}
+		if (v->type == JV_OBJ)
+			goto key;
+		goto value;
+	case '"':
+		p = scan_string(&j, p + 1, v, false);
+		break;
+	case '-': case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		p = scan_number(&j, p, v);
+		break;
+	case 't':
+		v->type = JV_TRUE;
+		p = scan_literal(&j, p, "true", 4);
+		break;
+	case 'f':
+		v->type = JV_FALSE;
+		p = scan_literal(&j, p, "false", 5);
+		break;
+	case 'n':
+		v->type = JV_NULL;
+		p = scan_literal(&j, p, "null", 4);
+		break;
+	default:
+		jp_err(&j, p, "unexpected character");
+		goto fail;
+	}
+	if (!p)
+		goto fail;
+after:
+	if (depth == 0) {
+		p = skip_ws(p, end);
+		if (p != end) {
+			jp_err(&j, p, "trailing garbage");
+			goto fail;
+		}
+		r->fields = j.fields;
+		return 0;
+	}
+	p = skip_ws(p, end);
+	if (p >= end) {
+		jp_err(&j, p, "truncated");
+		goto fail;
+	}
+	f = &st[depth - 1];
+	if (*p == ',') {
+		p = skip_ws(p + 1, end);
+		if (f->c->type == JV_OBJ)
+			goto key;
+		if (p < end && *p == ']') {
+			jp_err(&j, p, "trailing comma");
+			goto fail;
+		}
+		goto value;
+	}
+	if (*p == (f->c->type == JV_OBJ ? '}' : ']')) {
+		p++;
+		if (f->c->type == JV_OBJ && object_dedupe(&j, f->c) < 0)
+			goto nomem;
+		depth--;
+		goto after;
+	}
+	jp_err(&j, p, f->c->type == JV_OBJ ? "expected ',' or '}'" : "expected ',' or ']'");
+	goto fail;
+key:
+	f = &st[depth - 1];
+	if (p >= end) {
+		jp_err(&j, p, "truncated");
+		goto fail;
+	}
+	if (*p != '"') {
+		jp_err(&j, p, *p == '}' ? "trailing comma" : "expected string key");
+		goto fail;
+	}
+	v = arena_alloc(d->arena, sizeof(*v));
+	if (!v)
+		goto nomem;
+	v->next = NULL;
+	v->copied = 0;
+	if (f->last)
+		f->last->next = v;
+	else
+		f->c->u.kid = v;
+	f->last = v;
+	f->c->len++;
+	p = scan_string(&j, p + 1, v, true);
+	if (!p)
+		goto fail;
+	p = skip_ws(p, end);
+	if (p >= end) {
+		jp_err(&j, p, "truncated");
+		goto fail;
+	}
+	if (*p != ':') {
+		jp_err(&j, p, "expected ':'");
+		goto fail;
+	}
+	p = skip_ws(p + 1, end);
+	goto value;
+
+fail:
+	if (j.nomem)
+		goto nomem;
+	d->root = NULL;
+	r->status = 400;
+	r->reason = j.reason;
+	r->offset = (size_t)(j.errp - body);
+	return -EBADMSG;
+nomem:
+	d->root = NULL;
+	r->status = 500;
+	r->reason = "out of memory";
+	r->offset = (size_t)(p ? p - body : 0);
+	return -ENOMEM;
+}
+
+/* ---- the tree parser (jansson) ------------------------------------- */
+
+static uint64_t tree_count(const json_t *v)
+{
+	uint64_t n = 1;
+	size_t i;
+
+	if (json_is_array(v)) {
+		for (i = 0; i < json_array_size(v); i++)
+			n += tree_count(json_array_get(v, i));
+	} else if (json_is_object(v)) {
+		void *it;
+
+		for (it = json_object_iter((json_t *)v); it;
+		     it = json_object_iter_next((json_t *)v, it))
+			n += tree_count(json_object_iter_value(it));
+	}
+	return n;
+}
+
+static const char *tree_reason(enum json_error_code c)
+{
+	switch (c) {
+	case json_error_stack_overflow: return "too deep";
+	case json_error_invalid_utf8: return "invalid UTF-8";
+	case json_error_premature_end_of_input: return "truncated";
+	case json_error_end_of_input_expected: return "trailing garbage";
+	case json_error_null_character: return "NUL character";
+	case json_error_null_byte_in_key: return "NUL in object key";
+	case json_error_numeric_overflow: return "number out of range";
+	case json_error_invalid_syntax: return "invalid syntax";
+	default: return "invalid JSON";
+	}
+}
+
+static int tree_parse(struct deser *d, const char *body, size_t len, struct deser_result *r)
+{
+	json_error_t err;
+	const char *nul;
+
+	/*
+	 * A raw NUL byte is never valid JSON (not whitespace, not allowed
+	 * unescaped in a string), but jansson 2.14 swallows one that follows
+	 * a number or a literal: stream_unget() leaves buffer[0] == 0, which
+	 * stream_get() takes for "buffer empty" and reads on ("[1\0]" is
+	 * accepted).  Found by the tree/arena differential; checked here.
+	 */
+	nul = memchr(body, '\0', len);
+	if (nul) {
+		r->status = 400;
+		r->reason = "NUL character";
+		r->offset = (size_t)(nul - body);
+		return -EBADMSG;
+	}
+	/* RFC 8259: any value at top level; "\u0000" is a valid string */
+	d->tree = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+	if (!d->tree) {
+		enum json_error_code c = json_error_code(&err);
+
+		r->offset = err.position > 0 ? (size_t)err.position : 0;
+		if (c == json_error_out_of_memory) {
+			r->status = 500;
+			r->reason = "out of memory";
+			return -ENOMEM;
+		}
+		r->status = 400;
+		r->reason = tree_reason(c);
+		return -EBADMSG;
+	}
+	r->fields = tree_count(d->tree);
+	return 0;
+}
+
+/* ---- parse / reset ---------------------------------------------------- */
+
+int deser_parse(struct deser *d, const char *body, size_t len, struct deser_result *r)
+{
+	struct alloc_counter *prev = NULL;
+	struct alloc_window w;
+	struct alloc_stats hs;
+	bool bound = false;
+	int ret = 0;
+
+	if (d->held)
+		deser_reset(d);
+	memset(r, 0, sizeof(*r));
+	if (!alloc_counter_current()) {
+		prev = alloc_counter_bind(d->own);
+		bound = true;
+	}
+	alloc_window_open(&w, NULL);
+	d->held = true;
+	switch (d->o.mode) {
+	case DESER_NONE:
+		break;
+	case DESER_TREE:
+		ret = tree_parse(d, body, len, r);
+		break;
+	case DESER_ARENA:
+		if (len > UINT32_MAX) {
+			r->status = 413;
+			r->reason = "body too large";
+			ret = -EMSGSIZE;
+			break;
+		}
+		ret = arena_parse(d, body, len, r);
+		break;
+	}
+	if (d->o.extra_alloc) {
+		void *x;
+
+		if (d->o.mode == DESER_ARENA)
+			x = arena_alloc(d->arena, DESER_EXTRA_ALLOC_BYTES);
+		else
+			x = d->extra = alloc_malloc(DESER_EXTRA_ALLOC_BYTES);
+		if (!x && ret == 0) {
+			r->status = 500;
+			r->reason = "out of memory";
+			ret = -ENOMEM;
+		}
+	}
+	alloc_window_close(&w, &hs);
+	if (bound)
+		alloc_counter_bind(prev);
+	r->heap_allocs = hs.allocs;
+	r->heap_frees = hs.frees;
+	r->heap_bytes = hs.bytes;
+	r->heap_peak = hs.peak;
+	if (d->o.mode == DESER_ARENA) {
+		struct arena_stats as;
+
+		arena_stats(d->arena, &as, NULL);
+		r->allocs = as.allocs;
+		r->bytes = as.bytes;
+		r->peak = as.used;
+	} else {
+		r->allocs = hs.allocs;
+		r->frees = hs.frees;
+		r->bytes = hs.bytes;
+		r->peak = hs.peak;
+	}
+	return ret;
+}
+
+void deser_reset(struct deser *d)
+{
+	struct alloc_counter *prev = NULL;
+	bool bound = false;
+
+	if (!d->held)
+		return;
+	if (!alloc_counter_current()) {
+		prev = alloc_counter_bind(d->own);
+		bound = true;
+	}
+	if (d->tree) {
+		json_decref(d->tree);
+		d->tree = NULL;
+	}
+	alloc_free(d->extra);
+	d->extra = NULL;
+	if (d->arena)
+		arena_reset(d->arena);
+	d->root = NULL;
+	d->held = false;
+	if (bound)
+		alloc_counter_bind(prev);
+}
+
+/* ---- canonical form --------------------------------------------------- */
+
+struct cbuf {
+	char *p;
+	size_t n, cap;
+	bool oom;
+};
+
+static void cb_put(struct cbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *q;
+
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		q = realloc(b->p, cap);
+		if (!q) {
+			b->oom = true;
+			return;
+		}
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void cb_str(struct cbuf *b, const char *s, size_t n)
+{
+	size_t i, run = 0;
+	char esc[8];
+
+	cb_put(b, "\"", 1);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		cb_put(b, s + run, i - run);
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			cb_put(b, esc, 2);
+		} else {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			cb_put(b, esc, 6);
+		}
+		run = i + 1;
+	}
+	cb_put(b, s + run, n - run);
+	cb_put(b, "\"", 1);
+}
+
+static void cb_int(struct cbuf *b, long long v)
+{
+	char t[32];
+	int n = snprintf(t, sizeof(t), "%lld", v);
+
+	cb_put(b, t, (size_t)n);
+}
+
+static void cb_real(struct cbuf *b, double v)
+{
+	char t[40];
+	int n = snprintf(t, sizeof(t), "%.17g", v);
+
+	cb_put(b, t, (size_t)n);
+	if (!strpbrk(t, ".en"))
+		cb_put(b, ".0", 2);
+}
+
+struct member {
+	const char *k;
+	size_t klen;
+	size_t idx;
+	const void *v;
+};
+
+static int member_cmp(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = memcmp(x->k, y->k, n);
+
+	if (c)
+		return c;
+	if (x->klen != y->klen)
+		return x->klen < y->klen ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Sorts members and drops all but the last of equal keys; returns the count kept. */
+static size_t members_canon(struct member *m, size_t n)
+{
+	size_t i, o = 0;
+
+	qsort(m, n, sizeof(*m), member_cmp);
+	for (i = 0; i < n; i++) {
+		if (i + 1 < n && m[i].klen == m[i + 1].klen && !memcmp(m[i].k, m[i + 1].k, m[i].klen))
+			continue;
+		m[o++] = m[i];
+	}
+	return o;
+}
+
+static void canon_tree(struct cbuf *b, const json_t *v);
+static void canon_jv(struct cbuf *b, const struct jv *v);
+
+static void canon_members(struct cbuf *b, struct member *m, size_t n, bool tree)
+{
+	size_t i;
+
+	n = members_canon(m, n);
+	cb_put(b, "{", 1);
+	for (i = 0; i < n; i++) {
+		if (i)
+			cb_put(b, ",", 1);
+		cb_str(b, m[i].k, m[i].klen);
+		cb_put(b, ":", 1);
+		if (tree)
+			canon_tree(b, m[i].v);
+		else
+			canon_jv(b, m[i].v);
+	}
+	cb_put(b, "}", 1);
+}
+
+static void canon_tree(struct cbuf *b, const json_t *v)
+{
+	size_t i, n;
+
+	switch (json_typeof(v)) {
+	case JSON_NULL: cb_put(b, "null", 4); break;
+	case JSON_TRUE: cb_put(b, "true", 4); break;
+	case JSON_FALSE: cb_put(b, "false", 5); break;
+	case JSON_INTEGER: cb_int(b, json_integer_value(v)); break;
+	case JSON_REAL: cb_real(b, json_real_value(v)); break;
+	case JSON_STRING: cb_str(b, json_string_value(v), json_string_length(v)); break;
+	case JSON_ARRAY:
+		cb_put(b, "[", 1);
+		for (i = 0; i < json_array_size(v); i++) {
+			if (i)
+				cb_put(b, ",", 1);
+			canon_tree(b, json_array_get(v, i));
+		}
+		cb_put(b, "]", 1);
+		break;
+	case JSON_OBJECT: {
+		struct member *m;
+		void *it;
+
+		n = json_object_size(v);
+		m = malloc((n ? n : 1) * sizeof(*m));
+		if (!m) {
+			b->oom = true;
+			return;
+		}
+		i = 0;
+		for (it = json_object_iter((json_t *)v); it && i < n;
+		     it = json_object_iter_next((json_t *)v, it), i++) {
+			m[i].k = json_object_iter_key(it);
+			m[i].klen = json_object_iter_key_len(it);
+			m[i].idx = i;
+			m[i].v = json_object_iter_value(it);
+		}
+		canon_members(b, m, i, true);
+		free(m);
+		break;
+	}
+	}
+}
+
+static void canon_jv(struct cbuf *b, const struct jv *v)
+{
+	const struct jv *k;
+	size_t i, n;
+
+	switch (v->type) {
+	case JV_NULL: cb_put(b, "null", 4); break;
+	case JV_TRUE: cb_put(b, "true", 4); break;
+	case JV_FALSE: cb_put(b, "false", 5); break;
+	case JV_INT: {
+		char t[32];	/* the parser allows at most '-' and 19 digits */
+
+		memcpy(t, v->u.s, v->len);
+		t[v->len] = '\0';
+		cb_int(b, strtoll(t, NULL, 10));
+		break;
+	}
+	case JV_REAL: {
+		char *t = malloc((size_t)v->len + 1);
+
+		if (!t) {
+			b->oom = true;
+			return;
+		}
+		memcpy(t, v->u.s, v->len);
+		t[v->len] = '\0';
+		cb_real(b, strtod(t, NULL));
+		free(t);
+		break;
+	}
+	case JV_STR: cb_str(b, v->u.s, v->len); break;
+	case JV_ARR:
+		cb_put(b, "[", 1);
+		for (k = v->u.kid, i = 0; k; k = k->next, i++) {
+			if (i)
+				cb_put(b, ",", 1);
+			canon_jv(b, k);
+		}
+		cb_put(b, "]", 1);
+		break;
+	case JV_OBJ: {
+		struct member *m;
+
+		n = v->len;
+		m = malloc((n ? n : 1) * sizeof(*m));
+		if (!m) {
+			b->oom = true;
+			return;
+		}
+		for (k = v->u.kid, i = 0; k && i < n; k = k->next->next, i++) {
+			m[i].k = k->u.s;
+			m[i].klen = k->len;
+			m[i].idx = i;
+			m[i].v = k->next;
+		}
+		canon_members(b, m, i, false);
+		free(m);
+		break;
+	}
+	}
+}
+
+int deser_canonical(struct deser *d, char **out, size_t *len)
+{
+	struct cbuf b = { 0 };
+
+	if (d->o.mode == DESER_TREE && d->tree)
+		canon_tree(&b, d->tree);
+	else if (d->o.mode == DESER_ARENA && d->root)
+		canon_jv(&b, d->root);
+	else
+		return -EINVAL;
+	if (b.oom) {
+		free(b.p);
+		return -ENOMEM;
+	}
+	*out = b.p;
+	*len = b.n;
+	return 0;
+}

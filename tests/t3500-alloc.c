@@ -1,0 +1,188 @@
+/* t3500-alloc: the counting allocator and the arena count exactly. */
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "core/alloc.h"
+#include "core/arena.h"
+#include "tests/tap.h"
+
+static void *other_thread(void *arg)
+{
+	struct alloc_counter *c = arg;
+	void *p;
+
+	alloc_counter_bind(c);
+	p = alloc_malloc(1000);
+	alloc_free(p);
+	p = alloc_malloc(24);
+	alloc_free(p);
+	return NULL;
+}
+
+static void test_counter(void)
+{
+	struct alloc_counter *c, *c2;
+	struct alloc_window w, inner;
+	struct alloc_stats s, si, t;
+	size_t u10, u100, u1000, u50, u2000;
+	void *a, *b, *d, *e, *f;
+	pthread_t th;
+
+	ok(alloc_counter_new(&c) == 0, "counter created");
+	ok(alloc_counter_current() == NULL, "no counter bound at start");
+	/* unbound: nothing counted, still a working malloc */
+	a = alloc_malloc(10);
+	ok(a != NULL, "unbound alloc_malloc works");
+	alloc_free(a);
+
+	ok(alloc_counter_bind(c) == NULL, "bind returns the previous (none)");
+	alloc_window_open(&w, NULL);
+	a = alloc_malloc(10);
+	b = alloc_malloc(100);
+	d = alloc_malloc(1000);
+	u10 = malloc_usable_size(a);
+	u100 = malloc_usable_size(b);
+	u1000 = malloc_usable_size(d);
+	alloc_free(b);
+	e = alloc_malloc(50);
+	u50 = malloc_usable_size(e);
+	alloc_window_close(&w, &s);
+	is_int(s.allocs, 4, "window: 4 allocations");
+	is_int(s.frees, 1, "window: 1 free");
+	is_int(s.reallocs, 0, "window: no realloc yet");
+	is_int(s.bytes, 10 + 100 + 1000 + 50, "window: bytes requested exact");
+	is_int(s.live, (long long)(u10 + u1000 + u50), "window: live = usable sizes of live blocks");
+	is_int(s.peak, (long long)(u10 + u100 + u1000 > u10 + u1000 + u50 ?
+				   u10 + u100 + u1000 : u10 + u1000 + u50),
+	       "window: peak is the high-water mark");
+
+	/* realloc, calloc, realloc(NULL), realloc(p, 0); nested window */
+	alloc_window_open(&w, NULL);
+	a = alloc_realloc(a, 2000);
+	u2000 = malloc_usable_size(a);
+	alloc_window_open(&inner, NULL);
+	f = alloc_calloc(3, 7);
+	ok(f && ((char *)f)[20] == 0, "calloc zeroes");
+	alloc_free(f);
+	alloc_window_close(&inner, &si);
+	ok(alloc_calloc(SIZE_MAX / 2, 4) == NULL, "calloc overflow refused");
+	f = alloc_realloc(NULL, 5);
+	ok(alloc_realloc(f, 0) == NULL, "realloc(p, 0) frees");
+	alloc_window_close(&w, &s);
+	is_int(si.allocs, 1, "inner window: calloc is one alloc");
+	is_int(si.bytes, 21, "inner window: calloc bytes = nmemb*size");
+	is_int(si.frees, 1, "inner window: one free");
+	is_int(si.live, 0, "inner window: nothing left live");
+	ok(si.peak >= 21 && si.peak < 64, "inner window: peak relative to its start (%llu)",
+	   (unsigned long long)si.peak);
+	is_int(s.reallocs, 1, "outer window: realloc counted");
+	is_int(s.allocs, 2, "outer window: calloc + realloc(NULL)");
+	is_int(s.frees, 2, "outer window: free + realloc(p, 0)");
+	is_int(s.bytes, 2000 + 21 + 5, "outer window: bytes include realloc's new size");
+	is_int(s.live, (long long)(u2000 - u10), "outer window: live delta of the realloc");
+	ok(s.peak >= u2000 - u10 + si.peak, "outer window: peak includes the inner window's");
+
+	/* another thread with its own counter is not charged here */
+	alloc_counter_totals(c, &t);
+	ok(alloc_counter_new(&c2) == 0, "second counter");
+	pthread_create(&th, NULL, other_thread, c2);
+	pthread_join(th, NULL);
+	{
+		struct alloc_stats t2, t3;
+
+		alloc_counter_totals(c, &t3);
+		alloc_counter_totals(c2, &t2);
+		ok(t3.allocs == t.allocs && t3.bytes == t.bytes, "thread: main counter untouched");
+		is_int(t2.allocs, 2, "thread: its counter has its 2 allocations");
+		is_int(t2.bytes, 1024, "thread: and their bytes");
+		is_int(t2.live, 0, "thread: all freed");
+	}
+	alloc_free(a);
+	alloc_free(d);
+	alloc_free(e);
+	alloc_counter_totals(c, &t);
+	is_int(t.live, 0, "totals: everything freed, live 0");
+	is_int(t.allocs, t.frees + 0, "totals: allocs == frees");
+	ok(alloc_counter_bind(NULL) == c, "unbind returns the counter");
+	alloc_counter_free(c2);
+	alloc_counter_free(c);
+	alloc_counter_free(NULL);
+}
+
+static void test_arena(void)
+{
+	struct alloc_counter *c;
+	struct alloc_window w;
+	struct alloc_stats s;
+	struct arena_stats rq, tot;
+	struct arena *a;
+	char *p, *q;
+	int i, aligned = 1;
+
+	alloc_counter_new(&c);
+	alloc_counter_bind(c);
+	alloc_window_open(&w, NULL);
+	ok(arena_new(&a, 256) == 0, "arena created");
+	alloc_window_close(&w, &s);
+	is_int(s.allocs, 1, "arena_new: one chunk from the counting allocator");
+
+	alloc_window_open(&w, NULL);
+	p = arena_alloc_bytes(a, 3);
+	for (i = 0; i < 5; i++) {
+		q = arena_alloc(a, 10);
+		aligned &= ((uintptr_t)q % ARENA_ALIGN) == 0;
+	}
+	ok(aligned, "arena_alloc aligns to %d", ARENA_ALIGN);
+	ok(p != NULL, "arena_alloc_bytes");
+	arena_stats(a, &rq, NULL);
+	is_int(rq.allocs, 6, "request: 6 allocations");
+	is_int(rq.bytes, 53, "request: 53 bytes requested");
+	is_int(rq.used, 3 + 5 + 10 + 4 * 16, "request: used includes padding (3, pad 5, 10, 4 x (6+10))");
+	is_int(rq.peak, rq.used, "request: peak == used");
+	alloc_window_close(&w, &s);
+	is_int(s.allocs, 0, "fits in the first chunk: no heap call");
+
+	/* overflow the first chunk: a doubled chunk, then one of exactly the request */
+	alloc_window_open(&w, NULL);
+	q = arena_alloc(a, 300);
+	ok(q != NULL, "a request bigger than the chunk");
+	memset(q, 1, 300);
+	q = arena_alloc(a, 5000);
+	ok(q != NULL, "and a bigger one");
+	memset(q, 2, 5000);
+	arena_stats(a, &rq, NULL);
+	is_int(rq.chunks, 2, "two chunks added");
+	alloc_window_close(&w, &s);
+	is_int(s.allocs, 2, "heap: two chunk mallocs counted");
+
+	alloc_window_open(&w, NULL);
+	arena_reset(a);
+	alloc_window_close(&w, &s);
+	is_int(s.frees, 2, "reset frees the added chunks, keeps the first");
+	arena_stats(a, &rq, &tot);
+	is_int(rq.allocs, 0, "reset: request figures start again");
+	is_int(tot.allocs, 8, "totals: 8 allocations over both requests");
+	is_int(tot.bytes, 53 + 300 + 5000, "totals: bytes");
+	is_int(tot.chunks, 3, "totals: 3 chunks ever");
+	alloc_window_open(&w, NULL);
+	for (i = 0; i < 10; i++)
+		arena_alloc(a, 16);
+	alloc_window_close(&w, &s);
+	is_int(s.allocs, 0, "next request in the first chunk: no heap call");
+	alloc_window_open(&w, NULL);
+	arena_free(a);
+	alloc_window_close(&w, &s);
+	is_int(s.frees, 1, "arena_free frees the first chunk");
+	arena_free(NULL);
+	alloc_counter_bind(NULL);
+	alloc_counter_free(c);
+}
+
+int main(void)
+{
+	plan_lazy();
+	test_counter();
+	test_arena();
+	return exit_status();
+}
