@@ -3,6 +3,7 @@
  * between two reports (profile/verdict.h has the rules).
  */
 #include "cmd/cmd.h"
+#include "cmd/compare.h"
 #include "profile/render.h"
 #include "profile/report.h"
 #include "profile/verdict.h"
@@ -43,7 +44,7 @@ static const char usage_text[] =
 	"      4 inconclusive with --strict\n";
 
 /* "10%", "10" -> 0.10; "0.1" -> 0.10. */
-static int parse_fraction(const char *s, double *out)
+int compare_parse_fraction(const char *s, double *out)
 {
 	char *end;
 	double v;
@@ -158,7 +159,7 @@ int cmd_compare(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return cmd_finish_stdout("compare", EXIT_OK);
 		case 't':
-			if (parse_fraction(optarg, &vo.threshold) < 0) {
+			if (compare_parse_fraction(optarg, &vo.threshold) < 0) {
 				rc = cmd_error("compare", "--threshold '%s': want a percentage like 10%%", optarg);
 				goto out;
 			}
