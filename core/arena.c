@@ -13,10 +13,10 @@ struct chunk {
 };
 
 struct arena {
+	struct arena_bump b;	/* first: arena.h's inline fast path casts to it */
 	struct chunk *first;	/* kept across resets */
 	struct chunk *cur;	/* last chunk of the list */
-	char *pos, *end;	/* free space in cur */
-	struct arena_stats req;	/* since the last reset */
+	struct arena_stats req;	/* since the last reset: chunks, chunk_bytes */
 	struct arena_stats tot;	/* since arena_new (peak: max of req.peak) */
 };
 
@@ -45,16 +45,16 @@ int arena_new(struct arena **out, size_t first_chunk)
 		return -ENOMEM;
 	}
 	a->cur = a->first;
-	a->pos = a->first->data;
-	a->end = a->first->data + first_chunk;
+	a->b.pos = a->first->data;
+	a->b.end = a->first->data + first_chunk;
 	a->tot.chunks = 1;
 	a->tot.chunk_bytes = sizeof(struct chunk) + first_chunk;
 	*out = a;
 	return 0;
 }
 
-/* Slow path: the current chunk cannot hold n more bytes. */
-static void *arena_grow(struct arena *a, size_t n)
+/* The current chunk cannot hold n more bytes: a new one (its data is aligned, no padding). */
+void *arena_alloc_slow(struct arena *a, size_t n)
 {
 	size_t size = a->cur->size;
 	struct chunk *ch;
@@ -67,8 +67,11 @@ static void *arena_grow(struct arena *a, size_t n)
 		return NULL;
 	a->cur->next = ch;
 	a->cur = ch;
-	a->pos = ch->data;
-	a->end = ch->data + size;
+	a->b.pos = ch->data + n;
+	a->b.end = ch->data + size;
+	a->b.allocs++;
+	a->b.bytes += n;
+	a->b.used += n;
 	a->req.chunks++;
 	a->req.chunk_bytes += sizeof(*ch) + size;
 	a->tot.chunks++;
@@ -76,46 +79,27 @@ static void *arena_grow(struct arena *a, size_t n)
 	return ch->data;
 }
 
-static inline void *arena_take(struct arena *a, size_t n, size_t pad)
+/* The request's figures: the bump counters plus the chunk counts. */
+static struct arena_stats arena_req(const struct arena *a)
 {
-	char *p;
+	struct arena_stats r = a->req;
 
-	if (pad > (size_t)(a->end - a->pos) || n > (size_t)(a->end - a->pos) - pad) {
-		/* A fresh chunk's data is aligned: no padding there. */
-		p = arena_grow(a, n);
-		if (!p)
-			return NULL;
-		pad = 0;
-	} else {
-		p = a->pos + pad;
-	}
-	a->pos = p + n;
-	a->req.allocs++;
-	a->req.bytes += n;
-	a->req.used += n + pad;
-	return p;
-}
-
-void *arena_alloc(struct arena *a, size_t n)
-{
-	size_t pad = (size_t)-(uintptr_t)a->pos & (ARENA_ALIGN - 1);
-
-	return arena_take(a, n, pad);
-}
-
-void *arena_alloc_bytes(struct arena *a, size_t n)
-{
-	return arena_take(a, n, 0);
+	r.allocs = a->b.allocs;
+	r.bytes = a->b.bytes;
+	r.used = a->b.used;
+	r.peak = a->b.used;
+	return r;
 }
 
 static void arena_fold(struct arena *a)
 {
-	a->req.peak = a->req.used;
-	a->tot.allocs += a->req.allocs;
-	a->tot.bytes += a->req.bytes;
-	a->tot.used += a->req.used;
-	if (a->req.peak > a->tot.peak)
-		a->tot.peak = a->req.peak;
+	struct arena_stats r = arena_req(a);
+
+	a->tot.allocs += r.allocs;
+	a->tot.bytes += r.bytes;
+	a->tot.used += r.used;
+	if (r.peak > a->tot.peak)
+		a->tot.peak = r.peak;
 }
 
 void arena_reset(struct arena *a)
@@ -129,25 +113,26 @@ void arena_reset(struct arena *a)
 	}
 	a->first->next = NULL;
 	a->cur = a->first;
-	a->pos = a->first->data;
-	a->end = a->first->data + a->first->size;
+	a->b.pos = a->first->data;
+	a->b.end = a->first->data + a->first->size;
+	a->b.allocs = a->b.bytes = a->b.used = 0;
 	a->req = (struct arena_stats){ 0 };
 }
 
 void arena_stats(const struct arena *a, struct arena_stats *req, struct arena_stats *total)
 {
-	if (req) {
-		*req = a->req;
-		req->peak = a->req.used;
-	}
+	struct arena_stats r = arena_req(a);
+
+	if (req)
+		*req = r;
 	if (total) {
 		*total = a->tot;
 		/* include the request in progress */
-		total->allocs += a->req.allocs;
-		total->bytes += a->req.bytes;
-		total->used += a->req.used;
-		if (a->req.used > total->peak)
-			total->peak = a->req.used;
+		total->allocs += r.allocs;
+		total->bytes += r.bytes;
+		total->used += r.used;
+		if (r.used > total->peak)
+			total->peak = r.used;
 	}
 }
 

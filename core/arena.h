@@ -39,12 +39,50 @@ struct arena_stats {
 
 struct arena;
 
+/*
+ * The bump pointer and the request's counters: the first member of struct
+ * arena, public only so that the fast path below inlines (a call per
+ * object was 10% of the arena parser's time).  Callers must not touch it.
+ */
+struct arena_bump {
+	char *pos, *end;	/* free space in the current chunk */
+	uint64_t allocs, bytes, used;	/* request so far (arena_stats: allocs, bytes, used) */
+};
+
 /* first_chunk: bytes (0: ARENA_DEFAULT_CHUNK). */
 int arena_new(struct arena **out, size_t first_chunk);
+/* Slow path of arena_alloc*(): a new chunk. */
+void *arena_alloc_slow(struct arena *a, size_t n);
+
+static inline void *arena_take_(struct arena *a, size_t n, size_t pad)
+{
+	struct arena_bump *b = (struct arena_bump *)(void *)a;
+	size_t room = (size_t)(b->end - b->pos);
+	char *p;
+
+	if (pad > room || n > room - pad)
+		return arena_alloc_slow(a, n);
+	p = b->pos + pad;
+	b->pos = p + n;
+	b->allocs++;
+	b->bytes += n;
+	b->used += n + pad;
+	return p;
+}
+
 /* n bytes aligned to ARENA_ALIGN; NULL when the heap says no. */
-void *arena_alloc(struct arena *a, size_t n);
+static inline void *arena_alloc(struct arena *a, size_t n)
+{
+	const struct arena_bump *b = (const struct arena_bump *)(const void *)a;
+
+	return arena_take_(a, n, (size_t)-(uintptr_t)b->pos & (ARENA_ALIGN - 1));
+}
+
 /* n bytes, no alignment (strings). */
-void *arena_alloc_bytes(struct arena *a, size_t n);
+static inline void *arena_alloc_bytes(struct arena *a, size_t n)
+{
+	return arena_take_(a, n, 0);
+}
 /* Releases every object; keeps the first chunk.  Starts a new request. */
 void arena_reset(struct arena *a);
 /* Figures for the request since the last reset and/or in total (either may be NULL). */

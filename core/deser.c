@@ -54,9 +54,11 @@ struct deser {
 };
 
 /*
- * jansson's hooks are process-global and must be set before any jansson
- * allocation they will free: once, the first time a deser is made.  Safe
- * because alloc_free() works on any malloc'd pointer (see alloc.h).
+ * jansson's hooks are process-global: set once (this once-flag is the
+ * module's only global), the first time a tree deser is made.  Any time
+ * is safe: alloc_malloc() returns plain malloc pointers and alloc_free()
+ * takes any, so objects from before or strings freed with free() are fine
+ * (see alloc.h).  Threads without a bound counter are not counted.
  */
 static pthread_once_t deser_hooks_once = PTHREAD_ONCE_INIT;
 
@@ -145,7 +147,7 @@ int deser_mode_parse(const char *s, enum deser_mode *m)
 /* ---- the arena parser ---------------------------------------------- */
 
 struct jp {
-	const char *base, *end;
+	const char *end;
 	struct arena *a;
 	uint64_t fields;
 	const char *reason;	/* set on error */
@@ -471,7 +473,7 @@ static bool real_overflows(const char *is, size_t in, const char *fs, size_t fn,
 
 static const char *scan_number(struct jp *j, const char *p, struct jv *v)
 {
-	const char *s = p, *end = j->end, *is, *fs = NULL;
+	const char *s = p, *end = j->end, *is, *fs;
 	size_t in, fn = 0;
 	int64_t exp = 0;
 	bool neg = false, real = false;
@@ -494,6 +496,7 @@ static const char *scan_number(struct jp *j, const char *p, struct jv *v)
 		return jp_err(j, p, "invalid number");
 	}
 	in = (size_t)(p - is);
+	fs = p;		/* no fraction: an empty one there */
 	if (p < end && *p == '.') {
 		fs = ++p;
 		while (p < end && is_digit(*p))
@@ -582,6 +585,36 @@ static uint32_t key_hash(const struct jv *k)
 /* Objects with more members use a hash table (in the arena) to find duplicates. */
 #define DEDUPE_LINEAR_MAX 16
 
+/* Length and three bytes of a key: equal keys have equal signatures. */
+static inline uint64_t key_sig(const struct jv *k)
+{
+	const unsigned char *u = (const unsigned char *)k->u.s;
+
+	if (!k->len)
+		return 0;
+	return k->len | (uint64_t)u[0] << 32 | (uint64_t)u[k->len / 2] << 40 |
+	       (uint64_t)u[k->len - 1] << 48;
+}
+
+/* Small objects: any duplicate?  Signatures in a local array, no pointer chasing. */
+static bool small_object_has_dup(const struct jv *obj)
+{
+	uint64_t sig[DEDUPE_LINEAR_MAX];
+	const struct jv *key[DEDUPE_LINEAR_MAX], *k;
+	uint32_t n = 0, i;
+
+	for (k = obj->u.kid; k; k = k->next->next) {
+		uint64_t s = key_sig(k);
+
+		for (i = 0; i < n; i++)
+			if (sig[i] == s && key_eq(key[i], k))
+				return true;
+		sig[n] = s;
+		key[n++] = k;
+	}
+	return false;
+}
+
 /*
  * Resolves duplicate keys as jansson does: the last value replaces the
  * first's in place; the later member disappears.  Returns -1 on no memory.
@@ -594,6 +627,8 @@ static int object_dedupe(struct jp *j, struct jv *obj)
 
 	if (obj->len < 2)
 		return 0;
+	if (obj->len <= DEDUPE_LINEAR_MAX && !small_object_has_dup(obj))
+		return 0;	/* the common case: nothing to do */
 	if (obj->len > DEDUPE_LINEAR_MAX) {
 		uint32_t size = 64;
 
@@ -648,7 +683,7 @@ static int object_dedupe(struct jp *j, struct jv *obj)
 
 static int arena_parse(struct deser *d, const char *body, size_t len, struct deser_result *r)
 {
-	struct jp j = { .base = body, .end = body + len, .a = d->arena };
+	struct jp j = { .end = body + len, .a = d->arena };
 	const char *p = body, *end = j.end;
 	struct frame *st = d->stack, *f;
 	unsigned depth = 0;	/* open containers */
@@ -898,6 +933,10 @@ int deser_parse(struct deser *d, const char *body, size_t len, struct deser_resu
 	if (d->held)
 		deser_reset(d);
 	memset(r, 0, sizeof(*r));
+	if (!body) {		/* no body: an empty one (invalid JSON) */
+		body = "";
+		len = 0;
+	}
 	if (!alloc_counter_current()) {
 		prev = alloc_counter_bind(d->own);
 		bound = true;

@@ -169,6 +169,18 @@ bool framer_at_boundary(const struct http_framer *f)
 	return true;
 }
 
+/*
+ * A parse error is reported once the line holding it is complete (a LF
+ * at or after it) or the head has hit max_header_bytes.  Until then it is
+ * treated as "need more", so the verdict after any byte does not depend on
+ * how the stream was cut into reads (a head split across reads is only
+ * re-parsed when a read brings a new line).
+ */
+static int error_pending(const char *b, size_t len, size_t cap, const struct http_error *e)
+{
+	return len < cap && e->offset < len && memchr(b + e->offset, '\n', len - e->offset) == NULL;
+}
+
 static int fail(struct http_framer *f, int status, const char *why, uint64_t at)
 {
 	f->state = FRAMER_ERROR;
@@ -177,6 +189,25 @@ static int fail(struct http_framer *f, int status, const char *why, uint64_t at)
 	f->err.offset = (size_t)at;
 	return -1;
 }
+
+/*
+ * Case-insensitive equality with a lower-case literal of letters and '-'
+ * (header names, codings): c | 0x20 maps only 'A'-'Z' onto 'a'-'z' and
+ * keeps '-', and no tchar other than those maps onto them.
+ */
+static inline int name_is(struct slice s, const char *lit, size_t n)
+{
+	size_t i;
+
+	if (s.len != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((s.ptr[i] | 0x20) != lit[i])
+			return 0;
+	return 1;
+}
+
+#define NAME_IS(s, lit) name_is((s), lit, sizeof(lit) - 1)
 
 /* Iterate over the elements of a comma-separated list (RFC 9110 §5.6.1). */
 static int list_next(struct slice *v, struct slice *elem)
@@ -255,26 +286,26 @@ static int head_done(struct http_framer *f, const char *head, size_t bytes, uint
 
 		switch (h->name.len) {
 		case 4:
-			if (slice_ieq(h->name, "host"))
+			if (NAME_IS(h->name, "host"))
 				if (++hosts > 1)
 					return fail(f, 400, "duplicate Host", AT(h->name.ptr));
 			break;
 		case 6:
-			if (slice_ieq(h->name, "expect") && slice_ieq(v, "100-continue"))
+			if (NAME_IS(h->name, "expect") && slice_ieq(v, "100-continue"))
 				m->expect_continue = true;
 			break;
 		case 10:
-			if (!slice_ieq(h->name, "connection"))
+			if (!NAME_IS(h->name, "connection"))
 				break;
 			while (list_next(&v, &e)) {
-				if (slice_ieq(e, "close"))
+				if (NAME_IS(e, "close"))
 					conn_close = 1;
-				else if (slice_ieq(e, "keep-alive"))
+				else if (NAME_IS(e, "keep-alive"))
 					conn_ka = 1;
 			}
 			break;
 		case 14:
-			if (!slice_ieq(h->name, "content-length"))
+			if (!NAME_IS(h->name, "content-length"))
 				break;
 			/* strict: a second Content-Length is refused even when
 			 * equal, and so is the list form "5, 5" (RFC 9112 §6.3
@@ -295,12 +326,12 @@ static int head_done(struct http_framer *f, const char *head, size_t bytes, uint
 			}
 			break;
 		case 17:
-			if (!slice_ieq(h->name, "transfer-encoding"))
+			if (!NAME_IS(h->name, "transfer-encoding"))
 				break;
 			te = te ? te : h;
 			while (list_next(&v, &e)) {
 				te_elems++;
-				if (slice_ieq(e, "chunked")) {
+				if (NAME_IS(e, "chunked")) {
 					if (te_chunked)
 						return fail(f, 400, "chunked applied more than once",
 							    AT(e.ptr));
@@ -310,9 +341,9 @@ static int head_done(struct http_framer *f, const char *head, size_t bytes, uint
 				te_last_chunked = 0;
 				if (!all_tchars(e))
 					return fail(f, 400, "invalid Transfer-Encoding", AT(e.ptr));
-				if (!(slice_ieq(e, "gzip") || slice_ieq(e, "x-gzip") ||
-				      slice_ieq(e, "deflate") || slice_ieq(e, "compress") ||
-				      slice_ieq(e, "x-compress")))
+				if (!(NAME_IS(e, "gzip") || NAME_IS(e, "x-gzip") ||
+				      NAME_IS(e, "deflate") || NAME_IS(e, "compress") ||
+				      NAME_IS(e, "x-compress")))
 					te_unknown = 1;
 			}
 			break;
@@ -583,7 +614,7 @@ long framer_feed(struct http_framer *f, const char *p, size_t n)
 		if (f->hlen == 0) {
 			/* the common case: the whole head is in these bytes */
 			r = http_parse_request(p, n, &f->req, &f->lim, &e);
-			if (r == HTTP_PARSE_MORE) {
+			if (r == HTTP_PARSE_MORE || (r < 0 && error_pending(p, n, cap, &e))) {
 				/* n < cap here: the parser says 431 otherwise */
 				memcpy(f->hbuf, p, n);
 				f->hlen = n;
@@ -612,7 +643,8 @@ long framer_feed(struct http_framer *f, const char *p, size_t n)
 				continue;
 			}
 			r = http_parse_request(f->hbuf, f->hlen, &f->req, &f->lim, &e);
-			if (r == HTTP_PARSE_MORE) {
+			if (r == HTTP_PARSE_MORE ||
+			    (r < 0 && error_pending(f->hbuf, f->hlen, cap, &e))) {
 				p += take;
 				n -= take;
 				continue;

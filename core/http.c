@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -62,6 +63,21 @@ void http_limits_default(struct http_limits *lim)
 	lim->max_body_bytes = 8u << 20;
 	lim->allow_bare_lf = 0;
 	lim->allow_missing_host = 0;
+}
+
+const char *http_status_text(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 413: return "Content Too Large";
+	case 417: return "Expectation Failed";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
 }
 
 /* "HTTP/" DIGIT "." DIGIT, checked on the first n (<= 8) bytes. */
@@ -164,6 +180,18 @@ static ALWAYS_INLINE const char *scalar_scan(const char *p, const char *end,
 
 #ifdef HTTP_HAVE_X86
 
+/*
+ * tchar membership by nibbles: bit (b >> 4) of tok_lo[b & 15] is set when
+ * b is a tchar; tok_hi[h] = 1 << h for h < 8 and 0 for bytes >= 0x80.
+ */
+static const unsigned char tok_lo[16] = {
+	0xe8, 0xfc, 0xf8, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc,
+	0xf8, 0xf8, 0xf4, 0x54, 0xd0, 0x54, 0xf4, 0x70,
+};
+static const unsigned char tok_hi[16] = {
+	0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80,
+};
+
 /* ---- SSE4.2: PCMPESTRI with byte ranges (stop at any byte in them) ---- */
 
 #define SSE42 __attribute__((target("sse4.2")))
@@ -219,33 +247,57 @@ static SSE42 ALWAYS_INLINE const char *sse42_name(const char *p, const char *end
 	}
 }
 
+/* 64 bytes as bitmaps, as avx2_classify64 below, 16 bytes at a time. */
+static SSE42 ALWAYS_INLINE void sse42_classify64(const char *p, uint64_t *colon, uint64_t *ntok,
+						uint64_t *ctl, uint64_t *ows)
+{
+	const __m128i lo_t = _mm_loadu_si128((const __m128i *)tok_lo);
+	const __m128i hi_t = _mm_loadu_si128((const __m128i *)tok_hi);
+	const __m128i nib = _mm_set1_epi8(0x0f), zero = _mm_setzero_si128();
+	const __m128i colon_v = _mm_set1_epi8(':'), sp_v = _mm_set1_epi8(' ');
+	const __m128i tab_v = _mm_set1_epi8('\t'), us_v = _mm_set1_epi8(0x1f);
+	const __m128i del_v = _mm_set1_epi8(0x7f);
+	uint64_t c = 0, n = 0, x = 0, o = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * i));
+		__m128i t = _mm_and_si128(_mm_shuffle_epi8(lo_t, _mm_and_si128(v, nib)),
+					  _mm_shuffle_epi8(hi_t, _mm_and_si128(_mm_srli_epi16(v, 4), nib)));
+		__m128i tab = _mm_cmpeq_epi8(v, tab_v);
+
+		c |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon_v)) << (16 * i);
+		n |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(t, zero)) << (16 * i);
+		x |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_andnot_si128(tab,
+			_mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, us_v), v),
+				     _mm_cmpeq_epi8(v, del_v)))) << (16 * i);
+		o |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, sp_v), tab))
+		     << (16 * i);
+	}
+	*colon = c;
+	*ntok = n;
+	*ctl = x;
+	*ows = o;
+}
+
 #define FN(x) x##_sse42
 #define ATTR SSE42
 #define SCAN_TARGET(p, end) sse42_target(p, end)
 #define SCAN_NAME(p, end) sse42_name(p, end)
 #define SCAN_VALUE(p, end) sse42_value(p, end)
+#define CLASSIFY64(p, c, n, x, o) sse42_classify64(p, c, n, x, o)
 #include "core/http-parse.inc"
 #undef FN
 #undef ATTR
 #undef SCAN_TARGET
 #undef SCAN_NAME
 #undef SCAN_VALUE
+#undef CLASSIFY64
 
 /* ---- AVX2: 32 bytes per compare, a 16-byte SSE2 step for the tail ---- */
 
 #define AVX2 __attribute__((target("avx2")))
 
-/*
- * tchar membership by nibbles: bit (b >> 4) of tok_lo[b & 15] is set when
- * b is a tchar; tok_hi[h] = 1 << h for h < 8 and 0 for bytes >= 0x80.
- */
-static const unsigned char tok_lo[16] = {
-	0xe8, 0xfc, 0xf8, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc,
-	0xf8, 0xf8, 0xf4, 0x54, 0xd0, 0x54, 0xf4, 0x70,
-};
-static const unsigned char tok_hi[16] = {
-	0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80,
-};
 
 /* A mask of the bytes that end a target: < 0x21 or >= 0x7f. */
 static AVX2 ALWAYS_INLINE unsigned avx2_target_mask(__m256i b)
@@ -333,6 +385,44 @@ AVX2_SCANNER(target, C_TARGET)
 AVX2_SCANNER(value, C_VALUE)
 AVX2_SCANNER(name, C_TOKEN)
 
+/* 64 bytes at p classified: ':' / not a tchar / CTL but HTAB (CR, LF, DEL
+ * included) / OWS, one bit per byte. */
+static AVX2 ALWAYS_INLINE uint64_t avx2_mask64(__m256i lo, __m256i hi)
+{
+	return (uint32_t)_mm256_movemask_epi8(lo) | (uint64_t)(uint32_t)_mm256_movemask_epi8(hi) << 32;
+}
+
+static AVX2 ALWAYS_INLINE void avx2_classify64(const char *p, uint64_t *colon, uint64_t *ntok,
+					      uint64_t *ctl, uint64_t *ows)
+{
+	const __m256i lo_t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)tok_lo));
+	const __m256i hi_t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)tok_hi));
+	const __m256i nib = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
+	const __m256i colon_v = _mm256_set1_epi8(':'), sp_v = _mm256_set1_epi8(' ');
+	const __m256i tab_v = _mm256_set1_epi8('\t'), us_v = _mm256_set1_epi8(0x1f);
+	const __m256i del_v = _mm256_set1_epi8(0x7f);
+	const __m256i a = _mm256_loadu_si256((const __m256i *)p);
+	const __m256i b = _mm256_loadu_si256((const __m256i *)(p + 32));
+	const __m256i ta = _mm256_and_si256(
+		_mm256_shuffle_epi8(lo_t, _mm256_and_si256(a, nib)),
+		_mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(a, 4), nib)));
+	const __m256i tb = _mm256_and_si256(
+		_mm256_shuffle_epi8(lo_t, _mm256_and_si256(b, nib)),
+		_mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(b, 4), nib)));
+	const __m256i taba = _mm256_cmpeq_epi8(a, tab_v), tabb = _mm256_cmpeq_epi8(b, tab_v);
+
+	*colon = avx2_mask64(_mm256_cmpeq_epi8(a, colon_v), _mm256_cmpeq_epi8(b, colon_v));
+	*ntok = avx2_mask64(_mm256_cmpeq_epi8(ta, zero), _mm256_cmpeq_epi8(tb, zero));
+	*ctl = avx2_mask64(
+		_mm256_andnot_si256(taba, _mm256_or_si256(
+			_mm256_cmpeq_epi8(_mm256_min_epu8(a, us_v), a), _mm256_cmpeq_epi8(a, del_v))),
+		_mm256_andnot_si256(tabb, _mm256_or_si256(
+			_mm256_cmpeq_epi8(_mm256_min_epu8(b, us_v), b), _mm256_cmpeq_epi8(b, del_v))));
+	*ows = avx2_mask64(_mm256_or_si256(_mm256_cmpeq_epi8(a, sp_v), taba),
+			   _mm256_or_si256(_mm256_cmpeq_epi8(b, sp_v), tabb));
+}
+
+#define CLASSIFY64(p, c, n, x, o) avx2_classify64(p, c, n, x, o)
 #define FN(x) x##_avx2
 #define ATTR AVX2
 #define SCAN_TARGET(p, end) avx2_target(p, end)
@@ -344,6 +434,7 @@ AVX2_SCANNER(name, C_TOKEN)
 #undef SCAN_TARGET
 #undef SCAN_NAME
 #undef SCAN_VALUE
+#undef CLASSIFY64
 
 #endif /* HTTP_HAVE_X86 */
 

@@ -74,6 +74,12 @@ void http_limits_default(struct http_limits *lim);
 int http_parse_request(const char *buf, size_t len, struct http_request *req,
 		       const struct http_limits *lim, struct http_error *err);
 
+/*
+ * The reason phrase for a status this module or framing.h produces (and
+ * 100, 200), RFC 9110 §15; "Unknown" for others.  A static string.
+ */
+const char *http_status_text(int status);
+
 /* Which scanner runs: "avx2", "sse4.2" or "scalar". */
 const char *http_scanner_name(void);
 /* Tests only: use the portable scanner from now on (1) or the best (0). */

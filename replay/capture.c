@@ -61,6 +61,8 @@
 /* ------------------------------------------------------------------ */
 /* src: plain or gzip bytes behind a FILE*                             */
 
+#define SRC_IN	(64 * 1024)
+
 struct src {
 	FILE *f;		/* the underlying file */
 	bool own_f;		/* fclose(f) at the end (not stdin) */
@@ -74,7 +76,7 @@ struct src {
 	/* bytes read from f before the reader took over (magic sniffing) */
 	uint8_t pre[4];
 	size_t pre_len, pre_pos;
-	uint8_t in[64 * 1024];	/* compressed input */
+	uint8_t *in;		/* compressed input, SRC_IN bytes */
 	/* decompressed bytes already produced but not yet handed out */
 	uint8_t peek[64];
 	size_t peek_len, peek_pos;
@@ -104,7 +106,7 @@ static size_t src_inflate(struct src *s, uint8_t *buf, size_t n)
 	s->z.avail_out = (uInt)n;
 	while (s->z.avail_out > 0 && !s->z_err && !s->z_end) {
 		if (s->z.avail_in == 0) {
-			size_t got = src_raw_read(s, s->in, sizeof(s->in));
+			size_t got = src_raw_read(s, s->in, SRC_IN);
 
 			if (got == 0) {
 				if (ferror(s->f))
@@ -127,7 +129,7 @@ static size_t src_inflate(struct src *s, uint8_t *buf, size_t n)
 			/* RFC 1952 allows several members back to back: go
 			 * on if more input follows, else stop cleanly. */
 			if (s->z.avail_in == 0) {
-				size_t got = src_raw_read(s, s->in, sizeof(s->in));
+				size_t got = src_raw_read(s, s->in, SRC_IN);
 
 				if (got == 0) {
 					s->z_end = true;
@@ -190,6 +192,7 @@ static void src_release(struct src *s)
 		inflateEnd(&s->z);
 	if (s->f && s->own_f)
 		fclose(s->f);
+	free(s->in);
 	free(s);
 }
 
@@ -428,6 +431,9 @@ static enum cap_skip decode_ipv4(struct cap_pkt *pkt, const uint8_t *p, uint32_t
 	if (ihl < 20 || ihl > avail || tot < ihl)
 		return CAP_SKIP_SHORT;
 	pkt->family = AF_INET;
+	/* zero the rest, so a 16-byte address compares and hashes whole */
+	memset(pkt->src, 0, sizeof(pkt->src));
+	memset(pkt->dst, 0, sizeof(pkt->dst));
 	memcpy(pkt->src, p + 12, 4);
 	memcpy(pkt->dst, p + 16, 4);
 	pkt->ttl = p[8];
@@ -943,15 +949,42 @@ static bool is_pcap_magic(const uint8_t m[4])
 	return false;
 }
 
+static int capture_open_src(struct capture **out, struct capture *cap,
+			    const char *filter, char *err, size_t errlen);
+
 int capture_open(struct capture **out, const char *path, const char *filter,
 		 char *err, size_t errlen)
 {
+	FILE *f;
+	struct stat sb;
+	int rc;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = 0;
+	if (!strcmp(path, "-"))
+		return capture_open_fp(out, stdin, filter, err, errlen);
+	f = fopen(path, "rb");
+	if (!f) {
+		rc = -errno;
+		if (err && errlen)
+			snprintf(err, errlen, "%s", strerror(-rc));
+		return rc;
+	}
+	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		fclose(f);
+		if (err && errlen)
+			snprintf(err, errlen, "is a directory");
+		return -EISDIR;
+	}
+	return capture_open_fp(out, f, filter, err, errlen);
+}
+
+int capture_open_fp(struct capture **out, FILE *f, const char *filter,
+		    char *err, size_t errlen)
+{
 	struct capture *cap;
 	struct src *s;
-	uint8_t magic[4];
-	size_t got;
-	int rc = 0;
-	char perr[PCAP_ERRBUF_SIZE];
 
 	*out = NULL;
 	if (err && errlen)
@@ -961,32 +994,36 @@ int capture_open(struct capture **out, const char *path, const char *filter,
 	if (!cap || !s) {
 		free(cap);
 		free(s);
+		if (f != stdin)
+			fclose(f);
 		return -ENOMEM;
 	}
 	cap->src = s;
-	if (!strcmp(path, "-")) {
-		s->f = stdin;
-	} else {
-		struct stat sb;
+	s->f = f;
+	s->own_f = f != stdin;
+	return capture_open_src(out, cap, filter, err, errlen);
+}
 
-		s->f = fopen(path, "rb");
-		if (!s->f) {
-			rc = -errno;
-			capture_set_err(cap, rc, "%s", strerror(errno));
-			goto fail;
-		}
-		s->own_f = true;
-		if (fstat(fileno(s->f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-			rc = capture_set_err(cap, -EISDIR, "is a directory");
-			goto fail;
-		}
-	}
+static int capture_open_src(struct capture **out, struct capture *cap,
+			    const char *filter, char *err, size_t errlen)
+{
+	struct src *s = cap->src;
+	uint8_t magic[4];
+	size_t got;
+	int rc = 0;
+	char perr[PCAP_ERRBUF_SIZE];
+
 	/* Sniff the first bytes; they are replayed to the reader through
 	 * s->pre, so pipes work as well as files. */
 	got = fread(s->pre, 1, 4, s->f);
 	s->pre_len = got;
 	if (got >= 2 && s->pre[0] == 0x1f && s->pre[1] == 0x8b) {
 		s->gzip = true;
+		s->in = malloc(SRC_IN);
+		if (!s->in) {
+			rc = -ENOMEM;
+			goto fail;
+		}
 		/* 16 + MAX_WBITS: a gzip wrapper, not zlib (zlib.h) */
 		if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK) {
 			rc = -ENOMEM;
@@ -1023,7 +1060,8 @@ int capture_open(struct capture **out, const char *path, const char *filter,
 				     "not a capture file (pcap, pcapng or gzip)");
 		goto fail;
 	}
-	if (!s->gzip && s->f != stdin && fseek(s->f, 0, SEEK_SET) == 0) {
+	if (!s->gzip && s->f != stdin && ftell(s->f) == (long)got &&
+	    fseek(s->f, 0, SEEK_SET) == 0) {
 		/* A plain seekable file: libpcap reads it straight. */
 		s->pre_len = 0;
 		cap->fp = s->f;
@@ -1039,7 +1077,9 @@ int capture_open(struct capture **out, const char *path, const char *filter,
 			goto fail;
 		}
 	}
-	setvbuf(cap->fp, NULL, _IOFBF, 256 * 1024);
+	/* larger reads than glibc's st_blksize default; kept under malloc's
+	 * mmap threshold so that opening stays cheap */
+	setvbuf(cap->fp, NULL, _IOFBF, 64 * 1024);
 	if (cap->png) {
 		uint8_t hdr[8];
 

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Module error codes (negative; below the errno range). */
 enum {
@@ -59,7 +60,7 @@ struct cap_pkt {
 	enum cap_skip skip;	/* CAP_SKIP_NONE: the fields below are valid */
 
 	int family;		/* AF_INET or AF_INET6 */
-	uint8_t src[16];	/* IPv4 in the first 4 bytes */
+	uint8_t src[16];	/* IPv4 in the first 4 bytes, the rest zero */
 	uint8_t dst[16];
 	uint8_t ttl;		/* TTL / hop limit */
 
@@ -105,6 +106,12 @@ struct capture;
  */
 int capture_open(struct capture **out, const char *path, const char *filter,
 		 char *err, size_t errlen);
+
+/* The same on an open stream (fmemopen() for in-memory captures, a pipe):
+ * reads from its current position, takes ownership (fclose()s it, even on
+ * failure), except of stdin. */
+int capture_open_fp(struct capture **out, FILE *f, const char *filter,
+		    char *err, size_t errlen);
 
 /* Reads the next packet: 1 = *pkt filled (check pkt->skip), 0 = end of
  * capture, < 0 = error (a record cut short at the end is 0 with

@@ -20,7 +20,24 @@
  * timeout (capture time) or end of capture.
  *
  * Memory is bounded by the flows alive at once and the reorder caps, never
- * by the size of the capture.
+ * by the size of the capture.  The reorder cap counts each buffered
+ * segment's bytes plus its bookkeeping (so a flood of 1-byte segments is
+ * bounded too).
+ *
+ * Sequence numbers are compared with 32-bit serial arithmetic (RFC 1982,
+ * RFC 9293 §3.4): stream offsets are 64-bit, so a stream may pass 4 GiB
+ * and wrap.  Offset 0 is the first byte after the SYN (SYN payload, as in
+ * TCP Fast Open, is data at offset 0), or, without a SYN, the sequence
+ * number of the first packet seen in that direction.
+ *
+ * Bytes cut by snaplen are delivered as gap() (never invented), counted
+ * both in truncated/missing_bytes and in gaps/gap_bytes.  A later copy of
+ * the same bytes does not replace them: the first copy wins, even a
+ * missing one.
+ *
+ * A flow that ended by FIN or RST stays in the table as a tombstone
+ * until a new SYN re-uses its 4-tuple (a new flow, new id) or it idles
+ * out; packets reaching it are counted in reasm_totals.after_close.
  */
 #ifndef PKTMEM_REPLAY_REASM_H
 #define PKTMEM_REPLAY_REASM_H
@@ -37,6 +54,8 @@ enum flow_end {
 	FLOW_END_FIN,
 	FLOW_END_RST,
 	FLOW_END_IDLE,
+	FLOW_END_EVICTED,	/* max_flows reached: the least recently used went */
+	FLOW_END_REUSED,	/* a new SYN on the 4-tuple before this one closed */
 };
 
 struct flow_dir_stats {
@@ -92,7 +111,9 @@ struct reasm_totals {
 	uint64_t flows;
 	uint64_t flows_open_now, flows_peak;
 	uint64_t reorder_bytes_peak;
-	uint64_t dropped_no_flow;	/* mid-flow packets with nothing to attach to */
+	uint64_t dropped_no_flow;	/* a lone RST with no flow to attach to */
+	uint64_t after_close;		/* packets for a flow already closed by FIN/RST
+					 * (the last ACK, a repeated RST) */
 };
 
 struct reasm;

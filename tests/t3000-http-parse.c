@@ -339,6 +339,10 @@ int main(void)
 	ok(strcmp(http_scanner_name(), "scalar") != 0 || !http_scanner_available("sse4.2"),
 	   "http_force_scalar(0) returns to the best scanner (%s)", http_scanner_name());
 
+	is_str(http_status_text(431), "Request Header Fields Too Large", "status text 431");
+	is_str(http_status_text(505), "HTTP Version Not Supported", "status text 505");
+	is_str(http_status_text(999), "Unknown", "status text for an unknown code");
+
 	for (i = 0; i < 6; i++)
 		free(bufs[i]);
 	guard_release(&guard);

@@ -11,6 +11,7 @@
 #include "tests/http-guard.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 static const char *const seeds[] = {
 	"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -87,6 +88,84 @@ static int same(const struct result *a, const struct result *b)
 	return 1;
 }
 
+/*
+ * Systematic: a field of every name length around the vector widths and
+ * value lengths 0..200 with OWS around it, at several distances from the
+ * end of the input, must come out exact from every scanner; then each byte
+ * of such a line replaced by a delimiter or CTL must give the same verdict
+ * from every scanner.
+ */
+static void sweep(const char *const *avail, size_t nsc)
+{
+	static const unsigned nlens[] = { 1, 2, 31, 32, 33, 62, 63, 64, 65 };
+	static const char *const ows[] = { "", " ", "\t ", "  \t" };
+	static const unsigned char inj[] = { 0, '\r', '\n', ':', ' ', '\t', 0x7f, 0x80, '(' };
+	static struct result res[3];
+	char buf[1024], name[80], val[256];
+	size_t ni, v, o, k, s, i, j, len;
+	int exact_bad = 0, agree_bad = 0, n_exact = 0, n_agree = 0;
+
+	for (ni = 0; ni < sizeof(nlens) / sizeof(nlens[0]); ni++) {
+		memset(name, 'N', nlens[ni]);
+		name[nlens[ni]] = 0;
+		for (v = 0; v <= 200; v++) {
+			memset(val, 'v', v);
+			if (v > 2)
+				val[v / 2] = ' ';	/* inner whitespace is kept */
+			val[v] = 0;
+			for (o = 0; o < 4; o++) {
+				for (k = 0; k < 4; k++) {
+					len = (size_t)snprintf(buf, sizeof(buf),
+						"GET / HTTP/1.1\r\nA: b\r\n%s:%s%s%s\r\n%s%s%s\r\n",
+						name, ows[o], val, ows[3 - o],
+						k > 0 ? "Z: z\r\n" : "", k > 1 ? "Y: 0123456789abcdef\r\n" : "",
+						k > 2 ? "X: 0123456789abcdef0123456789abcdef0123456789\r\n" : "");
+					for (s = 0; s < nsc; s++) {
+						http_scanner_select(avail[s]);
+						run(buf, len, 0, &res[s]);
+						n_exact++;
+						if (res[s].r != (int)len || res[s].req.num_headers < 2 ||
+						    res[s].h[1].name.len != nlens[ni] ||
+						    res[s].h[1].value.len != v ||
+						    memcmp(res[s].h[1].value.ptr, val, v) != 0) {
+							if (exact_bad++ < 3)
+								diag("sweep %s: name %u value %zu ows %zu k %zu: r=%d",
+								     avail[s], nlens[ni], v, o, k, res[s].r);
+						}
+					}
+					if (k != 3 || o != 1 || v % 7 != 0)
+						continue;
+					/* each byte of the field line replaced */
+					for (i = 22; i < 22 + nlens[ni] + v + 5 && i < len; i++) {
+						for (j = 0; j < sizeof(inj); j++) {
+							char save = buf[i];
+
+							buf[i] = (char)inj[j];
+							for (s = 0; s < nsc; s++) {
+								http_scanner_select(avail[s]);
+								run(buf, len, 0, &res[s]);
+							}
+							for (s = 1; s < nsc; s++) {
+								n_agree++;
+								if (!same(&res[0], &res[s]) && agree_bad++ < 3)
+									diag("sweep: byte %zu = %02x: %s %d vs %s %d",
+									     i, inj[j], avail[0], res[0].r,
+									     avail[s], res[s].r);
+							}
+							buf[i] = save;
+						}
+					}
+				}
+			}
+		}
+	}
+	http_scanner_select(NULL);
+	ok(exact_bad == 0, "sweep: %d parses of fields around vector widths exact (%d wrong)",
+	   n_exact, exact_bad);
+	ok(agree_bad == 0, "sweep: %d comparisons with a byte replaced agree (%d differ)",
+	   n_agree, agree_bad);
+}
+
 int main(void)
 {
 	static const char *const scanners[] = { "scalar", "sse4.2", "avx2" };
@@ -99,7 +178,8 @@ int main(void)
 	for (s = 0; s < 3; s++)
 		if (http_scanner_available(scanners[s]))
 			avail[nsc++] = scanners[s];
-	plan(3);
+	plan(5);
+	sweep(avail, nsc);
 	if (nsc < 2) {
 		skip("only the portable scanner on this CPU");
 		skip("only the portable scanner on this CPU");

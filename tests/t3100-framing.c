@@ -162,6 +162,11 @@ static const struct fcase cases[] = {
 	  "X 431 request header section too large @64\n", F_SMALL_HEAD },
 	{ "trailers over max_header_bytes (64)", S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: 0123456789012345678901234567890123456789012345678901234567\r\n\r\n"),
 	  "H POST / 1.1 chunked cl=0 ka=1 ec=0 head=56 [Host=a|Transfer-Encoding=chunked]\nX 431 trailer section too large @123\n", F_SMALL_HEAD },
+	/* found by fuzz-http: the verdict must not depend on the cut */
+	{ "bad byte in an unfinished line waits for its LF", S("GET / HTTP/1.1\r\nHost: a\x01b"),
+	  "P partial state=0\n" },
+	{ "bad byte reported when its line completes", S("GET / HTTP/1.1\r\nHost: a\x01b\r\n"),
+	  "X 400 invalid character in header value @23\n" },
 	{ "HTTP/1.2", S("GET / HTTP/1.2\r\nHost: a\r\n\r\n"), "X 505 HTTP version not supported @6\n" },
 };
 
@@ -368,6 +373,8 @@ static void misc(void)
 	is_int(framer_feed(f, two, sizeof(two) - 1), (long)sizeof(two) - 1, "framer_reset starts afresh");
 	is_int(framer_requests(f), 2, "two requests counted");
 	ok(framer_at_boundary(f), "at a boundary after them");
+	is_int(framer_feed(f, "\r\n\r\n", 4), 4, "empty lines after requests are consumed");
+	ok(framer_at_boundary(f), "and still count as a boundary");
 	is_int(framer_feed(f, "GET", 3), 3, "a partial head is consumed");
 	ok(!framer_at_boundary(f), "and is not a boundary");
 	framer_free(f);
