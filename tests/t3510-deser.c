@@ -629,6 +629,10 @@ static void test_counts(void)
 		deser_free(d0);
 		deser_free(dx);
 	}
+	/* checked before a byte is read, so no 4 GiB buffer is needed */
+	ok(deser_parse(da, "[", (size_t)UINT32_MAX + 1, &r1) == -EMSGSIZE && r1.status == 413,
+	   "arena: a body of 4 GiB or more is 413");
+	deser_reset(da);
 	ok(deser_parse(da, NULL, 0, &r1) == -EBADMSG && r1.status == 400, "arena: no body is invalid JSON");
 	ok(deser_parse(dt, NULL, 0, &r1) == -EBADMSG && r1.status == 400, "tree: no body is invalid JSON");
 	deser_reset(da);
