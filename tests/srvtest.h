@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -59,6 +60,8 @@ static inline int srvtest_start(struct srvtest *t, const struct server_config *c
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = srvtest_on_term;
 		sigaction(SIGTERM, &sa, NULL);
+		/* a test killed by a timeout takes its server with it */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		rc = server_run(cfg, t->stats, &srvtest_stop);
 		exit(rc < 0 ? 3 : 0);
 	}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ioloop.h"
 #include "tests/tap.h"
 #include "tests/srvtest.h"
 
@@ -138,10 +139,18 @@ static void flood(enum server_io io)
 
 int main(void)
 {
+	const char *why;
+
 	plan_lazy();
 	slowloris(SERVER_IO_EPOLL);
 	slowloris(SERVER_IO_BLOCKING);
 	flood(SERVER_IO_EPOLL);
 	flood(SERVER_IO_BLOCKING);
+	if (ioloop_uring_probe(&why) < 0) {
+		skip("io_uring: %s", why);
+	} else {
+		slowloris(SERVER_IO_URING);
+		flood(SERVER_IO_URING);
+	}
 	return exit_status();
 }

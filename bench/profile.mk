@@ -1,0 +1,10 @@
+# bench/profile.mk: the profiler's own overhead (owner: profile).
+#   make bench-profile         paired runs of a TCP request/response load
+#                              over veth with --profile off, counts, full
+bench: $(O)/bench/profile-overhead
+.PHONY: bench-profile
+bench-profile: $(O)/bench/profile-overhead
+	$(O)/bench/profile-overhead $(PROFILE_BENCH_ARGS)
+$(O)/bench/profile-overhead: bench/profile-overhead.c $(O)/libpktmem.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(O)/libpktmem.a $(LIBS)
