@@ -1,13 +1,420 @@
-/* serve.c: 'pktmem serve'. */
+/*
+ * serve.c: 'pktmem serve': the core server alone on a port, for curl/wrk.
+ *
+ * The server runs in a second thread; the main thread owns the signals
+ * (blocked everywhere, taken with sigtimedwait) so SIGUSR1 can print the
+ * stage table without async-signal-safety games, and SIGINT/SIGTERM set the
+ * stop flag the server polls.
+ */
 #include "cmd/cmd.h"
 
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include "core/ioloop.h"
+#include "core/server.h"
+#include "core/stats.h"
+
+static const char usage_text[] =
+	"usage: pktmem serve [--listen ADDR:PORT] [--io blocking|epoll|uring]\n"
+	"                    [--deser tree|arena|none] [--server http|echo]\n"
+	"                    [--max-conns N] [--header-timeout SEC]\n"
+	"                    [--max-header-bytes N] [--max-body-bytes N]\n"
+	"                    [--json FILE] [--ready-fd FD]\n"
+	"\n"
+	"Runs pktmem's core server in the foreground (default 127.0.0.1:8080,\n"
+	"--io epoll, --deser tree).  It answers every request with 200 and\n"
+	"{\"bytes\":N,\"fields\":M}; bad requests get 400/413/431/501 and are closed.\n"
+	"The bound address is printed on stderr; --ready-fd FD also gets the port.\n"
+	"SIGUSR1 prints per-stage statistics on stderr; SIGINT/SIGTERM stop the\n"
+	"server and print them; --json FILE writes them (atomically).\n";
+
+
+struct serve_thread {
+	struct server *srv;
+	volatile sig_atomic_t *stop;
+	int rc;
+	volatile int done;
+};
+
+static void *serve_main(void *arg)
+{
+	struct serve_thread *t = arg;
+
+	t->rc = server_serve(t->srv, t->stop);
+	__atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static int parse_u64(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return (!*s || *end || errno || *s == '-') ? -1 : 0;
+}
+
+static void peer_string(const struct stats_conn *c, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(c->family, c->addr, a, sizeof(a));
+	if (c->family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", a, c->port);
+	else
+		snprintf(buf, len, "%s:%u", a, c->port);
+}
+
+static void print_stats(FILE *f, const struct stats_block *b)
+{
+	unsigned i, k, open = 0;
+
+	for (i = 0; i < b->nconns; i++)
+		open += b->conn[i].state == 1;
+	fprintf(f, "pktmem: serve: %llu requests, %llu bytes read; connections: %llu accepted, "
+		   "%u open, %llu refused, %u untracked\n",
+		(unsigned long long)b->requests, (unsigned long long)b->bytes_read,
+		(unsigned long long)b->connections, open,
+		(unsigned long long)b->connections_refused, b->conns_overflow);
+	fprintf(f, "  responses: 2xx %llu, 4xx %llu, 5xx %llu\n",
+		(unsigned long long)b->status[2], (unsigned long long)b->status[4],
+		(unsigned long long)b->status[5]);
+	fprintf(f, "  %-8s %10s %12s %9s %9s %9s %9s %10s %12s\n", "stage", "count",
+		"total_ms", "mean_ns", "p50_ns", "p90_ns", "p99_ns", "max_ns", "bytes");
+	for (i = 0; i < STATS_STAGE__N; i++) {
+		const struct stats_stage *st = &b->stage[i];
+
+		fprintf(f, "  %-8s %10llu %12.3f %9llu %9llu %9llu %9llu %10llu %12llu\n",
+			stats_stage_name(i), (unsigned long long)st->count,
+			(double)st->total_ns / 1e6,
+			(unsigned long long)(st->count ? st->total_ns / st->count : 0),
+			(unsigned long long)stats_percentile(st, 50),
+			(unsigned long long)stats_percentile(st, 90),
+			(unsigned long long)stats_percentile(st, 99),
+			(unsigned long long)st->max_ns, (unsigned long long)st->bytes);
+		for (k = 0; k < b->ncounters; k++)
+			if (b->counter_error[k] == 0 && (i == STATS_PARSE || i == STATS_DESER))
+				fprintf(f, "  %-8s   %s: %llu\n", "", b->counter_name[k],
+					(unsigned long long)st->counter[k]);
+	}
+	for (k = 0; k < b->ncounters; k++)
+		if (b->counter_error[k])
+			fprintf(f, "  counter %s: unavailable: %s\n", b->counter_name[k],
+				strerror(-b->counter_error[k]));
+	fprintf(f, "  alloc: %llu allocations, %llu frees, %llu reallocs, %llu bytes, "
+		   "peak %llu bytes live, %llu fields\n",
+		(unsigned long long)b->alloc.allocs, (unsigned long long)b->alloc.frees,
+		(unsigned long long)b->alloc.reallocs, (unsigned long long)b->alloc.bytes,
+		(unsigned long long)b->alloc.peak_live_bytes,
+		(unsigned long long)b->alloc.fields);
+	fflush(f);
+}
+
+static json_t *stats_json(const struct stats_block *b, const char *listen,
+			  const struct server_config *cfg)
+{
+	json_t *root = json_object(), *stages = json_object(), *conns = json_array();
+	json_t *resp = json_object(), *alloc = json_object(), *cnt;
+	unsigned i, k;
+
+	json_object_set_new(root, "schema", json_string("pktmem-serve-stats/1"));
+	json_object_set_new(root, "listen", json_string(listen));
+	json_object_set_new(root, "io", json_string(server_io_name(cfg->io)));
+	json_object_set_new(root, "server", json_string(cfg->kind == SERVER_ECHO ? "echo" : "http"));
+	json_object_set_new(root, "deser", json_string(deser_mode_name(cfg->deser)));
+	json_object_set_new(root, "requests", json_integer((json_int_t)b->requests));
+	json_object_set_new(root, "bytes_read", json_integer((json_int_t)b->bytes_read));
+	json_object_set_new(root, "connections", json_integer((json_int_t)b->connections));
+	json_object_set_new(root, "connections_refused", json_integer((json_int_t)b->connections_refused));
+	json_object_set_new(root, "conns_overflow", json_integer(b->conns_overflow));
+	json_object_set_new(resp, "2xx", json_integer((json_int_t)b->status[2]));
+	json_object_set_new(resp, "4xx", json_integer((json_int_t)b->status[4]));
+	json_object_set_new(resp, "5xx", json_integer((json_int_t)b->status[5]));
+	json_object_set_new(root, "responses", resp);
+	for (i = 0; i < STATS_STAGE__N; i++) {
+		const struct stats_stage *st = &b->stage[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "count", json_integer((json_int_t)st->count));
+		json_object_set_new(o, "bytes", json_integer((json_int_t)st->bytes));
+		json_object_set_new(o, "total_ns", json_integer((json_int_t)st->total_ns));
+		json_object_set_new(o, "mean_ns", json_integer((json_int_t)(st->count ? st->total_ns / st->count : 0)));
+		json_object_set_new(o, "p50_ns", json_integer((json_int_t)stats_percentile(st, 50)));
+		json_object_set_new(o, "p90_ns", json_integer((json_int_t)stats_percentile(st, 90)));
+		json_object_set_new(o, "p99_ns", json_integer((json_int_t)stats_percentile(st, 99)));
+		json_object_set_new(o, "max_ns", json_integer((json_int_t)st->max_ns));
+		cnt = json_object();
+		for (k = 0; k < b->ncounters; k++)
+			if (b->counter_error[k] == 0)
+				json_object_set_new(cnt, b->counter_name[k],
+						    json_integer((json_int_t)st->counter[k]));
+		json_object_set_new(o, "counters", cnt);
+		json_object_set_new(stages, stats_stage_name(i), o);
+	}
+	json_object_set_new(root, "stages", stages);
+	cnt = json_object();
+	for (k = 0; k < b->ncounters; k++)
+		json_object_set_new(cnt, b->counter_name[k],
+				    b->counter_error[k] ? json_string(strerror(-b->counter_error[k]))
+							: json_string("ok"));
+	json_object_set_new(root, "counter_status", cnt);
+	json_object_set_new(alloc, "allocs", json_integer((json_int_t)b->alloc.allocs));
+	json_object_set_new(alloc, "frees", json_integer((json_int_t)b->alloc.frees));
+	json_object_set_new(alloc, "reallocs", json_integer((json_int_t)b->alloc.reallocs));
+	json_object_set_new(alloc, "bytes", json_integer((json_int_t)b->alloc.bytes));
+	json_object_set_new(alloc, "peak_live_bytes", json_integer((json_int_t)b->alloc.peak_live_bytes));
+	json_object_set_new(alloc, "fields", json_integer((json_int_t)b->alloc.fields));
+	json_object_set_new(root, "alloc", alloc);
+	for (i = 0; i < b->nconns; i++) {
+		const struct stats_conn *c = &b->conn[i];
+		json_t *o = json_object();
+		char peer[80];
+
+		peer_string(c, peer, sizeof(peer));
+		json_object_set_new(o, "peer", json_string(peer));
+		json_object_set_new(o, "state", json_string(c->state == 1 ? "open" : "closed"));
+		json_object_set_new(o, "bytes_read", json_integer((json_int_t)c->bytes_read));
+		json_object_set_new(o, "requests", json_integer((json_int_t)c->requests));
+		json_object_set_new(o, "responses", json_integer((json_int_t)c->responses));
+		json_object_set_new(o, "rejected", json_integer((json_int_t)c->rejected));
+		json_object_set_new(o, "last_status", json_integer(c->last_status));
+		json_array_append_new(conns, o);
+	}
+	json_object_set_new(root, "conns", conns);
+	return root;
+}
+
+/* FILE.tmp then rename: a reader never sees half a file. */
+static int write_json(const char *path, json_t *j)
+{
+	char tmp[4096];
+	int rc;
+
+	if (!strcmp(path, "-")) {
+		if (json_dumpf(j, stdout, JSON_INDENT(2)) < 0)
+			return -EIO;
+		putchar('\n');
+		return 0;
+	}
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	rc = json_dump_file(j, tmp, JSON_INDENT(2));
+	if (rc < 0) {
+		unlink(tmp);
+		return -EIO;
+	}
+	if (rename(tmp, path) < 0) {
+		rc = -errno;
+		unlink(tmp);
+		return rc;
+	}
+	return 0;
+}
+
+/* Enough descriptors for max_conns plus a few: raise the soft limit. */
+static void raise_nofile(unsigned max_conns)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)max_conns + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
 
 int cmd_serve(int argc, char **argv)
 {
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: pktmem serve (not built yet)\n");
-		return cmd_finish_stdout("serve", EXIT_OK);
+	enum { O_LISTEN = 256, O_IO, O_DESER, O_SERVER, O_MAXCONNS, O_HTO,
+	       O_MAXHDR, O_MAXBODY, O_JSON, O_READY };
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "io", required_argument, NULL, O_IO },
+		{ "deser", required_argument, NULL, O_DESER },
+		{ "server", required_argument, NULL, O_SERVER },
+		{ "max-conns", required_argument, NULL, O_MAXCONNS },
+		{ "header-timeout", required_argument, NULL, O_HTO },
+		{ "max-header-bytes", required_argument, NULL, O_MAXHDR },
+		{ "max-body-bytes", required_argument, NULL, O_MAXBODY },
+		{ "json", required_argument, NULL, O_JSON },
+		{ "ready-fd", required_argument, NULL, O_READY },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct server_config cfg;
+	struct stats_block *stats = NULL, *snap = NULL;
+	struct server *srv = NULL;
+	struct serve_thread th;
+	volatile sig_atomic_t stop = 0;
+	const char *json_path = NULL;
+	int ready_fd = -1, rc = EXIT_OK, o;
+	unsigned long long v;
+	sigset_t set, old;
+	pthread_t tid;
+	char err[256];
+
+	server_config_default(&cfg);
+	cfg.listen = "127.0.0.1:8080";
+	cfg.deser = DESER_TREE;
+	optind = 1;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'h':
+			fputs(usage_text, stdout);
+			return cmd_finish_stdout("serve", EXIT_OK);
+		case O_LISTEN:
+			cfg.listen = optarg;
+			break;
+		case O_IO:
+			if (server_io_parse(optarg, &cfg.io) < 0)
+				return cmd_error("serve", "--io '%s': not blocking, epoll or uring", optarg);
+			break;
+		case O_DESER:
+			if (deser_mode_parse(optarg, &cfg.deser) < 0)
+				return cmd_error("serve", "--deser '%s': not tree, arena or none", optarg);
+			break;
+		case O_SERVER:
+			if (!strcmp(optarg, "http"))
+				cfg.kind = SERVER_HTTP;
+			else if (!strcmp(optarg, "echo"))
+				cfg.kind = SERVER_ECHO;
+			else
+				return cmd_error("serve", "--server '%s': not http or echo", optarg);
+			break;
+		case O_MAXCONNS:
+			if (parse_u64(optarg, &v) < 0 || !v || v > 1000000)
+				return cmd_error("serve", "--max-conns '%s': not a number from 1 to 1000000", optarg);
+			cfg.max_conns = (unsigned)v;
+			break;
+		case O_HTO: {
+			char *end;
+			double sec;
+
+			errno = 0;
+			sec = strtod(optarg, &end);
+			if (!*optarg || *end || errno || sec < 0 || sec > 86400)
+				return cmd_error("serve", "--header-timeout '%s': not seconds (0 = none)", optarg);
+			cfg.header_timeout_ms = (unsigned)(sec * 1000 + 0.5);
+			if (sec > 0 && !cfg.header_timeout_ms)
+				cfg.header_timeout_ms = 1;
+			break;
+		}
+		case O_MAXHDR:
+			if (parse_u64(optarg, &v) < 0 || v < 64 || v > (1u << 30))
+				return cmd_error("serve", "--max-header-bytes '%s': not a size from 64 to 1 GiB", optarg);
+			cfg.limits.max_header_bytes = (size_t)v;
+			break;
+		case O_MAXBODY:
+			if (parse_u64(optarg, &v) < 0)
+				return cmd_error("serve", "--max-body-bytes '%s': not a number", optarg);
+			cfg.limits.max_body_bytes = (size_t)v;
+			break;
+		case O_JSON:
+			json_path = optarg;
+			break;
+		case O_READY:
+			if (parse_u64(optarg, &v) < 0 || v > 65535)
+				return cmd_error("serve", "--ready-fd '%s': not a descriptor", optarg);
+			ready_fd = (int)v;
+			break;
+		default:
+			return cmd_error("serve", "'%s': unknown option; see 'pktmem serve --help'",
+					 argv[optind - 1]);
+		}
 	}
-	return cmd_not_built("serve");
+	if (optind < argc)
+		return cmd_error("serve", "'%s': unexpected argument", argv[optind]);
+
+	if (cfg.io == SERVER_IO_URING) {
+		const char *why;
+
+		if (ioloop_uring_probe(&why) < 0)
+			return cmd_error("serve", "--io uring: %s; use --io epoll", why);
+	}
+	raise_nofile(cfg.max_conns);
+	o = stats_create(&stats);
+	if (o < 0)
+		return cmd_error("serve", "shared stats block: %s", strerror(-o));
+	snap = malloc(sizeof(*snap));
+	if (!snap) {
+		rc = cmd_error("serve", "out of memory");
+		goto out;
+	}
+	o = server_new(&srv, &cfg, stats, err, sizeof(err));
+	if (o < 0) {
+		rc = cmd_error("serve", "%s (%s)", err[0] ? err : strerror(-o), server_strerror(o));
+		goto out;
+	}
+	fprintf(stderr, "pktmem: serve: listening on %s (io %s, server %s, deser %s)\n",
+		server_name(srv), server_io_name(cfg.io),
+		cfg.kind == SERVER_ECHO ? "echo" : "http", deser_mode_name(cfg.deser));
+	fflush(stderr);
+	if (ready_fd >= 0) {
+		char line[16];
+		int n = snprintf(line, sizeof(line), "%u\n", server_port(srv));
+
+		if (write(ready_fd, line, (size_t)n) != n)
+			cmd_warn("serve", "--ready-fd %d: %s", ready_fd, strerror(errno));
+		close(ready_fd);
+	}
+
+	/* Signals go to this thread only: block them before the server thread
+	 * exists so it inherits the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	th.srv = srv;
+	th.stop = &stop;
+	th.rc = 0;
+	th.done = 0;
+	if (pthread_create(&tid, NULL, serve_main, &th) != 0) {
+		rc = cmd_error("serve", "pthread_create: %s", strerror(errno));
+		goto unmask;
+	}
+	while (!__atomic_load_n(&th.done, __ATOMIC_ACQUIRE)) {
+		struct timespec tick = { 0, 100 * 1000000 };
+		int sig = sigtimedwait(&set, NULL, &tick);
+
+		if (sig == SIGUSR1) {
+			stats_snapshot(stats, snap);
+			print_stats(stderr, snap);
+		} else if (sig > 0) {
+			stop = 1;
+			break;
+		}
+	}
+	pthread_join(tid, NULL);
+	if (th.rc < 0)
+		rc = cmd_error("serve", "%s: %s", server_io_name(cfg.io), server_strerror(th.rc));
+	stats_snapshot(stats, snap);
+	print_stats(stderr, snap);
+	if (json_path) {
+		json_t *j = stats_json(snap, server_name(srv), &cfg);
+
+		o = j ? write_json(json_path, j) : -ENOMEM;
+		json_decref(j);
+		if (o < 0)
+			rc = cmd_error("serve", "'%s': %s", json_path, strerror(-o));
+	}
+unmask:
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+out:
+	server_free(srv);
+	free(snap);
+	stats_destroy(stats);
+	return cmd_finish_stdout("serve", rc);
 }

@@ -9,17 +9,22 @@
  *	allocs, frees, reallocs	calls (calloc counts as an alloc; realloc(NULL, n)
  *				as an alloc, realloc(p, 0) as a free)
  *	bytes			bytes requested (the n the caller asked for)
- *	live, peak		bytes in use, as malloc_usable_size() reports them,
- *				exactly as zmalloc does with HAVE_MALLOC_SIZE
+ *	live, peak		requested bytes of the blocks allocated under this
+ *				counter and not yet freed, and their maximum
  *
- * Why usable sizes for live/peak and no size header: jansson's allocation
- * hooks are process-global, so an object allocated with plain malloc (before
- * the hooks were installed, or by another module) may be freed through
- * alloc_free().  Asking malloc for the size works for any heap pointer; a
- * hidden header would crash on such a pointer.  Requested bytes are exact
- * and allocator-independent (the figure the gate compares); live and peak
- * depend on the malloc implementation (glibc rounds up, ASan does not) but
- * are deterministic for a given build.
+ * Pointers are plain malloc(3) pointers (no hidden header, unlike zmalloc
+ * without HAVE_MALLOC_SIZE): jansson's hooks are process-global, so a
+ * string from json_dumps() may meet a plain free(), and an object from
+ * before the hooks were set may meet alloc_free(); both are fine here.
+ * Live bytes are exact and allocator-independent because each counter
+ * keeps the requested size of its live blocks in a side table (open
+ * addressing, keyed by pointer; its own memory is not counted).  zmalloc
+ * counts malloc_usable_size() instead; that is not repeatable (glibc hands
+ * out a larger chunk when the remainder is too small to split, so the same
+ * request can be 16 bytes bigger next time), and the gate compares these
+ * figures exactly.  A block freed while no counter (or another thread's)
+ * is bound counts as a free but leaves this counter's live bytes alone;
+ * a block allocated unbound and freed here counts as a free only.
  *
  * Why a thread-local pointer (the one piece of mutable global state here):
  * jansson's json_set_alloc_funcs() hooks take no context argument, so the
@@ -32,8 +37,7 @@
  * relative to the live bytes at its start.  Windows nest (LIFO): the server
  * opens one per request, the deserializer one per parse inside it.
  *
- * A counter is used by one thread at a time; a pointer freed by another
- * thread is charged to that thread's counter (its live may go negative).
+ * A counter is used by one thread at a time (bind it in one thread only).
  */
 #ifndef PKTMEM_CORE_ALLOC_H
 #define PKTMEM_CORE_ALLOC_H
@@ -46,7 +50,7 @@ struct alloc_stats {
 	uint64_t frees;		/* free of non-NULL (and realloc(p, 0)) */
 	uint64_t reallocs;	/* realloc(p, n) with p and n non-zero */
 	uint64_t bytes;		/* bytes requested by allocs and reallocs */
-	int64_t live;		/* usable bytes in use (window: change over it) */
+	int64_t live;		/* requested bytes in use (window: change over it) */
 	uint64_t peak;		/* max of live (window: above its start) */
 };
 

@@ -54,9 +54,11 @@ struct deser {
 };
 
 /*
- * jansson's hooks are process-global and must be set before any jansson
- * allocation they will free: once, the first time a deser is made.  Safe
- * because alloc_free() works on any malloc'd pointer (see alloc.h).
+ * jansson's hooks are process-global: set once (this once-flag is the
+ * module's only global), the first time a tree deser is made.  Any time
+ * is safe: alloc_malloc() returns plain malloc pointers and alloc_free()
+ * takes any, so objects from before or strings freed with free() are fine
+ * (see alloc.h).  Threads without a bound counter are not counted.
  */
 static pthread_once_t deser_hooks_once = PTHREAD_ONCE_INIT;
 
@@ -145,7 +147,7 @@ int deser_mode_parse(const char *s, enum deser_mode *m)
 /* ---- the arena parser ---------------------------------------------- */
 
 struct jp {
-	const char *base, *end;
+	const char *end;
 	struct arena *a;
 	uint64_t fields;
 	const char *reason;	/* set on error */
@@ -681,7 +683,7 @@ static int object_dedupe(struct jp *j, struct jv *obj)
 
 static int arena_parse(struct deser *d, const char *body, size_t len, struct deser_result *r)
 {
-	struct jp j = { .base = body, .end = body + len, .a = d->arena };
+	struct jp j = { .end = body + len, .a = d->arena };
 	const char *p = body, *end = j.end;
 	struct frame *st = d->stack, *f;
 	unsigned depth = 0;	/* open containers */
@@ -931,6 +933,10 @@ int deser_parse(struct deser *d, const char *body, size_t len, struct deser_resu
 	if (d->held)
 		deser_reset(d);
 	memset(r, 0, sizeof(*r));
+	if (!body) {		/* no body: an empty one (invalid JSON) */
+		body = "";
+		len = 0;
+	}
 	if (!alloc_counter_current()) {
 		prev = alloc_counter_bind(d->own);
 		bound = true;
@@ -987,6 +993,27 @@ int deser_parse(struct deser *d, const char *body, size_t len, struct deser_resu
 		r->peak = hs.peak;
 	}
 	return ret;
+}
+
+void deser_finish(struct deser *d, struct deser_result *r)
+{
+	struct alloc_counter *prev = NULL;
+	struct alloc_window w;
+	struct alloc_stats s;
+	bool bound = false;
+
+	if (!alloc_counter_current()) {
+		prev = alloc_counter_bind(d->own);
+		bound = true;
+	}
+	alloc_window_open(&w, NULL);
+	deser_reset(d);
+	alloc_window_close(&w, &s);
+	if (bound)
+		alloc_counter_bind(prev);
+	r->heap_frees += s.frees;
+	if (d->o.mode != DESER_ARENA)
+		r->frees += s.frees;
 }
 
 void deser_reset(struct deser *d)

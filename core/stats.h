@@ -98,7 +98,8 @@ void stats_destroy(struct stats_block *b);
 /* Adds one timed event to a stage (atomically). */
 void stats_stage_add(struct stats_block *b, enum stats_stage_id s,
 		     uint64_t ns, uint64_t bytes);
-/* Percentile (0..100) of a stage's histogram, in ns (bucket midpoint). */
+/* Percentile (0..100) of a stage's histogram, in ns: the midpoint of the
+ * bucket holding it, never above max_ns; 100 is max_ns itself. */
 uint64_t stats_percentile(const struct stats_stage *st, double pct);
 /* Claims a connection slot for a peer; NULL when the table is full. */
 struct stats_conn *stats_conn_open(struct stats_block *b, int family,

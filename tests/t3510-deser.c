@@ -6,6 +6,7 @@
  * guard page).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -279,6 +280,11 @@ static const char *valid[] = {
 	"{\"\xe6\x97\xa5\xe6\x9c\xac\":\"\\u65e5\\u672c\"}",
 };
 
+/* A document with a bit of everything, for the figure tests. */
+static const char rich[] =
+	"{\"a\":[{\"a\":1,\"a\":{\"b\":[1,2]}},{\"a\":null}],\"a\":true,\"z\":{\"a\":1},"
+	"\"s\":\"x\\ny\\u00e9\",\"n\":[1.5,-0,1e3,\"\"],\"t\":[true,false,null]}";
+
 struct bad {
 	const char *s;
 	const char *why;
@@ -342,6 +348,10 @@ static void test_valid(void)
 			show("valid", valid[i], strlen(valid[i]), &b);
 		both_release(&b);
 	}
+
+	parse_both(rich, sizeof(rich) - 1, &b);
+	ok(b.rt == 0 && agree(&b) && b.a.fields == 14, "the rich document: same result, 14 values (a duplicate drops 7)");
+	both_release(&b);
 
 	/* the canonical form itself, for a few */
 	{
@@ -495,8 +505,20 @@ static void test_invalid(void)
 	}
 }
 
+static char last_diff[256];
+
 static int same_figures(const struct deser_result *x, const struct deser_result *y)
 {
+	snprintf(last_diff, sizeof(last_diff),
+		 "allocs %llu/%llu frees %llu/%llu bytes %llu/%llu peak %llu/%llu heap %llu/%llu %llu/%llu %llu/%llu %llu/%llu",
+		 (unsigned long long)x->allocs, (unsigned long long)y->allocs,
+		 (unsigned long long)x->frees, (unsigned long long)y->frees,
+		 (unsigned long long)x->bytes, (unsigned long long)y->bytes,
+		 (unsigned long long)x->peak, (unsigned long long)y->peak,
+		 (unsigned long long)x->heap_allocs, (unsigned long long)y->heap_allocs,
+		 (unsigned long long)x->heap_frees, (unsigned long long)y->heap_frees,
+		 (unsigned long long)x->heap_bytes, (unsigned long long)y->heap_bytes,
+		 (unsigned long long)x->heap_peak, (unsigned long long)y->heap_peak);
 	return x->allocs == y->allocs && x->frees == y->frees && x->bytes == y->bytes &&
 	       x->peak == y->peak && x->heap_allocs == y->heap_allocs &&
 	       x->heap_bytes == y->heap_bytes && x->heap_frees == y->heap_frees &&
@@ -545,6 +567,8 @@ static void test_counts(void)
 			deser_parse(d, g, n, &r2);
 			deser_reset(d);
 			same &= same_figures(&r1, &r2);
+			if (!same)
+				break;
 			deser_opts_default(&o);
 			o.mode = m ? DESER_ARENA : DESER_TREE;
 			deser_new(&fresh, &o);
@@ -553,15 +577,15 @@ static void test_counts(void)
 			same &= same_figures(&r1, &r2);
 		}
 		if (!ok(same, "repeatable figures: %s", printable(v)))
-			diag("  %llu/%llu allocs", (unsigned long long)r1.allocs, (unsigned long long)r2.allocs);
+			diag("  %s", last_diff);
 	}
 
 	/* tree: what the parse allocates, reset frees (counted in the thread's window) */
 	alloc_counter_new(&c);
 	alloc_counter_bind(c);
-	g = guarded(valid[43], strlen(valid[43]));
+	g = guarded(rich, sizeof(rich) - 1);
 	alloc_window_open(&w, NULL);
-	deser_parse(dt, g, strlen(valid[43]), &r1);
+	deser_parse(dt, g, sizeof(rich) - 1, &r1);
 	deser_reset(dt);
 	alloc_window_close(&w, &s);
 	ok(s.allocs == r1.allocs && s.allocs == s.frees && s.live == 0,
@@ -569,6 +593,22 @@ static void test_counts(void)
 	   (unsigned long long)s.allocs);
 	alloc_counter_bind(NULL);
 	alloc_counter_free(c);
+
+	/* deser_finish: the release's frees complete the request's figures */
+	for (int m = 0; m < 2; m++) {
+		struct deser *d = m ? da : dt;
+
+		g = guarded(rich, sizeof(rich) - 1);
+		deser_parse(d, g, sizeof(rich) - 1, &r1);
+		deser_finish(d, &r1);
+		if (m == 0)
+			ok(r1.allocs == r1.frees && r1.heap_allocs == r1.heap_frees && r1.allocs > 0,
+			   "tree: parse + finish: %llu allocs, as many frees",
+			   (unsigned long long)r1.allocs);
+		else
+			ok(r1.frees == 0 && r1.heap_frees == 0 && r1.allocs > 0,
+			   "arena: parse + finish: no frees (one reset)");
+	}
 
 	/* the gate's test-only switch: exactly one more allocation per request */
 	for (int m = 0; m < 3; m++) {
@@ -589,6 +629,14 @@ static void test_counts(void)
 		deser_free(d0);
 		deser_free(dx);
 	}
+	/* checked before a byte is read, so no 4 GiB buffer is needed */
+	ok(deser_parse(da, "[", (size_t)UINT32_MAX + 1, &r1) == -EMSGSIZE && r1.status == 413,
+	   "arena: a body of 4 GiB or more is 413");
+	deser_reset(da);
+	ok(deser_parse(da, NULL, 0, &r1) == -EBADMSG && r1.status == 400, "arena: no body is invalid JSON");
+	ok(deser_parse(dt, NULL, 0, &r1) == -EBADMSG && r1.status == 400, "tree: no body is invalid JSON");
+	deser_reset(da);
+	deser_reset(dt);
 	/* none: nothing parsed, nothing allocated */
 	deser_opts_default(&o);
 	o.mode = DESER_NONE;
@@ -596,6 +644,65 @@ static void test_counts(void)
 	ok(deser_parse(dx, "{", 1, &r1) == 0 && r1.fields == 0 && r1.allocs == 0, "none: skips the body");
 	ok(deser_canonical(dx, (char **)&g, &i) == -EINVAL, "none: no canonical form");
 	deser_free(dx);
+}
+
+/* Threads: each with its own counter and deser; jansson's hooks are global. */
+struct thr {
+	enum deser_mode mode;
+	const char *doc;
+	size_t len;
+	struct deser_result first;
+	int same;		/* every parse gave the single-thread figures */
+	struct deser_result want;
+};
+
+static void *thr_main(void *arg)
+{
+	struct thr *t = arg;
+	struct alloc_counter *c;
+	struct deser_opts o;
+	struct deser *d;
+	struct deser_result r;
+
+	alloc_counter_new(&c);
+	alloc_counter_bind(c);
+	deser_opts_default(&o);
+	o.mode = t->mode;
+	deser_new(&d, &o);
+	t->same = 1;
+	for (int i = 0; i < 300; i++) {
+		deser_parse(d, t->doc, t->len, &r);
+		deser_reset(d);
+		t->same &= same_figures(&r, &t->want);
+	}
+	deser_free(d);
+	alloc_counter_bind(NULL);
+	alloc_counter_free(c);
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	const char *doc = rich;
+	size_t len = sizeof(rich) - 1;
+	struct thr t[4];
+	pthread_t th[4];
+	struct deser_result want[2];
+
+	deser_parse(dt, doc, len, &want[0]);
+	deser_reset(dt);
+	deser_parse(da, doc, len, &want[1]);
+	deser_reset(da);
+	for (int i = 0; i < 4; i++) {
+		t[i] = (struct thr){ .mode = i % 2 ? DESER_ARENA : DESER_TREE, .doc = doc, .len = len,
+				     .want = want[i % 2] };
+		pthread_create(&th[i], NULL, thr_main, &t[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ok(t[i].same, "thread %d (%s): 300 parses, each with the single-thread figures", i,
+		   deser_mode_name(t[i].mode));
+	}
 }
 
 static void test_modes(void)
@@ -625,6 +732,7 @@ int main(void)
 	test_valid();
 	test_invalid();
 	test_counts();
+	test_threads();
 	deser_free(dt);
 	deser_free(da);
 	deser_free(NULL);

@@ -1,0 +1,97 @@
+/*
+ * t5000-stats: the shared stats block: stage sums, log2 histograms and
+ * percentiles, per-connection slots keyed by peer, the overflow count, and
+ * that a forked child's updates are seen by the parent.
+ */
+#include "core/stats.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/tap.h"
+
+int main(void)
+{
+	struct stats_block *b = NULL, *snap;
+	struct stats_conn *c;
+	const struct stats_conn *f;
+	uint8_t a4[4] = { 127, 0, 0, 1 }, a6[16] = { [15] = 1 };
+	unsigned i;
+	pid_t pid;
+	int st;
+
+	plan_lazy();
+	is_int(stats_create(&b), 0, "stats_create");
+	if (!b)
+		bail_out("no stats block");
+	ok(b->magic == STATS_MAGIC && b->version == STATS_VERSION &&
+	   b->size == sizeof(*b), "header set");
+
+	/* 100 events of 1000 ns, 10 of 1e6 ns, 1 of 1e9 ns */
+	for (i = 0; i < 100; i++)
+		stats_stage_add(b, STATS_PARSE, 1000, 10);
+	for (i = 0; i < 10; i++)
+		stats_stage_add(b, STATS_PARSE, 1000000, 0);
+	stats_stage_add(b, STATS_PARSE, 1000000000, 0);
+	is_int(b->stage[STATS_PARSE].count, 111, "count");
+	is_int(b->stage[STATS_PARSE].bytes, 1000, "bytes");
+	is_int(b->stage[STATS_PARSE].total_ns, 100 * 1000 + 10 * 1000000 + 1000000000ULL, "total");
+	is_int(b->stage[STATS_PARSE].max_ns, 1000000000, "max");
+	is_int(b->stage[STATS_PARSE].hist[9], 100, "1000 ns in bucket 9 [512,1024)");
+	ok(stats_percentile(&b->stage[STATS_PARSE], 50) >= 512 &&
+	   stats_percentile(&b->stage[STATS_PARSE], 50) < 1024, "p50 in 1000's bucket");
+	ok(stats_percentile(&b->stage[STATS_PARSE], 95) >= (1 << 19) &&
+	   stats_percentile(&b->stage[STATS_PARSE], 95) < (1 << 20), "p95 in 1e6's bucket");
+	is_int(stats_percentile(&b->stage[STATS_PARSE], 100), 1000000000, "p100 clamped to max");
+	is_int(stats_percentile(&b->stage[STATS_WRITE], 50), 0, "empty stage: 0");
+	stats_stage_add(b, STATS_READ, 0, 0);
+	is_int(b->stage[STATS_READ].hist[0], 1, "0 ns in bucket 0");
+	stats_stage_add(b, STATS_READ, UINT64_MAX, 0);
+	is_int(b->stage[STATS_READ].hist[STATS_HIST_BUCKETS - 1], 1, "huge in the last bucket");
+	is_str(stats_stage_name(STATS_DESER), "deser", "stage name");
+
+	c = stats_conn_open(b, AF_INET, a4, 40000);
+	ok(c && c->state == 1, "conn slot claimed");
+	c->bytes_read = 123;
+	stats_conn_open(b, AF_INET6, a6, 40000);
+	f = stats_conn_find(b, AF_INET, a4, 40000);
+	ok(f == c && f->bytes_read == 123, "found by address and port");
+	ok(stats_conn_find(b, AF_INET, a4, 40001) == NULL, "other port not found");
+	f = stats_conn_find(b, AF_INET6, a6, 40000);
+	ok(f && f->family == AF_INET6, "IPv6 peer found");
+	c = stats_conn_open(b, AF_INET, a4, 40000);
+	c->bytes_read = 7;
+	f = stats_conn_find(b, AF_INET, a4, 40000);
+	ok(f == c && f->bytes_read == 7, "a reused peer finds its last slot");
+
+	pid = fork();
+	if (pid == 0) {
+		struct stats_conn *cc = stats_conn_open(b, AF_INET, a4, 50000);
+
+		cc->requests = 9;
+		stats_stage_add(b, STATS_WRITE, 5, 5);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	f = stats_conn_find(b, AF_INET, a4, 50000);
+	ok(f && f->requests == 9, "child's slot visible to the parent");
+	is_int(b->stage[STATS_WRITE].count, 1, "child's stage visible to the parent");
+
+	snap = malloc(sizeof(*snap));
+	stats_snapshot(b, snap);
+	is_int(snap->nconns, 4, "snapshot: nconns");
+	is_int(snap->stage[STATS_PARSE].count, 111, "snapshot: stage");
+	ok(snap->conn[0].bytes_read == 123 && snap->conn[4].state == 0, "snapshot: conns");
+	free(snap);
+
+	while (b->nconns < STATS_MAX_CONNS)
+		stats_conn_open(b, AF_INET, a4, 1);
+	ok(stats_conn_open(b, AF_INET, a4, 2) == NULL, "full table: NULL");
+	is_int(b->conns_overflow, 1, "full table: counted in conns_overflow");
+	is_int(b->nconns, STATS_MAX_CONNS, "nconns stays at the bound");
+	stats_destroy(b);
+	stats_destroy(NULL);
+	return exit_status();
+}
