@@ -563,6 +563,7 @@ int cmd_replay(int argc, char **argv)
 	srv.sink.echo = !strcmp(o.server, "echo");
 	cfg.server.run = run_sink;
 	cfg.server.arg = &srv;
+	cfg.server.drop_privs = true;	/* sink and core server: see privs.h */
 #if HAVE_CORE_SERVER
 	if (strcmp(o.server, "sink")) {
 		server_config_default(&srv.sc);
