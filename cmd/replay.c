@@ -368,12 +368,7 @@ static int write_json(const char *path, const struct replay_summary *s,
 			json_object_set_new(ctr, r->counters[k].name, json_integer(r->counters[k].delta));
 		json_object_set_new(o, "server_counters", ctr);
 	}
-	if (!strcmp(path, "-")) {
-		rc = json_dumpf(o, stdout, JSON_INDENT(2)) < 0 ? -EIO : 0;
-		putchar('\n');
-	} else {
-		rc = json_dump_file(o, path, JSON_INDENT(2)) < 0 ? -EIO : 0;
-	}
+	rc = cmd_write_json(path, o, JSON_INDENT(2));
 	json_decref(o);
 	return rc;
 }
@@ -630,9 +625,9 @@ int cmd_replay(int argc, char **argv)
 		if (r.nfailures > 64)
 			cmd_error("replay", "verify: ... and %" PRIu64 " more flows", r.nfailures - 64);
 	}
-	if (o.json && write_json(o.json, &s, &r, &li) < 0)
-		cmd_error("replay", "writing '%s': %s", o.json, strerror(errno ? errno : EIO));
 	rc = s.verified && !r.peer_err ? EXIT_OK : EXIT_VERDICT;
+	if (o.json && (erc = write_json(o.json, &s, &r, &li)) < 0)
+		rc = cmd_error("replay", "writing '%s': %s", o.json, strerror(-erc));
 out:
 	if (dp.d)
 		pcap_dump_close(dp.d);
