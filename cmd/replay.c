@@ -399,12 +399,7 @@ static int write_json(const char *path, const struct replay_summary *s,
 			json_object_set_new(ctr, r->counters[k].name, json_integer(r->counters[k].delta));
 		json_object_set_new(o, "server_counters", ctr);
 	}
-	if (!strcmp(path, "-")) {
-		rc = json_dumpf(o, stdout, JSON_INDENT(2)) < 0 ? -EIO : 0;
-		putchar('\n');
-	} else {
-		rc = json_dump_file(o, path, JSON_INDENT(2)) < 0 ? -EIO : 0;
-	}
+	rc = cmd_write_json(path, o, JSON_INDENT(2));
 	json_decref(o);
 	return rc;
 }
@@ -694,6 +689,7 @@ int cmd_replay(int argc, char **argv)
 	srv.sink.echo = !strcmp(o.server, "echo");
 	cfg.server.run = run_sink;
 	cfg.server.arg = &srv;
+	cfg.server.drop_privs = true;	/* sink and core server: see privs.h */
 #if HAVE_CORE_SERVER
 	if (strcmp(o.server, "sink")) {
 		server_config_default(&srv.sc);
@@ -775,9 +771,9 @@ int cmd_replay(int argc, char **argv)
 		if (r.nfailures > 64)
 			cmd_error("replay", "verify: ... and %" PRIu64 " more flows", r.nfailures - 64);
 	}
-	if (o.json && write_json(o.json, &s, &r, &li) < 0)
-		cmd_error("replay", "writing '%s': %s", o.json, strerror(errno ? errno : EIO));
 	rc = s.verified && !r.peer_err ? EXIT_OK : EXIT_VERDICT;
+	if (o.json && (erc = write_json(o.json, &s, &r, &li)) < 0)
+		rc = cmd_error("replay", "writing '%s': %s", o.json, strerror(-erc));
 out:
 	prof_attach_free(srv.prof);
 	if (dp.d)

@@ -56,6 +56,10 @@ struct engine_server {
 	/* optional, shared memory: FNV-1a 64 of each connection's bytes by
 	 * stats slot (sink.h); when set, contents are compared too */
 	const uint64_t *content_fnv;
+	/* the child drops every capability (privs_drop_all()) after joining
+	 * its namespace, before run(): for pktmem's own servers, which bind
+	 * port 0 and need none; not for a foreign server that needs its own */
+	bool drop_privs;
 };
 
 struct engine_cfg {
