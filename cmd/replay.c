@@ -10,6 +10,7 @@
 #include "profile/pfm.h"
 #include "profile/render.h"
 #include "profile/report.h"
+#include "profile/sha256.h"
 #include "replay/engine.h"
 #include "replay/load.h"
 #include "replay/netns.h"
@@ -78,7 +79,8 @@ static void usage(FILE *f)
 "                          the core server's I/O loop and deserializer\n"
 "  --rx-ring v2|v3         the peer's receive ring (default v3)\n"
 "  --qdisc-bypass          PACKET_QDISC_BYPASS on the TX socket\n"
-"  --json FILE|-           write the summary as JSON\n"
+"  --json FILE|-           write the result as a pktmem.report/1 (atomically;\n"
+"                          '-': standard output, the table goes to stderr)\n"
 "  --profile off|counts|full\n"
 "                          measure the stages: counting tracepoints (default),\n"
 "                          plus timestamps, histograms and sampling, or nothing\n"
@@ -87,14 +89,17 @@ static void usage(FILE *f)
 "                          or perf names; default cycles,instructions,\n"
 "                          cache-misses,branch-misses where a PMU exists)\n"
 "  --folded FILE           folded kernel stacks for a flame graph (--profile full)\n"
-"  --report FILE|-         write the full result (pktmem.report/1 JSON)\n"
+"  --report FILE|-         the same as --json (older name)\n"
 "  --iface IFACE --server-ip IP\n"
 "                          replay onto a named interface (not built yet)\n"
 "  --dump-frames FILE      write every frame sent (packet path) to a pcap\n"
 "  -q, --quiet             no progress bar\n"
+"testing:\n"
+"  --test-extra-alloc      the core server allocates once more per request\n"
+"                          with a body (to watch 'pktmem gate' fail)\n"
 "\n"
 "exit: 0 replayed and verified, 1 verification failed or interrupted,\n"
-"2 usage or input error\n");
+"2 usage or input error (or the JSON could not be written)\n");
 }
 
 struct opts {
@@ -105,10 +110,10 @@ struct opts {
 	double pps;
 	uint32_t loops, concurrency, resegment, rx;
 	uint64_t limit;
-	bool quiet, qdisc_bypass;
+	bool quiet, qdisc_bypass, extra_alloc;
 	const char *dump;
 	enum profile_mode profile;
-	const char *events, *folded, *report;
+	const char *events, *folded;
 };
 
 /* --dump-frames: the frames as they went into the ring */
@@ -222,6 +227,7 @@ static void progress(void *arg, uint64_t done, uint64_t total)
 
 static void to_summary(const struct engine_result *r, struct replay_summary *s)
 {
+	uint64_t i;
 	double secs;
 
 	memset(s, 0, sizeof(*s));
@@ -252,6 +258,28 @@ static void to_summary(const struct engine_result *r, struct replay_summary *s)
 	s->responses_2xx = r->server_responses_2xx;
 	s->responses_4xx = r->server_responses_4xx;
 	s->responses_5xx = r->server_responses_5xx;
+	s->truncated_flows = r->flows_truncated;
+	s->server_bytes_read = r->server_bytes_read;
+	s->server_requests = r->server_requests;
+	s->requests_verified = r->requests_verified;
+	s->frames = r->peer.frames;
+	s->gap_p50_ns = r->peer.gap_p50;
+	s->gap_p99_ns = r->peer.gap_p99;
+	s->late_p99_ns = r->peer.late_p99;
+	s->cpu_replayer_ns = r->cpu_self_ns;
+	s->cpu_server_ns = r->cpu_server_ns;
+	s->failures_total = r->nfailures;
+	for (i = 0; i < r->nfailures && i < REPORT_MAX_FAILURES; i++) {
+		s->failure[i].flow = r->failures[i].flow_id;
+		s->failure[i].loop = (uint32_t)r->failures[i].loop;
+		snprintf(s->failure[i].msg, sizeof(s->failure[i].msg), "%s", r->failures[i].msg);
+		s->nfailures = (size_t)i + 1;
+	}
+	for (i = 0; i < r->ncounters && i < REPORT_MAX_COUNTERS; i++) {
+		snprintf(s->counter[i].name, sizeof(s->counter[i].name), "%s", r->counters[i].name);
+		s->counter[i].delta = r->counters[i].delta;
+		s->ncounters = (size_t)i + 1;
+	}
 }
 
 static const char *human_ns(uint64_t ns, char *buf, size_t n)
@@ -267,71 +295,71 @@ static const char *human_ns(uint64_t ns, char *buf, size_t n)
 	return buf;
 }
 
-static void print_summary(const struct opts *o, const struct plan *plan, const struct load_info *li,
+static void print_summary(FILE *f, const struct opts *o, const struct plan *plan, const struct load_info *li,
 			  const struct engine_result *r, const struct replay_summary *s)
 {
 	char a[32], b[32], c[32];
 	uint32_t i;
 
-	printf("replay: %" PRIu64 " flows in the capture, %zu planned, via %s%s\n",
+	fprintf(f, "replay: %" PRIu64 " flows in the capture, %zu planned, via %s%s\n",
 	       li->flows, plan->nflows - (size_t)r->flows_skipped, s->via,
 	       s->interrupted ? " (INTERRUPTED: partial summary)" : "");
 	if (r->via == ENGINE_MMAP)
-		printf("  path        veth MTU %u, TX ring %u frames of %u bytes, RX ring TPACKET_V%d\n",
+		fprintf(f, "  path        veth MTU %u, TX ring %u frames of %u bytes, RX ring TPACKET_V%d\n",
 		       r->mtu, r->ring_frames, r->ring_frame_size, o->rx == 2 ? 2 : 3);
 	else if (r->via == ENGINE_RAW)
-		printf("  path        veth MTU %u, sendto() per frame, RX ring TPACKET_V%d\n",
+		fprintf(f, "  path        veth MTU %u, sendto() per frame, RX ring TPACKET_V%d\n",
 		       r->mtu, o->rx == 2 ? 2 : 3);
 	else
-		printf("  path        TCP sockets over loopback: no NIC, softirq-side stages are the "
+		fprintf(f, "  path        TCP sockets over loopback: no NIC, softirq-side stages are the "
 		       "loopback's, not a veth's\n");
-	printf("  flows       %" PRIu64 " replayed, %" PRIu64 " ok, %" PRIu64 " failed; %" PRIu64
+	fprintf(f, "  flows       %" PRIu64 " replayed, %" PRIu64 " ok, %" PRIu64 " failed; %" PRIu64
 	       " skipped, %" PRIu64 " truncated at a capture gap\n",
 	       s->flows, r->peer.flows_ok, r->peer.flows_failed, s->skipped_flows, r->flows_truncated);
 	for (i = 0; i < plan->nflows; i++) {
-		const struct plan_flow *f = plan->flow[i];
+		const struct plan_flow *pf = plan->flow[i];
 
-		if (f->skip != PLAN_OK && f->skip != PLAN_SKIP_LIMIT)
-			printf("    skipped   flow %" PRIu64 ": %s\n", f->id, plan_skip_name(f->skip));
-		else if (f->truncated)
-			printf("    truncated flow %" PRIu64 ": replayed %" PRIu64 " bytes, a %" PRIu64
+		if (pf->skip != PLAN_OK && pf->skip != PLAN_SKIP_LIMIT)
+			fprintf(f, "    skipped   flow %" PRIu64 ": %s\n", pf->id, plan_skip_name(pf->skip));
+		else if (pf->truncated)
+			fprintf(f, "    truncated flow %" PRIu64 ": replayed %" PRIu64 " bytes, a %" PRIu64
 			       "-byte hole at offset %" PRIu64 ", %" PRIu64 " captured bytes after it not sent\n",
-			       f->id, f->bytes, f->gap_len, f->gap_off, f->lost_bytes);
+			       pf->id, pf->bytes, pf->gap_len, pf->gap_off, pf->lost_bytes);
 	}
 	if (r->flows_rejected)
-		printf("    %" PRIu64 " flows closed early by the server on a request its framer "
+		fprintf(f, "    %" PRIu64 " flows closed early by the server on a request its framer "
 		       "rejects, as the capture predicts\n", r->flows_rejected);
 	if (li->flows_beyond_limit)
-		printf("    %" PRIu64 " flows beyond --limit-flows\n", li->flows_beyond_limit);
+		fprintf(f, "    %" PRIu64 " flows beyond --limit-flows\n", li->flows_beyond_limit);
 	if (li->requests_known && r->requests_verified)
-		printf("  requests    %" PRIu64 " in the replayed bytes; server parsed %" PRIu64 "\n",
+		fprintf(f, "  requests    %" PRIu64 " in the replayed bytes; server parsed %" PRIu64 "\n",
 		       s->requests, r->server_requests);
 	else if (li->requests_known)
-		printf("  requests    %" PRIu64 " in the replayed bytes (this server does not parse)\n",
+		fprintf(f, "  requests    %" PRIu64 " in the replayed bytes (this server does not parse)\n",
 		       s->requests);
-	printf("  segments    %" PRIu64 " data segments, %" PRIu64 " bytes, %" PRIu64
+	fprintf(f, "  segments    %" PRIu64 " data segments, %" PRIu64 " bytes, %" PRIu64
 	       " retransmitted, %" PRIu64 " split\n",
 	       s->segments, s->bytes, s->retransmits, r->peer.splits);
-	printf("  rate        %s, %.0f segments/s, %.1f Mbit/s\n",
+	fprintf(f, "  rate        %s, %.0f segments/s, %.1f Mbit/s\n",
 	       human_ns(s->duration_ns, a, sizeof(a)), s->segments_per_s, s->mbit_per_s);
 	if (s->segments)
-		printf("  cpu         replayer %s per data segment (receive path included), "
+		fprintf(f, "  cpu         replayer %s per data segment (receive path included), "
 		       "server %s per data segment\n",
 		       human_ns(r->cpu_self_ns / s->segments, a, sizeof(a)),
 		       human_ns(r->cpu_server_ns / s->segments, b, sizeof(b)));
 	if (r->peer.gap_samples)
-		printf("  gaps        p50 %s, p90 %s, p99 %s between data segments as sent\n",
+		fprintf(f, "  gaps        p50 %s, p90 %s, p99 %s between data segments as sent\n",
 		       human_ns(r->peer.gap_p50, a, sizeof(a)), human_ns(r->peer.gap_p90, b, sizeof(b)),
 		       human_ns(r->peer.gap_p99, c, sizeof(c)));
 	if (r->peer.late_max)
-		printf("  lateness    p50 %s, p99 %s, max %s behind the schedule\n",
+		fprintf(f, "  lateness    p50 %s, p99 %s, max %s behind the schedule\n",
 		       human_ns(r->peer.late_p50, a, sizeof(a)), human_ns(r->peer.late_p99, b, sizeof(b)),
 		       human_ns(r->peer.late_max, c, sizeof(c)));
-	printf("  server      read %" PRIu64 " bytes, sent %" PRIu64 " bytes back",
+	fprintf(f, "  server      read %" PRIu64 " bytes, sent %" PRIu64 " bytes back",
 	       r->server_bytes_read, r->peer.server_bytes);
 	if (r->via != ENGINE_SOCKET)
-		printf(", kernel drops %" PRIu64, s->server_drops);
-	printf("\n");
+		fprintf(f, ", kernel drops %" PRIu64, s->server_drops);
+	fprintf(f, "\n");
 	if (r->via != ENGINE_SOCKET) {
 		/* the counters that say something went wrong (all are in --json) */
 		static const char *const bad[] = { "Drop", "Err", "Discard", "Overflow",
@@ -342,104 +370,147 @@ static void print_summary(const struct opts *o, const struct plan *plan, const s
 		for (i = 0; i < r->ncounters; i++)
 			for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
 				if (strstr(r->counters[i].name, bad[k])) {
-					printf("%s %s=%+" PRId64, any ? "" : "  counters   ",
+					fprintf(f, "%s %s=%+" PRId64, any ? "" : "  counters   ",
 					       r->counters[i].name, r->counters[i].delta);
 					any = true;
 					break;
 				}
 		if (any)
-			printf("\n");
+			fprintf(f, "\n");
 	}
-	printf("  verify      %s: %s\n", s->verified ? "ok" : (s->interrupted ? "incomplete" : "FAILED"),
+	fprintf(f, "  verify      %s: %s\n", s->verified ? "ok" : (s->interrupted ? "incomplete" : "FAILED"),
 	       s->verify_msg);
 }
 
-static int write_json(const char *path, const struct replay_summary *s,
-		      const struct engine_result *r, const struct load_info *li)
+/* --- the report (profile/report.h) --- */
+
+/*
+ * cap.sha256: one capture: SHA-256 of its bytes as stored (a .gz is hashed
+ * compressed).  Several: SHA-256 over the lines "<hex digest>  <base
+ * name>\n" of each file in command-line order (sha256sum's format), so the
+ * hash does not depend on the directory the captures were named from.
+ * 0 or -errno.
+ */
+static int hash_file(const char *path, char hex[65])
 {
-	json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:b, s:s, s:b}",
-			      "schema", "pktmem.replay/1", "via", s->via,
-			      "flows", (json_int_t)s->flows, "requests", (json_int_t)s->requests,
-			      "segments", (json_int_t)s->segments, "bytes", (json_int_t)s->bytes,
-			      "duration_ns", (json_int_t)s->duration_ns,
-			      "segments_per_s", s->segments_per_s, "mbit_per_s", s->mbit_per_s,
-			      "requests_per_s", s->requests_per_s,
-			      "retransmits", (json_int_t)s->retransmits,
-			      "server_drops", (json_int_t)s->server_drops,
-			      "skipped_flows", (json_int_t)s->skipped_flows,
-			      "verified", s->verified, "verify_msg", s->verify_msg,
-			      "interrupted", s->interrupted);
-	json_t *fails = json_array();
-	uint64_t i;
-	int rc;
+	static const char digits[] = "0123456789abcdef";
+	struct sha256 c;
+	uint8_t buf[65536], out[32];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	int rc = 0, i;
 
-	if (!o || !fails)
-		return -ENOMEM;
-	json_object_set_new(o, "truncated_flows", json_integer((json_int_t)r->flows_truncated));
-	json_object_set_new(o, "server_bytes_read", json_integer((json_int_t)r->server_bytes_read));
-	json_object_set_new(o, "server_requests", json_integer((json_int_t)r->server_requests));
-	json_object_set_new(o, "requests_verified", json_boolean(r->requests_verified));
-	json_object_set_new(o, "capture_packets", json_integer((json_int_t)li->packets));
-	json_object_set_new(o, "gap_p50_ns", json_integer((json_int_t)r->peer.gap_p50));
-	json_object_set_new(o, "gap_p99_ns", json_integer((json_int_t)r->peer.gap_p99));
-	json_object_set_new(o, "late_p99_ns", json_integer((json_int_t)r->peer.late_p99));
-	json_object_set_new(o, "cpu_self_ns", json_integer((json_int_t)r->cpu_self_ns));
-	json_object_set_new(o, "cpu_server_ns", json_integer((json_int_t)r->cpu_server_ns));
-	json_object_set_new(o, "frames", json_integer((json_int_t)r->peer.frames));
-	for (i = 0; i < r->nfailures && i < 64; i++)
-		json_array_append_new(fails, json_pack("{s:I, s:i, s:s}", "flow",
-						       (json_int_t)r->failures[i].flow_id, "loop",
-						       (int)r->failures[i].loop, "msg", r->failures[i].msg));
-	json_object_set_new(o, "failures", fails);
-	{
-		json_t *ctr = json_object();
-		uint32_t k;
-
-		for (k = 0; k < r->ncounters; k++)
-			json_object_set_new(ctr, r->counters[k].name, json_integer(r->counters[k].delta));
-		json_object_set_new(o, "server_counters", ctr);
+	if (!f)
+		return -errno;
+	sha256_init(&c);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		sha256_update(&c, buf, n);
+	if (ferror(f))
+		rc = -EIO;
+	fclose(f);
+	sha256_final(&c, out);
+	for (i = 0; i < 32; i++) {
+		hex[2 * i] = digits[out[i] >> 4];
+		hex[2 * i + 1] = digits[out[i] & 15];
 	}
-	rc = cmd_write_json(path, o, JSON_INDENT(2));
-	json_decref(o);
+	hex[64] = '\0';
 	return rc;
 }
 
-/* --- the stage table (profile/) --- */
-
-static void profile_report(const struct opts *o, const struct plan *plan,
-			   const struct load_info *li, const struct engine_result *r,
-			   const struct replay_summary *s, struct prof_attach *pa,
-			   const char *capture)
+static int capture_hash(const char *const *paths, size_t n, char out[65])
 {
-	struct render_opts ro = { .color = cmd_use_color(stdout) };
+	struct sha256 c;
+	uint8_t d[32];
+	char hex[65];
+	size_t i;
+	int rc, k;
+
+	if (n == 1)
+		return hash_file(paths[0], out);
+	sha256_init(&c);
+	for (i = 0; i < n; i++) {
+		const char *base = strrchr(paths[i], '/');
+
+		rc = hash_file(paths[i], hex);
+		if (rc < 0)
+			return rc;
+		base = base ? base + 1 : paths[i];
+		sha256_update(&c, hex, 64);
+		sha256_update(&c, "  ", 2);
+		sha256_update(&c, base, strlen(base));
+		sha256_update(&c, "\n", 1);
+	}
+	sha256_final(&c, d);
+	for (k = 0; k < 32; k++)
+		snprintf(out + 2 * k, 3, "%02x", d[k]);
+	return 0;
+}
+
+/* The options as they took effect (defaults filled in), so that two runs
+ * with and without an explicit default compare as equal. */
+static void effective_options(const struct opts *o, const struct server_choice *srv,
+			      const struct replay_summary *s, struct report_options *ro)
+{
+	const char *io = "sink", *deser = "none";
+
+#if HAVE_CORE_SERVER
+	if (strcmp(o->server, "sink")) {
+		io = server_io_name(srv->sc.io);
+		deser = srv->sc.kind == SERVER_HTTP ? deser_mode_name(srv->sc.deser) : "none";
+	}
+#else
+	(void)srv;
+#endif
+	snprintf(ro->via, sizeof(ro->via), "%s", s->via);
+	snprintf(ro->io, sizeof(ro->io), "%s", io);
+	snprintf(ro->deser, sizeof(ro->deser), "%s", deser);
+	snprintf(ro->speed, sizeof(ro->speed), "%s", o->speed ? o->speed : "max");
+	snprintf(ro->profile, sizeof(ro->profile), "%s", profile_mode_name(o->profile));
+	snprintf(ro->events, sizeof(ro->events), "%s", o->events ? o->events : "");
+	snprintf(ro->filter, sizeof(ro->filter), "%s", o->filter ? o->filter : "");
+	ro->concurrency = (int)(o->concurrency ? o->concurrency : 64);	/* peer.h default */
+}
+
+/* Fills the report, prints the stage table (to out), writes --json.
+ * Returns 0, or EXIT_USAGE when the JSON could not be written. */
+static int profile_report(FILE *out, const struct opts *o, const struct server_choice *srv,
+			  const struct plan *plan, const struct load_info *li,
+			  const struct engine_result *r, const struct replay_summary *s,
+			  struct prof_attach *pa, const char *const *captures, size_t ncaptures)
+{
+	struct render_opts ro = { .color = out == stdout && cmd_use_color(stdout) };
 	struct report *rep = report_new(1);
 	uint32_t loops = o->loops ? o->loops : 1;
 	struct tm tm;
 	time_t now = time(NULL);
-	int rc;
+	int rc, ret = 0;
 
-	if (!rep) {
-		cmd_warn("replay", "out of memory: no stage table");
-		return;
-	}
+	if (!rep)
+		return o->json ? cmd_error("replay", "out of memory: no report") : 0;
 	snprintf(rep->tool_version, sizeof(rep->tool_version), "%s", pktmem_version());
 	snprintf(rep->git_rev, sizeof(rep->git_rev), "%s", pktmem_git_rev());
 	gmtime_r(&now, &tm);
 	strftime(rep->created, sizeof(rep->created), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	report_env_probe(&rep->env);
-	snprintf(rep->opt.via, sizeof(rep->opt.via), "%s", s->via);
-	snprintf(rep->opt.io, sizeof(rep->opt.io), "%s", o->io ? o->io : "");
-	snprintf(rep->opt.deser, sizeof(rep->opt.deser), "%s", o->deser ? o->deser : "");
-	snprintf(rep->opt.speed, sizeof(rep->opt.speed), "%s", o->speed ? o->speed : "max");
-	snprintf(rep->opt.profile, sizeof(rep->opt.profile), "%s", profile_mode_name(o->profile));
-	snprintf(rep->opt.events, sizeof(rep->opt.events), "%s", o->events ? o->events : "");
-	snprintf(rep->opt.filter, sizeof(rep->opt.filter), "%s", o->filter ? o->filter : "");
-	rep->opt.concurrency = (int)o->concurrency;
-	snprintf(rep->cap.path, sizeof(rep->cap.path), "%s", capture);
+	effective_options(o, srv, s, &rep->opt);
+	snprintf(rep->cap.path, sizeof(rep->cap.path), "%s", captures[0]);
+	if (ncaptures > 1) {
+		size_t i, n = strlen(rep->cap.path);
+
+		for (i = 1; i < ncaptures && n < sizeof(rep->cap.path); i++)
+			n += (size_t)snprintf(rep->cap.path + n, sizeof(rep->cap.path) - n, " %s",
+					      captures[i]);
+	}
+	rc = capture_hash(captures, ncaptures, rep->cap.sha256);
+	if (rc < 0)
+		cmd_warn("replay", "hashing the capture: %s: the report has no capture hash",
+			 strerror(-rc));
 	rep->cap.packets = li->packets;
 	rep->cap.flows = li->flows;
 	rep->cap.requests = li->requests;
 	rep->cap.payload_bytes = plan->bytes;
+	rep->cap.span_ns = plan->last_ts_ns > plan->first_ts_ns ?
+			   plan->last_ts_ns - plan->first_ts_ns : 0;
 	rep->trial[0].replay = *s;
 	if (pa) {
 		profiler_set_expected(prof_attach_profiler(pa), plan->bytes * loops,
@@ -448,11 +519,11 @@ static void profile_report(const struct opts *o, const struct plan *plan,
 		if (rc < 0)
 			cmd_warn("replay", "profiler: the server never reported: stages not measured");
 	}
-	putchar('\n');
-	if (render_text(stdout, rep, &ro) < 0)
+	fputc('\n', out);
+	if (render_text(out, rep, &ro) < 0)
 		cmd_warn("replay", "writing the stage table failed");
-	if (o->report && (rc = report_write_json(rep, o->report)) < 0)
-		cmd_error("replay", "writing '%s': %s", o->report, report_strerror(rc));
+	if (o->json && (rc = report_write_json(rep, o->json)) < 0)
+		ret = cmd_error("replay", "writing '%s': %s", o->json, report_strerror(rc));
 	if (o->folded) {
 		FILE *f = fopen(o->folded, "w");
 
@@ -463,6 +534,7 @@ static void profile_report(const struct opts *o, const struct plan *plan,
 			cmd_error("replay", "--folded '%s': %s", o->folded, strerror(-rc));
 	}
 	report_free(rep);
+	return ret;
 }
 
 int cmd_replay(int argc, char **argv)
@@ -491,6 +563,7 @@ int cmd_replay(int argc, char **argv)
 		{ "events", required_argument, NULL, 'E' },
 		{ "folded", required_argument, NULL, 'F' },
 		{ "report", required_argument, NULL, 'J' },
+		{ "test-extra-alloc", no_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .via = ENGINE_MMAP, .server = HAVE_CORE_SERVER ? "http" : "sink",
@@ -507,7 +580,8 @@ int cmd_replay(int argc, char **argv)
 	char err[512] = "";
 	const char *why;
 	uint64_t v;
-	int c, rc = EXIT_OK, erc;
+	int c, rc = EXIT_OK, erc, wrc;
+	FILE *text;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&r, 0, sizeof(r));
@@ -615,7 +689,10 @@ int cmd_replay(int argc, char **argv)
 			o.folded = optarg;
 			break;
 		case 'J':
-			o.report = optarg;
+			o.json = optarg;
+			break;
+		case 'X':
+			o.extra_alloc = true;
 			break;
 		default:
 			usage(stderr);
@@ -707,6 +784,7 @@ int cmd_replay(int argc, char **argv)
 		/* every flow in flight is a live connection */
 		if (srv.sc.max_conns < 2 * (o.concurrency ? o.concurrency : 64))
 			srv.sc.max_conns = 2 * (o.concurrency ? o.concurrency : 64);
+		srv.sc.test_extra_alloc = o.extra_alloc;
 		cfg.server.run = run_core;
 		cfg.server.counts_requests = !srv.sink.echo;
 		if (srv.nattrs > 0) {
@@ -714,6 +792,10 @@ int cmd_replay(int argc, char **argv)
 			srv.sc.counter_names = srv.name_ptr;
 			srv.sc.ncounters = (unsigned)srv.nattrs;
 		}
+	}
+	if (o.extra_alloc && (!strcmp(o.server, "sink") || srv.sink.echo)) {
+		rc = cmd_error("replay", "--test-extra-alloc needs --server http (it allocates in the deserializer)");
+		goto out;
 	}
 #else
 	if (o.io || o.deser)
@@ -759,8 +841,11 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	to_summary(&r, &s);
-	print_summary(&o, plan, &li, &r, &s);
-	profile_report(&o, plan, &li, &r, &s, srv.prof, argv[optind]);
+	/* --json -: standard output is the report's; the text goes to stderr */
+	text = o.json && !strcmp(o.json, "-") ? stderr : stdout;
+	print_summary(text, &o, plan, &li, &r, &s);
+	wrc = profile_report(text, &o, &srv, plan, &li, &r, &s, srv.prof,
+			     (const char *const *)argv + optind, (size_t)(argc - optind));
 	if (r.peer_err)
 		cmd_error("replay", "%s", err);
 	{
@@ -772,8 +857,8 @@ int cmd_replay(int argc, char **argv)
 			cmd_error("replay", "verify: ... and %" PRIu64 " more flows", r.nfailures - 64);
 	}
 	rc = s.verified && !r.peer_err ? EXIT_OK : EXIT_VERDICT;
-	if (o.json && (erc = write_json(o.json, &s, &r, &li)) < 0)
-		rc = cmd_error("replay", "writing '%s': %s", o.json, strerror(-erc));
+	if (wrc)
+		rc = wrc;
 out:
 	prof_attach_free(srv.prof);
 	if (dp.d)

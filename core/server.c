@@ -220,6 +220,7 @@ int server_worker_new(struct server *s, struct server_worker **out)
 
 		deser_opts_default(&o);
 		o.mode = s->cfg.deser;
+		o.extra_alloc = s->cfg.test_extra_alloc;
 		rc = deser_new(&w->deser, &o);
 		if (rc < 0) {
 			free(w->buf);

@@ -60,6 +60,9 @@ struct server_config {
 	const struct perf_event_attr *counters;
 	const char *const *counter_names;
 	unsigned ncounters;		/* at most STATS_MAX_COUNTERS */
+	/* Test-only (issue #7's gate test): one extra allocation per
+	 * deserialized request (deser_opts.extra_alloc). */
+	int test_extra_alloc;
 };
 
 struct server;

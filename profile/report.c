@@ -456,7 +456,8 @@ static json_t *stage_json(enum report_stage s, const struct stage_result *st)
 
 static json_t *replay_json(const struct replay_summary *p)
 {
-	json_t *o = json_object();
+	json_t *o = json_object(), *fa, *ctr;
+	size_t i;
 
 	json_object_set_new(o, "via", json_string(p->via));
 	json_object_set_new(o, "flows", json_integer((json_int_t)p->flows));
@@ -476,6 +477,29 @@ static json_t *replay_json(const struct replay_summary *p)
 	json_object_set_new(o, "responses_2xx", json_integer((json_int_t)p->responses_2xx));
 	json_object_set_new(o, "responses_4xx", json_integer((json_int_t)p->responses_4xx));
 	json_object_set_new(o, "responses_5xx", json_integer((json_int_t)p->responses_5xx));
+	/* optional, additive (docs/report-schema.md) */
+	json_object_set_new(o, "truncated_flows", json_integer((json_int_t)p->truncated_flows));
+	json_object_set_new(o, "server_bytes_read", json_integer((json_int_t)p->server_bytes_read));
+	json_object_set_new(o, "server_requests", json_integer((json_int_t)p->server_requests));
+	json_object_set_new(o, "requests_verified", json_boolean(p->requests_verified));
+	json_object_set_new(o, "frames", json_integer((json_int_t)p->frames));
+	json_object_set_new(o, "gap_p50_ns", json_integer((json_int_t)p->gap_p50_ns));
+	json_object_set_new(o, "gap_p99_ns", json_integer((json_int_t)p->gap_p99_ns));
+	json_object_set_new(o, "late_p99_ns", json_integer((json_int_t)p->late_p99_ns));
+	json_object_set_new(o, "cpu_replayer_ns", json_integer((json_int_t)p->cpu_replayer_ns));
+	json_object_set_new(o, "cpu_server_ns", json_integer((json_int_t)p->cpu_server_ns));
+	json_object_set_new(o, "failures_total", json_integer((json_int_t)p->failures_total));
+	fa = json_array();
+	for (i = 0; i < p->nfailures && i < REPORT_MAX_FAILURES; i++)
+		json_array_append_new(fa, json_pack("{s:I, s:I, s:s}", "flow",
+						    (json_int_t)p->failure[i].flow, "loop",
+						    (json_int_t)p->failure[i].loop, "msg",
+						    p->failure[i].msg));
+	json_object_set_new(o, "failures", fa);
+	ctr = json_object();
+	for (i = 0; i < p->ncounters && i < REPORT_MAX_COUNTERS; i++)
+		json_object_set_new(ctr, p->counter[i].name, json_integer(p->counter[i].delta));
+	json_object_set_new(o, "server_counters", ctr);
 	return o;
 }
 
@@ -899,6 +923,64 @@ static void read_stage(struct rd *d, json_t *o, struct stage_result *st)
 	}
 }
 
+/* An optional integer >= 0: absent is 0. */
+static uint64_t opt_u64(struct rd *d, json_t *o, const char *key)
+{
+	return json_object_get(o, key) ? get_u64(d, o, key, false) : 0;
+}
+
+/* The replay summary's optional fields (additive; absent in older files). */
+static void read_replay_extra(struct rd *d, json_t *o, struct replay_summary *p)
+{
+	json_t *fa = json_object_get(o, "failures"), *ctr = json_object_get(o, "server_counters");
+	json_t *v;
+	const char *k;
+	size_t i;
+
+	p->truncated_flows = opt_u64(d, o, "truncated_flows");
+	p->server_bytes_read = opt_u64(d, o, "server_bytes_read");
+	p->server_requests = opt_u64(d, o, "server_requests");
+	if (json_object_get(o, "requests_verified"))
+		p->requests_verified = get_bool(d, o, "requests_verified");
+	p->frames = opt_u64(d, o, "frames");
+	p->gap_p50_ns = opt_u64(d, o, "gap_p50_ns");
+	p->gap_p99_ns = opt_u64(d, o, "gap_p99_ns");
+	p->late_p99_ns = opt_u64(d, o, "late_p99_ns");
+	p->cpu_replayer_ns = opt_u64(d, o, "cpu_replayer_ns");
+	p->cpu_server_ns = opt_u64(d, o, "cpu_server_ns");
+	p->failures_total = opt_u64(d, o, "failures_total");
+	if (fa && !json_is_array(fa))
+		return type_err(d, "failures", "an array of {flow, loop, msg}");
+	for (i = 0; fa && i < json_array_size(fa) && i < REPORT_MAX_FAILURES; i++) {
+		json_t *f = json_array_get(fa, i), *fl, *lp, *m;
+
+		fl = json_object_get(f, "flow");
+		lp = json_object_get(f, "loop");
+		m = json_object_get(f, "msg");
+		if (!json_is_integer(fl) || json_integer_value(fl) < 0 || !json_is_integer(lp) ||
+		    json_integer_value(lp) < 0 || !json_is_string(m))
+			return type_err(d, "failures", "an array of {flow, loop, msg}");
+		p->failure[i].flow = (uint64_t)json_integer_value(fl);
+		p->failure[i].loop = (uint32_t)json_integer_value(lp);
+		setstr(p->failure[i].msg, sizeof(p->failure[i].msg), json_string_value(m));
+		p->nfailures = i + 1;
+	}
+	if (ctr && !json_is_object(ctr))
+		return type_err(d, "server_counters", "an object of integers");
+	i = 0;
+	if (ctr) {
+		json_object_foreach(ctr, k, v) {
+			if (!json_is_integer(v))
+				return type_err(d, "server_counters", "an object of integers");
+			if (i >= REPORT_MAX_COUNTERS)
+				break;
+			setstr(p->counter[i].name, sizeof(p->counter[i].name), k);
+			p->counter[i].delta = (int64_t)json_integer_value(v);
+			p->ncounters = ++i;
+		}
+	}
+}
+
 static void read_replay(struct rd *d, json_t *o, struct replay_summary *p)
 {
 	get_str(d, o, "via", p->via, sizeof(p->via));
@@ -919,6 +1001,7 @@ static void read_replay(struct rd *d, json_t *o, struct replay_summary *p)
 	p->responses_2xx = get_u64(d, o, "responses_2xx", false);
 	p->responses_4xx = get_u64(d, o, "responses_4xx", false);
 	p->responses_5xx = get_u64(d, o, "responses_5xx", false);
+	read_replay_extra(d, o, p);
 }
 
 static void read_trial(struct rd *d, json_t *o, struct trial *tr)

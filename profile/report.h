@@ -72,6 +72,19 @@ struct stage_result {
 	struct metric metric[REPORT_MAX_METRICS];
 };
 
+#define REPORT_MAX_FAILURES 16
+struct report_failure {
+	uint64_t flow;		/* the capture's flow number */
+	uint32_t loop;		/* --loop pass, 0 first */
+	char msg[REPORT_REASON];
+};
+
+#define REPORT_MAX_COUNTERS 32
+struct report_counter {
+	char name[40];		/* "TcpExt:TCPBacklogDrop" */
+	int64_t delta;
+};
+
 struct replay_summary {
 	char via[16];		/* mmap, raw, socket */
 	uint64_t flows, requests, segments, bytes;
@@ -84,6 +97,22 @@ struct replay_summary {
 	char verify_msg[REPORT_REASON];
 	bool interrupted;
 	uint64_t responses_2xx, responses_4xx, responses_5xx;
+	/* Optional in the file (additive: absent in older reports, read
+	 * as 0 / empty); never compared by the gate. */
+	uint64_t truncated_flows;	/* replayed only up to a capture gap */
+	uint64_t server_bytes_read;	/* bytes the server read, all flows */
+	uint64_t server_requests;	/* requests the server parsed */
+	bool requests_verified;		/* requests were checked, not only bytes */
+	uint64_t frames;		/* frames sent (packet paths) */
+	uint64_t gap_p50_ns, gap_p99_ns; /* ns between data segments as sent */
+	uint64_t late_p99_ns;		/* ns behind the schedule (paced runs) */
+	uint64_t cpu_replayer_ns;	/* CPU time of the replayer, ns */
+	uint64_t cpu_server_ns;		/* CPU time of the server, ns */
+	uint64_t failures_total;	/* flows that failed verification */
+	size_t nfailures;		/* the first REPORT_MAX_FAILURES of them */
+	struct report_failure failure[REPORT_MAX_FAILURES];
+	size_t ncounters;		/* non-zero server-side SNMP deltas */
+	struct report_counter counter[REPORT_MAX_COUNTERS];
 };
 
 struct trial {

@@ -44,8 +44,16 @@ set -- $read_b
 [ -n "$1" ] && [ "$1" = "$2" ]; ok $? "echo server: every byte came back and was ACKed ($read_b)"
 # --json
 "$PKTMEM" replay -q --json "$TAP_TMP/r.json" "$F/synth-cl.pcap" >/dev/null 2>&1
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["verified"] and d["flows"]==3 else 1)' "$TAP_TMP/r.json"
-ok $? "--json: verified, 3 flows"
+python3 -c '
+import json,sys; d=json.load(open(sys.argv[1])); t=d["trials"][0]["replay"]
+sys.exit(0 if d["schema"]=="pktmem.report/1" and t["verified"] and t["flows"]==3 and d["cap"]["flows"]==3
+         and len(d["cap"]["sha256"])==64 and d["opt"]["io"] and d["opt"]["deser"] else 1)' "$TAP_TMP/r.json"
+ok $? "--json: a pktmem.report/1, verified, 3 flows, capture hash and effective options"
+[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cap"]["sha256"])' "$TAP_TMP/r.json")" = \
+  "$(sha256sum <"$F/synth-cl.pcap" | cut -d" " -f1)" ]
+ok $? "--json: cap.sha256 is the SHA-256 of the capture file"
+"$PKTMEM" replay -q --json - "$F/synth-cl.pcap" 2>/dev/null | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["schema"]=="pktmem.report/1" else 1)'
+ok $? "--json -: only the report on standard output"
 # --limit-flows and --filter
 "$PKTMEM" replay -q --limit-flows 5 "$F/demo.pcap" >"$TAP_TMP/out" 2>&1
 grep -q '^  flows       5 replayed' "$TAP_TMP/out"; ok $? "--limit-flows 5"
