@@ -1,13 +1,786 @@
-/* replay.c: 'pktmem replay'. */
+/*
+ * replay.c: 'pktmem replay CAPTURE...': replay the captures' TCP flows
+ * into the built-in server through the real receive path, verify that the
+ * server read exactly the capture's client bytes, print the summary.
+ */
 #include "cmd/cmd.h"
 
+#include "core/stats.h"
+#include "profile/attach.h"
+#include "profile/pfm.h"
+#include "profile/render.h"
+#include "profile/report.h"
+#include "replay/engine.h"
+#include "replay/load.h"
+#include "replay/netns.h"
+#include "replay/plan.h"
+#include "replay/sink.h"
+
+/* The core server (core/server.h) is the default target once it is in the
+ * tree; until then replays go into the sink (replay/sink.h). */
+#if __has_include("core/server.h")
+#include "core/deser.h"
+#include "core/server.h"
+#define HAVE_CORE_SERVER 1
+#else
+#define HAVE_CORE_SERVER 0
+#endif
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The one stop flag: SIGINT/SIGTERM stop sending; the server child
+ * inherits the handler and stops on the engine's SIGTERM. */
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: pktmem replay [options] CAPTURE...\n"
+"\n"
+"Replays the captures' TCP flows into the built-in server through a private\n"
+"network namespace and veth pair (a live TCP peer: fresh connections, live\n"
+"sequence numbers, the captured segment boundaries), then checks that the\n"
+"server read exactly each flow's client bytes.\n"
+"\n"
+"  --via mmap|raw|socket   transmit path: PACKET_MMAP TX ring (default),\n"
+"                          AF_PACKET sendto per frame, or plain TCP sockets\n"
+"                          over loopback (no privileges; chosen automatically\n"
+"                          without CAP_NET_ADMIN/CAP_NET_RAW/CAP_SYS_ADMIN)\n"
+"  --speed max|1x|Nx       as fast as possible (default), captured timing,\n"
+"                          or N times faster (0.5x slower)\n"
+"  --pps N                 data segments per second\n"
+"  --loop N                replay the captures N times (fresh connections)\n"
+"  --limit-flows N         only the first N flows\n"
+"  --concurrency N         flows in flight at once (default 64)\n"
+"  --resegment MSS         cut client payload into MSS-byte segments instead\n"
+"                          of the captured boundaries\n"
+"  --filter EXPR           pcap filter applied to the captures\n"
+"  --server http|echo|sink the server: the core HTTP server (default; frames,\n"
+"                          parses, deserializes, answers), echo (sends every\n"
+"                          byte back), sink (counts bytes, never parses)\n"
+"  --io blocking|epoll|uring, --deser tree|arena|none\n"
+"                          the core server's I/O loop and deserializer\n"
+"  --rx-ring v2|v3         the peer's receive ring (default v3)\n"
+"  --qdisc-bypass          PACKET_QDISC_BYPASS on the TX socket\n"
+"  --json FILE|-           write the summary as JSON\n"
+"  --profile off|counts|full\n"
+"                          measure the stages: counting tracepoints (default),\n"
+"                          plus timestamps, histograms and sampling, or nothing\n"
+"                          (user stages still come from the server's clock)\n"
+"  --events LIST           hardware counters for the server's stages (libpfm4\n"
+"                          or perf names; default cycles,instructions,\n"
+"                          cache-misses,branch-misses where a PMU exists)\n"
+"  --folded FILE           folded kernel stacks for a flame graph (--profile full)\n"
+"  --report FILE|-         write the full result (pktmem.report/1 JSON)\n"
+"  --iface IFACE --server-ip IP\n"
+"                          replay onto a named interface (not built yet)\n"
+"  --dump-frames FILE      write every frame sent (packet path) to a pcap\n"
+"  -q, --quiet             no progress bar\n"
+"\n"
+"exit: 0 replayed and verified, 1 verification failed or interrupted,\n"
+"2 usage or input error\n");
+}
+
+struct opts {
+	enum engine_via via;
+	bool via_set;
+	const char *speed, *json, *filter, *iface, *server_ip, *io, *deser;
+	const char *server;
+	double pps;
+	uint32_t loops, concurrency, resegment, rx;
+	uint64_t limit;
+	bool quiet, qdisc_bypass;
+	const char *dump;
+	enum profile_mode profile;
+	const char *events, *folded, *report;
+};
+
+/* --dump-frames: the frames as they went into the ring */
+struct dump {
+	pcap_t *p;
+	pcap_dumper_t *d;
+};
+
+static void dump_frame(void *arg, const uint8_t *frame, uint32_t len)
+{
+	struct dump *dp = arg;
+	struct pcap_pkthdr h;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h.ts.tv_sec = ts.tv_sec;
+	h.ts.tv_usec = ts.tv_nsec / 1000;
+	h.caplen = h.len = len;
+	pcap_dump((u_char *)dp->d, &h, frame);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_speed(const char *s, struct peer_cfg *pc)
+{
+	char *end;
+	double v;
+
+	if (!strcmp(s, "max")) {
+		pc->timing = PEER_MAX;
+		return 0;
+	}
+	v = strtod(s, &end);
+	if (end == s || (*end && strcmp(end, "x")) || !(v > 0) || v > 1e6)
+		return -1;
+	pc->timing = PEER_SCALED;
+	pc->speed = v;
+	return 0;
+}
+
+/* --- the server the replay goes into --- */
+
+struct server_choice {
+	struct sink_cfg sink;
+	bool core;
+	struct prof_attach *prof;	/* NULL: not profiled */
+	/* the core server's per-thread counter group (--events) */
+	struct perf_event_attr attrs[PFM_MAX_EVENTS];
+	char names[PFM_MAX_EVENTS][PFM_NAME];
+	const char *name_ptr[PFM_MAX_EVENTS];
+	int nattrs;
+#if HAVE_CORE_SERVER
+	struct server_config sc;
+#endif
+};
+
+#if HAVE_CORE_SERVER
+static int run_core(void *arg, struct stats_block *st, const char *listen,
+		    volatile sig_atomic_t *stop)
+{
+	struct server_choice *s = arg;
+	int rc;
+
+	s->sc.listen = listen;
+	/* In the server child: the profiler opens its events on this pid
+	 * before the first byte arrives, and gets the stats at the end. */
+	prof_attach_child_ready(s->prof);
+	rc = server_run(&s->sc, st, stop);
+	prof_attach_child_done(s->prof, st);
+	return rc;
+}
+#endif
+
+static int run_sink(void *arg, struct stats_block *st, const char *listen,
+		    volatile sig_atomic_t *stop)
+{
+	struct server_choice *s = arg;
+	int rc;
+
+	s->sink.listen = listen;
+	prof_attach_child_ready(s->prof);
+	rc = sink_run(&s->sink, st, stop);
+	prof_attach_child_done(s->prof, st);
+	return rc;
+}
+
+/* --- progress on a terminal --- */
+
+static void progress(void *arg, uint64_t done, uint64_t total)
+{
+	int width = 30, fill = total ? (int)(done * (uint64_t)width / total) : 0;
+
+	(void)arg;
+	fprintf(stderr, "\r[%.*s%*s] %" PRIu64 "/%" PRIu64 " flows", fill,
+		"##############################", width - fill, "", done, total);
+	fflush(stderr);
+}
+
+/* --- output --- */
+
+static void to_summary(const struct engine_result *r, struct replay_summary *s)
+{
+	double secs;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->via, sizeof(s->via), "%s", engine_via_name(r->via));
+	s->flows = r->flows;
+	s->requests = r->requests;
+	s->segments = r->peer.data_segments;
+	s->bytes = r->peer.bytes;
+	s->duration_ns = r->peer.duration_ns;
+	secs = (double)s->duration_ns / 1e9;
+	if (secs > 0) {
+		s->segments_per_s = (double)s->segments / secs;
+		s->mbit_per_s = (double)s->bytes * 8 / secs / 1e6;
+		s->requests_per_s = (double)s->requests / secs;
+	}
+	s->retransmits = r->peer.retransmits + r->peer.syn_retransmits;
+	s->server_drops = r->server_drops;
+	s->skipped_flows = r->flows_skipped;
+	s->verified = r->verified;
+	if (r->nfailures)
+		snprintf(s->verify_msg, sizeof(s->verify_msg), "%s", r->failures[0].msg);
+	else if (r->interrupted)
+		snprintf(s->verify_msg, sizeof(s->verify_msg), "interrupted: not every flow was replayed");
+	else
+		snprintf(s->verify_msg, sizeof(s->verify_msg), "every flow's bytes%s match the capture",
+			 r->requests_verified ? " and requests" : "");
+	s->interrupted = r->interrupted;
+	s->responses_2xx = r->server_responses_2xx;
+	s->responses_4xx = r->server_responses_4xx;
+	s->responses_5xx = r->server_responses_5xx;
+}
+
+static const char *human_ns(uint64_t ns, char *buf, size_t n)
+{
+	if (ns >= 1000000000ull)
+		snprintf(buf, n, "%.2f s", (double)ns / 1e9);
+	else if (ns >= 1000000)
+		snprintf(buf, n, "%.2f ms", (double)ns / 1e6);
+	else if (ns >= 1000)
+		snprintf(buf, n, "%.1f us", (double)ns / 1e3);
+	else
+		snprintf(buf, n, "%" PRIu64 " ns", ns);
+	return buf;
+}
+
+static void print_summary(const struct opts *o, const struct plan *plan, const struct load_info *li,
+			  const struct engine_result *r, const struct replay_summary *s)
+{
+	char a[32], b[32], c[32];
+	uint32_t i;
+
+	printf("replay: %" PRIu64 " flows in the capture, %zu planned, via %s%s\n",
+	       li->flows, plan->nflows - (size_t)r->flows_skipped, s->via,
+	       s->interrupted ? " (INTERRUPTED: partial summary)" : "");
+	if (r->via == ENGINE_MMAP)
+		printf("  path        veth MTU %u, TX ring %u frames of %u bytes, RX ring TPACKET_V%d\n",
+		       r->mtu, r->ring_frames, r->ring_frame_size, o->rx == 2 ? 2 : 3);
+	else if (r->via == ENGINE_RAW)
+		printf("  path        veth MTU %u, sendto() per frame, RX ring TPACKET_V%d\n",
+		       r->mtu, o->rx == 2 ? 2 : 3);
+	else
+		printf("  path        TCP sockets over loopback: no NIC, softirq-side stages are the "
+		       "loopback's, not a veth's\n");
+	printf("  flows       %" PRIu64 " replayed, %" PRIu64 " ok, %" PRIu64 " failed; %" PRIu64
+	       " skipped, %" PRIu64 " truncated at a capture gap\n",
+	       s->flows, r->peer.flows_ok, r->peer.flows_failed, s->skipped_flows, r->flows_truncated);
+	for (i = 0; i < plan->nflows; i++) {
+		const struct plan_flow *f = plan->flow[i];
+
+		if (f->skip != PLAN_OK && f->skip != PLAN_SKIP_LIMIT)
+			printf("    skipped   flow %" PRIu64 ": %s\n", f->id, plan_skip_name(f->skip));
+		else if (f->truncated)
+			printf("    truncated flow %" PRIu64 ": replayed %" PRIu64 " bytes, a %" PRIu64
+			       "-byte hole at offset %" PRIu64 ", %" PRIu64 " captured bytes after it not sent\n",
+			       f->id, f->bytes, f->gap_len, f->gap_off, f->lost_bytes);
+	}
+	if (r->flows_rejected)
+		printf("    %" PRIu64 " flows closed early by the server on a request its framer "
+		       "rejects, as the capture predicts\n", r->flows_rejected);
+	if (li->flows_beyond_limit)
+		printf("    %" PRIu64 " flows beyond --limit-flows\n", li->flows_beyond_limit);
+	if (li->requests_known && r->requests_verified)
+		printf("  requests    %" PRIu64 " in the replayed bytes; server parsed %" PRIu64 "\n",
+		       s->requests, r->server_requests);
+	else if (li->requests_known)
+		printf("  requests    %" PRIu64 " in the replayed bytes (this server does not parse)\n",
+		       s->requests);
+	printf("  segments    %" PRIu64 " data segments, %" PRIu64 " bytes, %" PRIu64
+	       " retransmitted, %" PRIu64 " split\n",
+	       s->segments, s->bytes, s->retransmits, r->peer.splits);
+	printf("  rate        %s, %.0f segments/s, %.1f Mbit/s\n",
+	       human_ns(s->duration_ns, a, sizeof(a)), s->segments_per_s, s->mbit_per_s);
+	if (s->segments)
+		printf("  cpu         replayer %s per data segment (receive path included), "
+		       "server %s per data segment\n",
+		       human_ns(r->cpu_self_ns / s->segments, a, sizeof(a)),
+		       human_ns(r->cpu_server_ns / s->segments, b, sizeof(b)));
+	if (r->peer.gap_samples)
+		printf("  gaps        p50 %s, p90 %s, p99 %s between data segments as sent\n",
+		       human_ns(r->peer.gap_p50, a, sizeof(a)), human_ns(r->peer.gap_p90, b, sizeof(b)),
+		       human_ns(r->peer.gap_p99, c, sizeof(c)));
+	if (r->peer.late_max)
+		printf("  lateness    p50 %s, p99 %s, max %s behind the schedule\n",
+		       human_ns(r->peer.late_p50, a, sizeof(a)), human_ns(r->peer.late_p99, b, sizeof(b)),
+		       human_ns(r->peer.late_max, c, sizeof(c)));
+	printf("  server      read %" PRIu64 " bytes, sent %" PRIu64 " bytes back",
+	       r->server_bytes_read, r->peer.server_bytes);
+	if (r->via != ENGINE_SOCKET)
+		printf(", kernel drops %" PRIu64, s->server_drops);
+	printf("\n");
+	if (r->via != ENGINE_SOCKET) {
+		/* the counters that say something went wrong (all are in --json) */
+		static const char *const bad[] = { "Drop", "Err", "Discard", "Overflow",
+						   "Retrans", "Reset", "Abort", "Fail", "Prune" };
+		bool any = false;
+		size_t k;
+
+		for (i = 0; i < r->ncounters; i++)
+			for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+				if (strstr(r->counters[i].name, bad[k])) {
+					printf("%s %s=%+" PRId64, any ? "" : "  counters   ",
+					       r->counters[i].name, r->counters[i].delta);
+					any = true;
+					break;
+				}
+		if (any)
+			printf("\n");
+	}
+	printf("  verify      %s: %s\n", s->verified ? "ok" : (s->interrupted ? "incomplete" : "FAILED"),
+	       s->verify_msg);
+}
+
+static int write_json(const char *path, const struct replay_summary *s,
+		      const struct engine_result *r, const struct load_info *li)
+{
+	json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:b, s:s, s:b}",
+			      "schema", "pktmem.replay/1", "via", s->via,
+			      "flows", (json_int_t)s->flows, "requests", (json_int_t)s->requests,
+			      "segments", (json_int_t)s->segments, "bytes", (json_int_t)s->bytes,
+			      "duration_ns", (json_int_t)s->duration_ns,
+			      "segments_per_s", s->segments_per_s, "mbit_per_s", s->mbit_per_s,
+			      "requests_per_s", s->requests_per_s,
+			      "retransmits", (json_int_t)s->retransmits,
+			      "server_drops", (json_int_t)s->server_drops,
+			      "skipped_flows", (json_int_t)s->skipped_flows,
+			      "verified", s->verified, "verify_msg", s->verify_msg,
+			      "interrupted", s->interrupted);
+	json_t *fails = json_array();
+	uint64_t i;
+	int rc;
+
+	if (!o || !fails)
+		return -ENOMEM;
+	json_object_set_new(o, "truncated_flows", json_integer((json_int_t)r->flows_truncated));
+	json_object_set_new(o, "server_bytes_read", json_integer((json_int_t)r->server_bytes_read));
+	json_object_set_new(o, "server_requests", json_integer((json_int_t)r->server_requests));
+	json_object_set_new(o, "requests_verified", json_boolean(r->requests_verified));
+	json_object_set_new(o, "capture_packets", json_integer((json_int_t)li->packets));
+	json_object_set_new(o, "gap_p50_ns", json_integer((json_int_t)r->peer.gap_p50));
+	json_object_set_new(o, "gap_p99_ns", json_integer((json_int_t)r->peer.gap_p99));
+	json_object_set_new(o, "late_p99_ns", json_integer((json_int_t)r->peer.late_p99));
+	json_object_set_new(o, "cpu_self_ns", json_integer((json_int_t)r->cpu_self_ns));
+	json_object_set_new(o, "cpu_server_ns", json_integer((json_int_t)r->cpu_server_ns));
+	json_object_set_new(o, "frames", json_integer((json_int_t)r->peer.frames));
+	for (i = 0; i < r->nfailures && i < 64; i++)
+		json_array_append_new(fails, json_pack("{s:I, s:i, s:s}", "flow",
+						       (json_int_t)r->failures[i].flow_id, "loop",
+						       (int)r->failures[i].loop, "msg", r->failures[i].msg));
+	json_object_set_new(o, "failures", fails);
+	{
+		json_t *ctr = json_object();
+		uint32_t k;
+
+		for (k = 0; k < r->ncounters; k++)
+			json_object_set_new(ctr, r->counters[k].name, json_integer(r->counters[k].delta));
+		json_object_set_new(o, "server_counters", ctr);
+	}
+	rc = cmd_write_json(path, o, JSON_INDENT(2));
+	json_decref(o);
+	return rc;
+}
+
+/* --- the stage table (profile/) --- */
+
+static void profile_report(const struct opts *o, const struct plan *plan,
+			   const struct load_info *li, const struct engine_result *r,
+			   const struct replay_summary *s, struct prof_attach *pa,
+			   const char *capture)
+{
+	struct render_opts ro = { .color = cmd_use_color(stdout) };
+	struct report *rep = report_new(1);
+	uint32_t loops = o->loops ? o->loops : 1;
+	struct tm tm;
+	time_t now = time(NULL);
+	int rc;
+
+	if (!rep) {
+		cmd_warn("replay", "out of memory: no stage table");
+		return;
+	}
+	snprintf(rep->tool_version, sizeof(rep->tool_version), "%s", pktmem_version());
+	snprintf(rep->git_rev, sizeof(rep->git_rev), "%s", pktmem_git_rev());
+	gmtime_r(&now, &tm);
+	strftime(rep->created, sizeof(rep->created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	report_env_probe(&rep->env);
+	snprintf(rep->opt.via, sizeof(rep->opt.via), "%s", s->via);
+	snprintf(rep->opt.io, sizeof(rep->opt.io), "%s", o->io ? o->io : "");
+	snprintf(rep->opt.deser, sizeof(rep->opt.deser), "%s", o->deser ? o->deser : "");
+	snprintf(rep->opt.speed, sizeof(rep->opt.speed), "%s", o->speed ? o->speed : "max");
+	snprintf(rep->opt.profile, sizeof(rep->opt.profile), "%s", profile_mode_name(o->profile));
+	snprintf(rep->opt.events, sizeof(rep->opt.events), "%s", o->events ? o->events : "");
+	snprintf(rep->opt.filter, sizeof(rep->opt.filter), "%s", o->filter ? o->filter : "");
+	rep->opt.concurrency = (int)o->concurrency;
+	snprintf(rep->cap.path, sizeof(rep->cap.path), "%s", capture);
+	rep->cap.packets = li->packets;
+	rep->cap.flows = li->flows;
+	rep->cap.requests = li->requests;
+	rep->cap.payload_bytes = plan->bytes;
+	rep->trial[0].replay = *s;
+	if (pa) {
+		profiler_set_expected(prof_attach_profiler(pa), plan->bytes * loops,
+				      r->peer.data_segments);
+		rc = prof_attach_finish(pa, &rep->trial[0]);
+		if (rc < 0)
+			cmd_warn("replay", "profiler: the server never reported: stages not measured");
+	}
+	putchar('\n');
+	if (render_text(stdout, rep, &ro) < 0)
+		cmd_warn("replay", "writing the stage table failed");
+	if (o->report && (rc = report_write_json(rep, o->report)) < 0)
+		cmd_error("replay", "writing '%s': %s", o->report, report_strerror(rc));
+	if (o->folded) {
+		FILE *f = fopen(o->folded, "w");
+
+		rc = f ? profiler_write_folded(prof_attach_profiler(pa), f) : -errno;
+		if (f && fclose(f) != 0 && rc == 0)
+			rc = -errno;
+		if (rc < 0)
+			cmd_error("replay", "--folded '%s': %s", o->folded, strerror(-rc));
+	}
+	report_free(rep);
+}
 
 int cmd_replay(int argc, char **argv)
 {
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: pktmem replay (not built yet)\n");
-		return cmd_finish_stdout("replay", EXIT_OK);
+	static const struct option lopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "via", required_argument, NULL, 'v' },
+		{ "speed", required_argument, NULL, 's' },
+		{ "pps", required_argument, NULL, 'p' },
+		{ "loop", required_argument, NULL, 'l' },
+		{ "limit-flows", required_argument, NULL, 'L' },
+		{ "concurrency", required_argument, NULL, 'c' },
+		{ "resegment", required_argument, NULL, 'r' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ "server-ip", required_argument, NULL, 'I' },
+		{ "io", required_argument, NULL, 'o' },
+		{ "deser", required_argument, NULL, 'd' },
+		{ "server", required_argument, NULL, 'S' },
+		{ "rx-ring", required_argument, NULL, 'R' },
+		{ "qdisc-bypass", no_argument, NULL, 'Q' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "dump-frames", required_argument, NULL, 'D' },
+		{ "profile", required_argument, NULL, 'P' },
+		{ "events", required_argument, NULL, 'E' },
+		{ "folded", required_argument, NULL, 'F' },
+		{ "report", required_argument, NULL, 'J' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .via = ENGINE_MMAP, .server = HAVE_CORE_SERVER ? "http" : "sink",
+			  .profile = PROFILE_COUNTS };
+	struct engine_cfg cfg;
+	struct engine_result r;
+	struct replay_summary s;
+	struct load_info li;
+	struct load_cfg lc = { 0 };
+	struct server_choice srv;
+	struct plan *plan = NULL;
+	struct dump dp = { NULL, NULL };
+	struct sigaction sa;
+	char err[512] = "";
+	const char *why;
+	uint64_t v;
+	int c, rc = EXIT_OK, erc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&r, 0, sizeof(r));
+	memset(&srv, 0, sizeof(srv));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hq", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return cmd_finish_stdout("replay", EXIT_OK);
+		case 'v':
+			o.via_set = true;
+			if (!strcmp(optarg, "mmap"))
+				o.via = ENGINE_MMAP;
+			else if (!strcmp(optarg, "raw"))
+				o.via = ENGINE_RAW;
+			else if (!strcmp(optarg, "socket"))
+				o.via = ENGINE_SOCKET;
+			else
+				return cmd_error("replay", "--via '%s': want mmap, raw or socket", optarg);
+			break;
+		case 's':
+			if (parse_speed(optarg, &cfg.peer) < 0)
+				return cmd_error("replay", "--speed '%s': want max, 1x or a factor like 2x", optarg);
+			o.speed = optarg;
+			break;
+		case 'p': {
+			char *end;
+
+			o.pps = strtod(optarg, &end);
+			if (end == optarg || *end || !(o.pps > 0))
+				return cmd_error("replay", "--pps '%s': want a positive rate", optarg);
+			break;
+		}
+		case 'l':
+			if (parse_u64(optarg, &v) < 0 || v < 1 || v > 1000000)
+				return cmd_error("replay", "--loop '%s': want 1..1000000", optarg);
+			o.loops = (uint32_t)v;
+			break;
+		case 'L':
+			if (parse_u64(optarg, &v) < 0 || v < 1)
+				return cmd_error("replay", "--limit-flows '%s': want a positive count", optarg);
+			o.limit = v;
+			break;
+		case 'c':
+			if (parse_u64(optarg, &v) < 0 || v < 1 || v > 65536)
+				return cmd_error("replay", "--concurrency '%s': want 1..65536", optarg);
+			o.concurrency = (uint32_t)v;
+			break;
+		case 'r':
+			if (parse_u64(optarg, &v) < 0 || v < 1 || v > 65000)
+				return cmd_error("replay", "--resegment '%s': want 1..65000 bytes", optarg);
+			o.resegment = (uint32_t)v;
+			break;
+		case 'f':
+			o.filter = optarg;
+			break;
+		case 'j':
+			o.json = optarg;
+			break;
+		case 'i':
+			o.iface = optarg;
+			break;
+		case 'I':
+			o.server_ip = optarg;
+			break;
+		case 'o':
+			o.io = optarg;
+			break;
+		case 'd':
+			o.deser = optarg;
+			break;
+		case 'S':
+			if (strcmp(optarg, "sink") && strcmp(optarg, "echo") && strcmp(optarg, "http"))
+				return cmd_error("replay", "--server '%s': want http, echo or sink", optarg);
+			if (!HAVE_CORE_SERVER && !strcmp(optarg, "http"))
+				return cmd_error("replay", "--server http: the core server is not built yet");
+			o.server = optarg;
+			break;
+		case 'R':
+			if (!strcmp(optarg, "v2") || !strcmp(optarg, "2"))
+				o.rx = 2;
+			else if (!strcmp(optarg, "v3") || !strcmp(optarg, "3"))
+				o.rx = 3;
+			else
+				return cmd_error("replay", "--rx-ring '%s': want v2 or v3", optarg);
+			break;
+		case 'Q':
+			o.qdisc_bypass = true;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'D':
+			o.dump = optarg;
+			break;
+		case 'P':
+			if (profile_mode_parse(optarg, &o.profile) < 0)
+				return cmd_error("replay", "--profile '%s': want off, counts or full", optarg);
+			break;
+		case 'E':
+			o.events = optarg;
+			break;
+		case 'F':
+			o.folded = optarg;
+			break;
+		case 'J':
+			o.report = optarg;
+			break;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
 	}
-	return cmd_not_built("replay");
+	if (optind >= argc) {
+		usage(stderr);
+		return cmd_error("replay", "no capture given");
+	}
+	if (o.iface || o.server_ip)
+		return cmd_error("replay", "--iface/--server-ip: replay onto a named interface is not built yet");
+	if (o.folded && o.profile != PROFILE_FULL)
+		return cmd_error("replay", "--folded needs --profile full (stacks come from sampling)");
+	if (o.events || o.profile != PROFILE_OFF) {
+		/* Counters for the server's stages: the user's list, or the
+		 * default where a PMU exists (reading a group at every stage
+		 * boundary is not free, and without a PMU it counts nothing). */
+		char ewhy[512];
+		struct perf_event_attr cyc;
+		int k;
+
+		srv.nattrs = 0;
+		if (o.events || (pfm_encode("cycles", &cyc, NULL, 0, ewhy, sizeof(ewhy)) == 0 &&
+				 pfm_probe(&cyc) == 0)) {
+			srv.nattrs = pfm_encode_list(o.events, srv.attrs, srv.names, PFM_MAX_EVENTS,
+						     ewhy, sizeof(ewhy));
+			if (srv.nattrs < 0)
+				return cmd_error("replay", "--events: %s", ewhy);
+		}
+		for (k = 0; k < srv.nattrs; k++)
+			srv.name_ptr[k] = srv.names[k];
+	}
+	if (o.pps > 0 && o.speed && cfg.peer.timing == PEER_SCALED)
+		return cmd_error("replay", "--pps and --speed Nx both set the pace: choose one");
+
+	why = engine_packet_path_unavailable();
+	if (why && o.via != ENGINE_SOCKET) {
+		if (o.via_set)
+			return cmd_error("replay", "--via %s: %s; run as root (sudo pktmem replay ...) "
+					 "or use --via socket", engine_via_name(o.via), why);
+		fprintf(stderr, "pktmem: replay: using --via socket: %s; run as root for the full "
+			"veth path (sudo pktmem replay ...)\n", why);
+		o.via = ENGINE_SOCKET;
+	}
+
+	plan = plan_new();
+	if (!plan)
+		return cmd_error("replay", "out of memory");
+	lc.filter = o.filter;
+	lc.limit_flows = o.limit;
+	erc = load_captures(plan, (const char *const *)argv + optind, (size_t)(argc - optind), &lc,
+			    &li, err, sizeof(err));
+	if (erc < 0) {
+		rc = cmd_error("replay", "%s", err);
+		goto out;
+	}
+
+	cfg.via = o.via;
+	cfg.rx_version = o.rx;
+	cfg.qdisc_bypass = o.qdisc_bypass;
+	cfg.peer.loops = o.loops;
+	cfg.peer.concurrency = o.concurrency;
+	cfg.peer.resegment = o.resegment;
+	if (o.pps > 0) {
+		cfg.peer.timing = PEER_PPS;
+		cfg.peer.pps = o.pps;
+	}
+	if (!o.quiet && isatty(STDERR_FILENO))
+		cfg.peer.progress = progress;
+	srv.sink.echo = !strcmp(o.server, "echo");
+	cfg.server.run = run_sink;
+	cfg.server.arg = &srv;
+	cfg.server.drop_privs = true;	/* sink and core server: see privs.h */
+#if HAVE_CORE_SERVER
+	if (strcmp(o.server, "sink")) {
+		server_config_default(&srv.sc);
+		srv.sc.kind = srv.sink.echo ? SERVER_ECHO : SERVER_HTTP;
+		srv.sc.deser = DESER_TREE;
+		srv.sc.io = SERVER_IO_EPOLL;
+		if (o.io && server_io_parse(o.io, &srv.sc.io) < 0) {
+			rc = cmd_error("replay", "--io '%s': want blocking, epoll or uring", o.io);
+			goto out;
+		}
+		if (o.deser && deser_mode_parse(o.deser, &srv.sc.deser) < 0) {
+			rc = cmd_error("replay", "--deser '%s': want tree, arena or none", o.deser);
+			goto out;
+		}
+		/* every flow in flight is a live connection */
+		if (srv.sc.max_conns < 2 * (o.concurrency ? o.concurrency : 64))
+			srv.sc.max_conns = 2 * (o.concurrency ? o.concurrency : 64);
+		cfg.server.run = run_core;
+		cfg.server.counts_requests = !srv.sink.echo;
+		if (srv.nattrs > 0) {
+			srv.sc.counters = srv.attrs;
+			srv.sc.counter_names = srv.name_ptr;
+			srv.sc.ncounters = (unsigned)srv.nattrs;
+		}
+	}
+#else
+	if (o.io || o.deser)
+		cmd_warn("replay", "--io/--deser: the core server is not built yet; replaying into the sink");
+#endif
+
+	if (o.dump) {
+		dp.p = pcap_open_dead(DLT_EN10MB, 65535);
+		dp.d = dp.p ? pcap_dump_open(dp.p, o.dump) : NULL;
+		if (!dp.d) {
+			rc = cmd_error("replay", "--dump-frames '%s': %s", o.dump,
+				       dp.p ? pcap_geterr(dp.p) : "out of memory");
+			goto out;
+		}
+		cfg.peer.tap = dump_frame;
+		cfg.peer.tap_arg = &dp;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	{
+		struct profiler_cfg pc = { .mode = o.profile, .folded = o.folded != NULL };
+
+		snprintf(pc.dev, sizeof(pc.dev), "%s", o.via == ENGINE_SOCKET ? "lo" : NETNS_SERVER_DEV);
+		pc.veth = o.via != ENGINE_SOCKET;
+		pc.loopback = o.via == ENGINE_SOCKET;
+		if (prof_attach_new(&srv.prof, &pc) < 0)
+			cmd_warn("replay", "profiler: cannot start its thread: stages not measured");
+	}
+	erc = engine_run(plan, &cfg, &r, &stop_flag, err, sizeof(err));
+	if (cfg.peer.progress)
+		fprintf(stderr, "\r\033[K");
+	if (erc < 0 && erc != ENGINE_E_EMPTY && !r.peer_err) {
+		rc = cmd_error("replay", "%s", err);
+		goto out;
+	}
+	if (erc == ENGINE_E_EMPTY) {
+		rc = cmd_error("replay", "%s: %" PRIu64 " flows, none with client payload", err, li.flows);
+		goto out;
+	}
+	to_summary(&r, &s);
+	print_summary(&o, plan, &li, &r, &s);
+	profile_report(&o, plan, &li, &r, &s, srv.prof, argv[optind]);
+	if (r.peer_err)
+		cmd_error("replay", "%s", err);
+	{
+		uint64_t i;
+
+		for (i = 0; i < r.nfailures && i < 64; i++)
+			cmd_error("replay", "verify: %s", r.failures[i].msg);
+		if (r.nfailures > 64)
+			cmd_error("replay", "verify: ... and %" PRIu64 " more flows", r.nfailures - 64);
+	}
+	rc = s.verified && !r.peer_err ? EXIT_OK : EXIT_VERDICT;
+	if (o.json && (erc = write_json(o.json, &s, &r, &li)) < 0)
+		rc = cmd_error("replay", "writing '%s': %s", o.json, strerror(-erc));
+out:
+	prof_attach_free(srv.prof);
+	if (dp.d)
+		pcap_dump_close(dp.d);
+	if (dp.p)
+		pcap_close(dp.p);
+	engine_result_release(&r);
+	plan_free(plan);
+	return cmd_finish_stdout("replay", rc);
 }

@@ -1,13 +1,137 @@
-/* report.c: 'pktmem report'. */
+/*
+ * report.c: 'pktmem report': render a saved JSON report as a terminal
+ * table, Markdown or HTML; two reports side by side with deltas per stage.
+ */
 #include "cmd/cmd.h"
+#include "profile/render.h"
+#include "profile/report.h"
 
+#include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
+
+static const char usage_text[] =
+	"usage: pktmem report RUN.json [--text] [--md FILE] [--html FILE] [--json FILE]\n"
+	"       pktmem report A.json B.json [--text] [--md FILE]\n"
+	"\n"
+	"Renders a saved report (pktmem.report/1).  Without an output option the\n"
+	"terminal table goes to standard output.  FILE may be '-' for standard\n"
+	"output; files are written atomically (no half file on failure).\n"
+	"\n"
+	"  --text        the terminal table on standard output (also with --md etc.)\n"
+	"  --md FILE     GitHub-flavoured Markdown\n"
+	"  --html FILE   one self-contained HTML page with the pipeline figure\n"
+	"  --json FILE   the report again, validated and normalised\n"
+	"  --color WHEN  auto (default: a terminal and no NO_COLOR), always, never\n"
+	"\n"
+	"Two reports: the stages side by side, deltas of total and per-request time.\n"
+	"exit: 0 ok, 2 usage error or an unreadable/invalid report\n";
+
+static int load(const char *path, struct report **r)
+{
+	char err[512];
+	int rc = report_read_json(path, r, err, sizeof(err));
+
+	if (rc < 0)
+		cmd_error("report", "'%s': %s", path, err[0] ? err : report_strerror(rc));
+	return rc;
+}
+
+static int out_file(const char *what, const char *path, int rc_render, struct render_mem *m)
+{
+	int rc = render_mem_commit(m, path, rc_render);
+
+	if (rc < 0)
+		cmd_error("report", "writing %s '%s': %s", what, path, report_strerror(rc));
+	return rc;
+}
 
 int cmd_report(int argc, char **argv)
 {
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: pktmem report (not built yet)\n");
-		return cmd_finish_stdout("report", EXIT_OK);
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "text", no_argument, NULL, 't' },
+		{ "md", required_argument, NULL, 'm' },
+		{ "html", required_argument, NULL, 'H' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "color", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *md = NULL, *html = NULL, *json = NULL, *color = "auto";
+	struct report *a = NULL, *b = NULL;
+	struct render_opts ro = { 0 };
+	struct render_mem m;
+	int text = 0, c, rc = EXIT_OK;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage_text, stdout);
+			return cmd_finish_stdout("report", EXIT_OK);
+		case 't': text = 1; break;
+		case 'm': md = optarg; break;
+		case 'H': html = optarg; break;
+		case 'j': json = optarg; break;
+		case 'c': color = optarg; break;
+		default:
+			return cmd_error("report", "unknown option '%s'; see 'pktmem report --help'",
+					 argv[optind - 1]);
+		}
 	}
-	return cmd_not_built("report");
+	if (optind >= argc || argc - optind > 2)
+		return cmd_error("report", "%s; see 'pktmem report --help'",
+				 optind >= argc ? "no report given" : "at most two reports");
+	if (!strcmp(color, "always"))
+		ro.color = true;
+	else if (!strcmp(color, "auto"))
+		ro.color = cmd_use_color(stdout);
+	else if (strcmp(color, "never"))
+		return cmd_error("report", "--color '%s': want auto, always or never", color);
+	if (!md && !html && !json)
+		text = 1;
+
+	if (load(argv[optind], &a) < 0)
+		return EXIT_USAGE;
+	if (argc - optind == 2 && load(argv[optind + 1], &b) < 0) {
+		report_free(a);
+		return EXIT_USAGE;
+	}
+	if (b && (html || json)) {
+		rc = cmd_error("report", "--html and --json take one report");
+		goto out;
+	}
+	if (md) {
+		if (!render_mem_open(&m)) {
+			rc = cmd_error("report", "out of memory");
+			goto out;
+		}
+		if (out_file("Markdown", md, b ? render_md_pair(m.f, a, b) : render_md(m.f, a), &m) < 0)
+			rc = EXIT_USAGE;
+	}
+	if (html) {
+		if (!render_mem_open(&m)) {
+			rc = cmd_error("report", "out of memory");
+			goto out;
+		}
+		if (out_file("HTML", html, render_html(m.f, a), &m) < 0)
+			rc = EXIT_USAGE;
+	}
+	if (json) {
+		int w = report_write_json(a, json);
+
+		if (w < 0)
+			rc = cmd_error("report", "writing JSON '%s': %s", json, report_strerror(w));
+	}
+	if (text) {
+		int w = b ? render_text_pair(stdout, a, b, &ro) : render_text(stdout, a, &ro);
+
+		if (w < 0 && rc == EXIT_OK)
+			rc = EXIT_USAGE;
+	}
+out:
+	report_free(a);
+	report_free(b);
+	return cmd_finish_stdout("report", rc);
 }

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage[] =
 "usage: pktmem synth --out FILE [options]\n"
@@ -185,6 +186,8 @@ int cmd_synth(int argc, char **argv)
 		return cmd_error("synth", "'%s': unexpected argument (see --help)", argv[optind]);
 	if (!out)
 		return cmd_error("synth", "no output file: give --out FILE (see --help)");
+	if (!strcmp(out, "-") && isatty(STDOUT_FILENO))
+		return cmd_error("synth", "not writing a capture to a terminal: redirect standard output or give --out FILE");
 	why = synth_opts_check(&o);
 	if (why)
 		return cmd_error("synth", "%s", why);

@@ -21,7 +21,7 @@
 
 #include "core/server.h"
 
-#define IOLOOP_HAVE_URING 0	/* ioloop_uring.c is a stub so far */
+#define IOLOOP_HAVE_URING 1
 #define IOLOOP_TICK_MS 100	/* longest sleep between looks at *stop */
 
 int ioloop_run(struct server *s, enum server_io io, volatile sig_atomic_t *stop);

@@ -131,11 +131,14 @@ int listener_new(struct listener **out, const char *addr, int backlog,
 	*out = NULL;
 	if (errmsg && errlen)
 		errmsg[0] = '\0';
-	if (parse_addr(addr, &ss, &sl) < 0)
-		{ fail(errmsg, errlen, 0, "'%s': not HOST:PORT", addr); return -EINVAL; }
+	if (parse_addr(addr, &ss, &sl) < 0) {
+		fail(errmsg, errlen, 0, "'%s': not HOST:PORT", addr);
+		return -EINVAL;
+	}
 	if (backlog <= 0)
 		backlog = LISTENER_DEFAULT_BACKLOG;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* non-blocking: every loop polls, then accepts until EAGAIN */
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		rc = fail(errmsg, errlen, errno, "socket");
 		goto err;

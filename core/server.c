@@ -111,10 +111,10 @@ static void worker_mark(struct server_worker *w, struct mark *m)
 		unsigned i, n = w->s->cfg.ncounters;
 
 		if (read(w->leader, buf, sizeof(buf)) < (ssize_t)sizeof(uint64_t))
-			return;
+			buf[0] = 0;
 		for (i = 0; i < n; i++)
-			if (w->slot[i] >= 0 && (uint64_t)w->slot[i] < buf[0])
-				m->val[i] = buf[1 + w->slot[i]];
+			m->val[i] = w->slot[i] >= 0 && (uint64_t)w->slot[i] < buf[0]
+				    ? buf[1 + w->slot[i]] : 0;
 	}
 }
 
@@ -300,6 +300,16 @@ struct sconn *server_worker_first_deadline(struct server_worker *w)
 struct sconn *server_worker_any(struct server_worker *w)
 {
 	return w->all;
+}
+
+struct sconn *sconn_next(struct sconn *c)
+{
+	return c->next;
+}
+
+unsigned server_max_conns(const struct server *s)
+{
+	return s->cfg.max_conns;
 }
 
 uint64_t sconn_deadline(const struct sconn *c)
@@ -718,8 +728,10 @@ int sconn_flush(struct server_worker *w, struct sconn *c)
 
 enum sconn_status sconn_expire(struct server_worker *w, struct sconn *c)
 {
-	if (c->lingering)
+	if (c->lingering) {
+		set_deadline(w, c, 0);
 		return SCONN_DONE;
+	}
 	if (c->waiting_head) {
 		c->waiting_head = false;
 		set_deadline(w, c, 0);
@@ -976,8 +988,8 @@ const char *server_strerror(int err)
 {
 	if (err < 0)
 		err = -err;
-	if (err == ENOSYS)
-		return "io_uring is not available here: use --io epoll";
+	if (err == ENOSYS || err == EPERM)
+		return "io_uring is not available here (see kernel.io_uring_disabled): use --io epoll";
 	return listener_strerror(err);
 }
 

@@ -134,8 +134,10 @@ void sconn_close(struct server_worker *w, struct sconn *c);
 /* The worker's connections with deadlines, earliest first (single-thread
  * loops); NULL when none. */
 struct sconn *server_worker_first_deadline(struct server_worker *w);
-/* Every connection the worker still has (for shutdown), or NULL. */
+/* The worker's connections (for shutdown): the first, the one after. */
 struct sconn *server_worker_any(struct server_worker *w);
+struct sconn *sconn_next(struct sconn *c);
+unsigned server_max_conns(const struct server *s);
 void *sconn_loop_data(struct sconn *c);		/* slot for the loop's own use */
 void sconn_set_loop_data(struct sconn *c, void *p);
 

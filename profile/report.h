@@ -52,6 +52,8 @@ struct metric {
 	double value;
 	char source[96];	/* "tracepoint skb:skb_copy_datagram_iovec" */
 	char reason[REPORT_REASON]; /* when !available: why and the fix */
+	double tolerance;	/* declared relative tolerance (0.01 = 1%);
+				 * 0: the class default (verdict.h) */
 };
 
 struct stage_result {
@@ -116,6 +118,15 @@ struct report_capture {
 	uint64_t span_ns;
 };
 
+/* A regression the baseline's owner accepted: the gate lists it as a
+ * warning with the reason instead of failing.  metric is the gate's name
+ * "<stage>.<metric>" (verdict.h), e.g. "alloc.allocs_per_request". */
+#define REPORT_MAX_ACKS 16
+struct report_ack {
+	char metric[96];
+	char reason[REPORT_REASON];
+};
+
 struct report {
 	char schema[32];	/* REPORT_SCHEMA */
 	char tool_version[32];
@@ -126,6 +137,8 @@ struct report {
 	struct report_capture cap;
 	size_t ntrials;
 	struct trial *trial;	/* ntrials, heap */
+	size_t nacks;
+	struct report_ack ack[REPORT_MAX_ACKS];
 };
 
 /* Module errors (negative, below errno). */
@@ -133,9 +146,16 @@ enum {
 	REPORT_E_SCHEMA = -2001,	/* wrong schema name or version */
 	REPORT_E_INVALID = -2002,	/* missing field or wrong type */
 	REPORT_E_SYNTAX = -2003,	/* not JSON / truncated */
+	REPORT_E_VERSION = -2004,	/* a pktmem.report of another version */
 };
 
 const char *report_stage_name(enum report_stage s);	/* "irq", "softirq", ... */
+/* -1 when name is not a stage. */
+int report_stage_from_name(const char *name);
+const char *report_class_name(enum metric_class c);	/* "exact", "count", ... */
+int report_class_from_name(const char *name);		/* -1 when unknown */
+/* Text for a negative code from this module (errno or REPORT_E_*). */
+const char *report_strerror(int err);
 
 struct report *report_new(size_t ntrials);
 void report_free(struct report *r);
@@ -149,6 +169,9 @@ void report_env_probe(struct report_env *env);
 
 /* JSON: write atomically (temp + rename in path's directory; "-" = stdout). */
 int report_write_json(const struct report *r, const char *path);
+/* Any file, atomically as above: temp in the same directory, fsync,
+ * rename; on failure no file (and no temp) is left.  "-" = stdout. */
+int report_write_file_atomic(const char *path, const char *data, size_t len);
 /* Reads and validates; on error err says what is wrong (one line). */
 int report_read_json(const char *path, struct report **out, char *err, size_t errlen);
 
@@ -156,5 +179,14 @@ int report_read_json(const char *path, struct report **out, char *err, size_t er
 struct report_stat { double median, min, max, mad; size_t n; };
 int report_stage_time_stat(const struct report *r, enum report_stage s,
 			   struct report_stat *out);
+/* The same over the trials where the stage's metric `name` is available;
+ * -ENOENT when it is in none. */
+int report_metric_stat(const struct report *r, enum report_stage s,
+		       const char *name, struct report_stat *out);
+/* Finds a metric by name in a stage (NULL when absent). */
+const struct metric *stage_find_metric(const struct stage_result *st, const char *name);
+/* Median, min, max and MAD (median absolute deviation, unscaled) of v[n];
+ * sorts v in place.  n == 0 gives all zero. */
+void report_stat_of(double *v, size_t n, struct report_stat *out);
 
 #endif

@@ -252,6 +252,18 @@ const char *capture_error(const struct capture *cap)
 	return cap->err[0] ? cap->err : "no error";
 }
 
+const char *capture_strerror(int code)
+{
+	switch (code) {
+	case CAPTURE_E_FORMAT: return "not a capture file (pcap, pcapng or gzip)";
+	case CAPTURE_E_TRUNCATED: return "truncated file header";
+	case CAPTURE_E_CORRUPT: return "corrupt capture (absurd record or block length)";
+	case CAPTURE_E_GZIP: return "gzip stream corrupt or ends early";
+	case CAPTURE_E_FILTER: return "filter does not compile";
+	}
+	return code < 0 ? strerror(-code) : "no error";
+}
+
 const struct capture_stats *capture_stats(const struct capture *cap)
 {
 	return &cap->st;

@@ -85,12 +85,12 @@ struct capture_stats {
 	uint64_t missing_bytes;		/* payload bytes cut by snaplen */
 	uint64_t skipped[CAP_SKIP__N];
 	uint64_t first_ts_ns, last_ts_ns;
-	/* link types seen (up to 8), with packet counts */
+	/* link types seen (up to 8, in order of first packet; DLT_
+	 * values), with packet counts.  The unsupported ones, for the
+	 * summary, are those capture_linktype_supported() says no to. */
 	int nlinks;
 	int linktype[8];
 	uint64_t link_packets[8];
-	/* unsupported link types: the linktype[] entries that
-	 * capture_linktype_supported() says no to */
 	char format[16];		/* "pcap", "pcap-ns", "pcapng" */
 	bool gzip;
 	bool ended_mid_record;		/* a warning: stats cover what was read */
@@ -119,6 +119,10 @@ int capture_open_fp(struct capture **out, FILE *f, const char *filter,
 int capture_next(struct capture *cap, struct cap_pkt *pkt);
 
 const struct capture_stats *capture_stats(const struct capture *cap);
+
+/* A module code (CAPTURE_E_*) or negative errno as a short phrase, for
+ * callers that have no capture_error() text at hand. */
+const char *capture_strerror(int code);
 
 /* After capture_next() < 0: one line saying what is wrong. */
 const char *capture_error(const struct capture *cap);

@@ -642,7 +642,8 @@ static void send_client_data(struct synth *s, struct flow *f, const uint8_t *d,
 		uint32_t pl = len - po < mss ? len - po : mss;
 
 		s->ts_ns += 200000;
-		emit(s, f, 0, TH_ACK | TH_PSH, base + po, ack, d + po, pl);
+		emit(s, f, 0, TH_ACK | ((uint32_t)pending == nseg - 1 ? TH_PSH : 0),
+		     base + po, ack, d + po, pl);
 		s->st->retransmitted++;
 	}
 	f->cseq = base + len;

@@ -189,5 +189,8 @@ int main(void)
 		close(saved);
 		free(buf);
 	}
+	is_str(capture_strerror(CAPTURE_E_GZIP), "gzip stream corrupt or ends early",
+	       "capture_strerror(CAPTURE_E_GZIP)");
+	is_str(capture_strerror(-ENOENT), strerror(ENOENT), "capture_strerror(-ENOENT)");
 	return exit_status();
 }

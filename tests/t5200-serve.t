@@ -24,7 +24,7 @@ stop_server() {
 { printf '["'; head -c 2996 /dev/zero | tr '\0' 'x'; printf '"]'; } >"$TAP_TMP/upload"
 printf '{"user":{"id":7,"tags":["a","b"],"ok":true},"n":[1,2.5,-3]}' >"$TAP_TMP/doc.json"
 
-for io in blocking epoll; do
+for io in blocking epoll uring; do
 	start_server --io "$io"
 	[ -n "$PORT" ]; ok $? "$io: listening, port on --ready-fd"
 	grep -q "listening on 127.0.0.1:$PORT " "$TAP_TMP/err"; ok $? "$io: bound address on stderr"

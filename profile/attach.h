@@ -1,0 +1,49 @@
+/*
+ * attach.h: a profiler around a server that someone else forks.
+ *
+ * The replay engine forks the server child inside engine_run(), so the
+ * caller never sees its pid between the fork and the first packet.  attach
+ * bridges that without touching the engine: the caller wraps the server's
+ * run function; in the child, prof_attach_child_ready() sends the child's
+ * pid to a thread of the parent, which starts the profiler on that pid
+ * (inherit=1: the server's later threads count too) and acknowledges;
+ * only then does the server start listening.  When the server stops,
+ * prof_attach_child_done() sends a snapshot of its stats block (without
+ * the connection table), since the engine unmaps the block on return.
+ *
+ *	prof_attach_new(&a, &cfg);         parent, before engine_run()
+ *	  child: prof_attach_child_ready(a); run...; prof_attach_child_done(a, st);
+ *	prof_attach_finish(a, &trial);     parent, after engine_run()
+ *	prof_attach_free(a);
+ *
+ * The parent side owns the pipes, the thread and the profiler.
+ */
+#ifndef PKTMEM_PROFILE_ATTACH_H
+#define PKTMEM_PROFILE_ATTACH_H
+
+#include "core/stats.h"
+#include "profile/profiler.h"
+#include "profile/report.h"
+
+#include <stdio.h>
+
+struct prof_attach;
+
+/* cfg: mode, dev, veth, expected_*, folded...; server_pid and stats are
+ * filled in later; the sender defaults to this process. */
+int prof_attach_new(struct prof_attach **out, const struct profiler_cfg *cfg);
+/* In the forked server child, before listening: returns once the parent
+ * has its events open (or after 5 s without an answer: < 0). */
+int prof_attach_child_ready(struct prof_attach *a);
+/* In the child, after serving: hands the parent the stats. */
+void prof_attach_child_done(struct prof_attach *a, const struct stats_block *st);
+/* In the parent, after the server has exited: stops and fills t.
+ * -ESRCH when the child never reported (t untouched but the user stages
+ * unavailable). */
+int prof_attach_finish(struct prof_attach *a, struct trial *t);
+struct profiler *prof_attach_profiler(struct prof_attach *a);	/* NULL before ready */
+/* The error profiler_start() gave in the thread, 0 if none. */
+int prof_attach_error(const struct prof_attach *a);
+void prof_attach_free(struct prof_attach *a);
+
+#endif

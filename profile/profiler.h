@@ -1,0 +1,77 @@
+/*
+ * profiler.h: one profiling session around a replay, filling the stage
+ * table of a struct trial (profile/report.h).
+ *
+ *	profiler_start(&p, &cfg);     before the first packet
+ *	... replay ...
+ *	profiler_stop(p);             after the last response
+ *	profiler_fill(p, &trial);     stage results, every one with a source
+ *	profiler_free(p);
+ *
+ * Modes: PROFILE_OFF opens nothing (user stages still come from the
+ * server's stats block); PROFILE_COUNTS opens counting tracepoints only
+ * (plus a ring for skb_copy_datagram_iovec, whose byte count cannot be
+ * counted) and the rare irq entry/exit pairs; PROFILE_FULL adds timestamped
+ * rings (softirq and syscall durations, histograms) and cpu-clock/cycles
+ * sampling with callchains.
+ *
+ * What cannot be measured is reported unavailable with the reason and the
+ * fix (perf_strerror()), never as zero.  A struct profiler owns every
+ * event, ring, reader thread and sampler it opened.
+ */
+#ifndef PKTMEM_PROFILE_PROFILER_H
+#define PKTMEM_PROFILE_PROFILER_H
+
+#include "core/stats.h"
+#include "profile/ksym.h"
+#include "profile/report.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+enum profile_mode { PROFILE_OFF = 0, PROFILE_COUNTS, PROFILE_FULL };
+
+#define PROFILER_MAX_PIDS 8
+
+struct profiler_cfg {
+	enum profile_mode mode;
+	pid_t server_pid[PROFILER_MAX_PIDS];	/* the server process(es) */
+	int nserver;
+	pid_t sender_pid[PROFILER_MAX_PIDS];	/* the replayer: NET_RX runs in its context */
+	int nsender;
+	char dev[32];		/* receiving device name ("" = any veth) */
+	bool veth;		/* a veth path: no hardware interrupt */
+	bool loopback;		/* loopback (--via socket): no hardware interrupt */
+	const struct stats_block *stats;	/* the server's block, or NULL */
+	uint64_t expected_bytes;	/* capture payload client->server; 0 unknown */
+	uint64_t expected_segments;	/* data segments sent; 0 unknown */
+	int sample_hz;		/* full mode; 0 = 999 */
+	bool folded;		/* keep folded stacks (--folded) */
+};
+
+struct profiler;
+
+int profile_mode_parse(const char *s, enum profile_mode *m);
+const char *profile_mode_name(enum profile_mode m);
+
+/* Opens and enables the events.  Events that cannot be opened do not fail
+ * the start: their stages are reported unavailable with the reason.
+ * Returns < 0 only for bad arguments or no memory. */
+int profiler_start(struct profiler **out, const struct profiler_cfg *cfg);
+int profiler_stop(struct profiler *p);
+int profiler_fill(struct profiler *p, struct trial *t);
+/* What the capture says should arrive (known after the replay). */
+void profiler_set_expected(struct profiler *p, uint64_t bytes, uint64_t segments);
+/* Replaces cfg.stats (a snapshot taken after the server stopped). */
+void profiler_set_stats(struct profiler *p, const struct stats_block *st);
+/* Sample classes (full mode): samples per ksym class; false when none. */
+bool profiler_samples(const struct profiler *p, uint64_t samples[KS__N]);
+int profiler_write_folded(const struct profiler *p, FILE *f);
+/* One-line notes gathered during the session (lost records, private
+ * tracefs mount, ...), '\n'-separated; "" when none. */
+const char *profiler_notes(const struct profiler *p);
+void profiler_free(struct profiler *p);
+
+#endif

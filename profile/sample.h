@@ -1,0 +1,50 @@
+/*
+ * sample.h: statistical sampling with kernel and user callchains.
+ *
+ * `cycles` where a PMU exists (frequency mode), otherwise the `cpu-clock`
+ * software timer, at 999 Hz by default (MACHINE-FACTS.md: 1-6% cost; 4999
+ * Hz costs 30-40% in a VM).  Either system-wide (pid == -1: every CPU, the
+ * only way to see NET_RX running in other tasks' context) or on one
+ * process's threads.  Each sample is classified by ksym_classify() and
+ * optionally folded for a flame graph.
+ *
+ * A struct sampler owns its ring, its symbol table and its folded stacks.
+ * The caller drains it periodically (sampler_drain) from one thread.
+ */
+#ifndef PKTMEM_PROFILE_SAMPLE_H
+#define PKTMEM_PROFILE_SAMPLE_H
+
+#include "profile/ksym.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define SAMPLE_DEFAULT_HZ 999
+
+struct sampler;
+
+struct sampler_cfg {
+	pid_t pid;		/* -1: system-wide */
+	int hz;			/* 0: SAMPLE_DEFAULT_HZ */
+	bool try_cycles;	/* use cycles when the PMU opens */
+	bool folded;		/* keep folded stacks */
+	const char *kallsyms;	/* NULL: /proc/kallsyms */
+};
+
+int sampler_new(struct sampler **out, const struct sampler_cfg *cfg);
+int sampler_enable(struct sampler *s);
+int sampler_disable(struct sampler *s);
+int sampler_fds(const struct sampler *s, int *fds, int max);
+long sampler_drain(struct sampler *s);
+/* "cycles" or "cpu-clock". */
+const char *sampler_event(const struct sampler *s);
+int sampler_hz(const struct sampler *s);
+/* Samples per class and the sum of their periods (cycles or ns). */
+void sampler_counts(const struct sampler *s, uint64_t samples[KS__N],
+		    uint64_t period[KS__N], uint64_t *lost);
+int sampler_write_folded(const struct sampler *s, FILE *f);
+void sampler_free(struct sampler *s);
+
+#endif

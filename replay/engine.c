@@ -1,0 +1,679 @@
+/* engine.c: one replay end to end; see engine.h. */
+#include "replay/engine.h"
+
+#include "replay/netns.h"
+#include "replay/privs.h"
+#include "replay/sink.h"
+#include "replay/tcpgen.h"
+#include "replay/txring.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *engine_via_name(enum engine_via via)
+{
+	switch (via) {
+	case ENGINE_MMAP: return "mmap";
+	case ENGINE_RAW: return "raw";
+	case ENGINE_SOCKET: return "socket";
+	}
+	return "?";
+}
+
+uint32_t engine_mtu_for(const struct plan *plan)
+{
+	/* IPv6 40 + TCP 20 around the largest segment; at least Ethernet's
+	 * 1500, at most what an IP length field (and veth, ETH_MAX_MTU) holds */
+	uint32_t need = plan->max_seg_len + 60;
+
+	if (need < 1500)
+		need = 1500;
+	if (need > 65535)
+		need = 65535;
+	return need;
+}
+
+const char *engine_packet_path_unavailable(void)
+{
+	char line[256];
+	unsigned long long eff = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return "cannot read /proc/self/status";
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	/* linux/capability.h: CAP_NET_ADMIN 12, CAP_NET_RAW 13, CAP_SYS_ADMIN 21 */
+	if (!(eff & (1ull << 12)) || !(eff & (1ull << 13)) || !(eff & (1ull << 21)))
+		return "no CAP_NET_ADMIN, CAP_NET_RAW and CAP_SYS_ADMIN (the network namespace, "
+		       "veth and packet sockets need them)";
+	return NULL;
+}
+
+/* --- /proc/net/snmp, netstat, snmp6 in a namespace --- */
+
+#define MAX_CTR 512
+
+struct ctrs {
+	uint32_t n;
+	char name[MAX_CTR][40];
+	int64_t val[MAX_CTR];
+};
+
+/* "Tcp: A B C" then "Tcp: 1 2 3"; snmp6 is "Name value" per line. */
+static void read_ctrs(FILE *f, struct ctrs *c, bool pairs)
+{
+	static const size_t L = 8192;
+	char *hdr = malloc(L), *vals = malloc(L);
+
+	if (!f || !hdr || !vals)
+		goto out;
+	if (!pairs) {
+		char name[40];
+		long long v;
+
+		while (fgets(hdr, (int)L, f) && c->n < MAX_CTR)
+			if (sscanf(hdr, "%39s %lld", name, &v) == 2) {
+				snprintf(c->name[c->n], sizeof(c->name[0]), "%s", name);
+				c->val[c->n++] = v;
+			}
+		goto out;
+	}
+	while (fgets(hdr, (int)L, f) && fgets(vals, (int)L, f)) {
+		char *sh, *sv, *h, *v;
+		char *pfx = strtok_r(hdr, " \n", &sh);
+
+		strtok_r(vals, " \n", &sv);
+		if (!pfx)
+			continue;
+		while ((h = strtok_r(NULL, " \n", &sh)) && (v = strtok_r(NULL, " \n", &sv)) &&
+		       c->n < MAX_CTR) {
+			snprintf(c->name[c->n], sizeof(c->name[0]), "%.12s%s", pfx, h);
+			c->val[c->n++] = strtoll(v, NULL, 10);
+		}
+	}
+out:
+	free(hdr);
+	free(vals);
+	if (f)
+		fclose(f);
+}
+
+static void snapshot(const struct netns_topo *t, enum netns_side side, struct ctrs *c)
+{
+	c->n = 0;
+	read_ctrs(netns_proc_net(t, side, "snmp"), c, true);
+	read_ctrs(netns_proc_net(t, side, "netstat"), c, true);
+	read_ctrs(netns_proc_net(t, side, "snmp6"), c, false);
+}
+
+static int64_t ctr_delta(const struct ctrs *a, const struct ctrs *b, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (!strcmp(b->name[i], name))
+			return b->val[i] - (i < a->n && !strcmp(a->name[i], name) ? a->val[i] : 0);
+	return 0;
+}
+
+/* Counters that mean "the server's kernel threw a packet away". */
+static const char *const drop_ctrs[] = {
+	"Ip:InDiscards", "Ip:InHdrErrors", "IpExt:InCsumErrors",
+	"Tcp:InErrs", "Tcp:InCsumErrors",
+	"TcpExt:ListenOverflows", "TcpExt:ListenDrops", "TcpExt:TCPBacklogDrop",
+	"TcpExt:TCPRcvQDrop", "TcpExt:TCPZeroWindowDrop", "TcpExt:TCPOFODrop",
+	"TcpExt:PFMemallocDrop", "TcpExt:TCPMinTTLDrop", "TcpExt:TCPReqQFullDrop",
+	"Ip6InDiscards", "Ip6InHdrErrors",
+};
+
+static void ctr_summary(const struct ctrs *a, const struct ctrs *b, struct engine_result *r)
+{
+	uint32_t i;
+
+	for (i = 0; i < sizeof(drop_ctrs) / sizeof(drop_ctrs[0]); i++) {
+		int64_t d = ctr_delta(a, b, drop_ctrs[i]);
+
+		if (d > 0)
+			r->server_drops += (uint64_t)d;
+	}
+	for (i = 0; i < b->n && r->ncounters < sizeof(r->counters) / sizeof(r->counters[0]); i++) {
+		int64_t d = b->val[i] - (i < a->n && !strcmp(a->name[i], b->name[i]) ? a->val[i] : 0);
+
+		if (!d || strstr(b->name[i], "Octets") || strstr(b->name[i], "Max") ||
+		    strstr(b->name[i], "RtoM") || strstr(b->name[i], "RtoAlgorithm") ||
+		    strstr(b->name[i], "CurrEstab"))
+			continue;
+		snprintf(r->counters[r->ncounters].name, sizeof(r->counters[0].name), "%s", b->name[i]);
+		r->counters[r->ncounters++].delta = d;
+	}
+}
+
+/* --- the server child --- */
+
+static void *stats_map(void)
+{
+	struct stats_block *b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (b == MAP_FAILED)
+		return NULL;
+	b->magic = STATS_MAGIC;
+	b->version = STATS_VERSION;
+	b->size = sizeof(*b);
+	return b;
+}
+
+static pid_t start_server(const struct engine_cfg *cfg, const struct netns_topo *topo,
+			  struct stats_block *st, const char *listen, volatile sig_atomic_t *stop)
+{
+	pid_t parent = getpid(), pid = fork();
+	int rc;
+
+	if (pid != 0)
+		return pid;
+	/* the child: dies with the replayer, whatever kills it */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	/* ^C goes to the whole process group: the replayer stops us in order */
+	signal(SIGINT, SIG_IGN);
+	if (topo && netns_join(topo, NETNS_SERVER) < 0)
+		_exit(3);
+	if (cfg->server.drop_privs && privs_drop_all() < 0)
+		_exit(5);
+	rc = cfg->server.run(cfg->server.arg, st, listen, stop);
+	_exit(rc < 0 ? 4 : 0);
+}
+
+static void stop_server(pid_t pid)
+{
+	int i, status;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	for (i = 0; i < 200; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+}
+
+static int wait_ready(pid_t pid, struct stats_block *st)
+{
+	int i, status;
+
+	for (i = 0; i < 1000; i++) {
+		if (__atomic_load_n(&st->ready, __ATOMIC_ACQUIRE))
+			return 0;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return ENGINE_E_SERVER;
+		usleep(5000);
+	}
+	return ENGINE_E_SERVER;
+}
+
+/* --- verification --- */
+
+struct ctab {
+	uint64_t *key;
+	uint32_t *slot;
+	uint32_t cap;
+};
+
+static uint64_t conn_key(int family, const uint8_t *addr, uint16_t port)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i, n = family == AF_INET ? 4 : 16;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ addr[i]) * 1099511628211ull;
+	h = (h ^ port) * 1099511628211ull;
+	h = (h ^ (uint64_t)family) * 1099511628211ull;
+	return h | 1;
+}
+
+/* The last slot for each peer address and port (the newest connection). */
+static int ctab_build(struct ctab *t, const struct stats_block *st)
+{
+	uint32_t n = st->nconns < STATS_MAX_CONNS ? st->nconns : STATS_MAX_CONNS, i;
+
+	t->cap = 1024;
+	while (t->cap < n * 2)
+		t->cap *= 2;
+	t->key = calloc(t->cap, sizeof(*t->key));
+	t->slot = calloc(t->cap, sizeof(*t->slot));
+	if (!t->key || !t->slot)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		const struct stats_conn *c = &st->conn[i];
+		uint64_t k;
+		uint32_t h;
+
+		if (!__atomic_load_n(&c->state, __ATOMIC_ACQUIRE))
+			continue;
+		k = conn_key(c->family, c->addr, c->port);
+		for (h = (uint32_t)(k >> 7) & (t->cap - 1); t->key[h] && t->key[h] != k;
+		     h = (h + 1) & (t->cap - 1))
+			;
+		t->key[h] = k;
+		t->slot[h] = i;
+	}
+	return 0;
+}
+
+static const struct stats_conn *ctab_find(const struct ctab *t, const struct stats_block *st,
+					  int family, const uint8_t *addr, uint16_t port)
+{
+	uint64_t k = conn_key(family, addr, port);
+	uint32_t h;
+
+	for (h = (uint32_t)(k >> 7) & (t->cap - 1); t->key[h]; h = (h + 1) & (t->cap - 1))
+		if (t->key[h] == k)
+			return &st->conn[t->slot[h]];
+	return NULL;
+}
+
+static void ctab_free(struct ctab *t)
+{
+	free(t->key);
+	free(t->slot);
+}
+
+static void add_failure(struct engine_result *r, const struct plan_flow *pf, uint32_t loop,
+			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void add_failure(struct engine_result *r, const struct plan_flow *pf, uint32_t loop,
+			const char *fmt, ...)
+{
+	va_list ap;
+	struct engine_failure *e;
+
+	r->nfailures++;
+	if (r->nfailures > 64)
+		return;
+	e = &r->failures[r->nfailures - 1];
+	e->flow_id = pf->id;
+	e->loop = loop;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+}
+
+static void fmt_peer(char *out, size_t n, int family, const uint8_t *addr, uint16_t port)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(family, addr, a, sizeof(a));
+	snprintf(out, n, family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
+}
+
+/* Compares every replayed flow with what the server read.  Waits (up to
+ * wait_ms) for the server to read what its kernel already ACKed. */
+static int verify(const struct plan *plan, const struct engine_cfg *cfg,
+		  const struct peer_result *res, uint64_t nres,
+		  struct stats_block *const blocks[2], struct engine_result *r)
+{
+	uint32_t wait_ms = cfg->verify_wait_ms ? cfg->verify_wait_ms : 3000, waited = 0;
+	struct ctab tt[2];
+	uint64_t i;
+	int err = 0, k;
+
+	memset(tt, 0, sizeof(tt));
+	for (;;) {
+		bool pending = false;
+
+		for (k = 0; k < 2; k++) {
+			ctab_free(&tt[k]);
+			memset(&tt[k], 0, sizeof(tt[k]));
+			if (blocks[k] && (err = ctab_build(&tt[k], blocks[k])) < 0)
+				goto out;
+		}
+		for (i = 0; i < nres && !pending; i++) {
+			const struct peer_result *pr = &res[i];
+			const struct plan_flow *pf = plan->flow[pr->flow];
+			const struct stats_conn *c;
+			int b = blocks[1] && pr->family == AF_INET6;
+
+			if (pf->skip != PLAN_OK || pr->status != PEER_FLOW_OK)
+				continue;
+			c = ctab_find(&tt[b], blocks[b], pr->family, pr->addr, pr->port);
+			if (!c || __atomic_load_n(&c->bytes_read, __ATOMIC_RELAXED) < pf->bytes ||
+			    __atomic_load_n(&c->state, __ATOMIC_RELAXED) == 1)
+				pending = true;
+		}
+		if (!pending || waited >= wait_ms)
+			break;
+		usleep(10000);
+		waited += 10;
+	}
+
+	r->nfailures = 0;
+	r->requests_verified = cfg->server.counts_requests;
+	for (i = 0; i < nres; i++) {
+		const struct peer_result *pr = &res[i];
+		const struct plan_flow *pf = plan->flow[pr->flow];
+		const struct stats_conn *c;
+		char who[80];
+		uint64_t got;
+		int b = blocks[1] && pr->family == AF_INET6;
+
+		if (pf->skip != PLAN_OK)
+			continue;
+		if (pf->requests_known && pr->status != PEER_FLOW_PENDING)
+			r->requests += pf->requests;
+		else
+			r->requests_verified = false;
+		fmt_peer(who, sizeof(who), pr->family, pr->addr, pr->port);
+		if (pf->expect_close && (pr->status == PEER_FLOW_OK || pr->status == PEER_FLOW_RESET)) {
+			/* the framer rejects one of its requests: the server
+			 * answers and closes; it must have read no more than
+			 * the capture holds, and have seen the connection */
+			c = ctab_find(&tt[b], blocks[b], pr->family, pr->addr, pr->port);
+			if (!c)
+				add_failure(r, pf, pr->loop, "flow %llu (client %s): the server has no record of "
+					    "the connection", (unsigned long long)pf->id, who);
+			else if (c->bytes_read > pf->bytes)
+				add_failure(r, pf, pr->loop, "flow %llu (client %s): the server read %llu bytes, "
+					    "more than the capture's %llu", (unsigned long long)pf->id, who,
+					    (unsigned long long)c->bytes_read, (unsigned long long)pf->bytes);
+			else
+				r->flows_rejected++;
+			continue;
+		}
+		if (pr->status != PEER_FLOW_OK) {
+			if (pr->status == PEER_FLOW_ABORTED || pr->status == PEER_FLOW_PENDING) {
+				if (r->interrupted)
+					continue;
+			}
+			add_failure(r, pf, pr->loop, "flow %llu (client %s): %s after %llu of %llu bytes",
+				    (unsigned long long)pf->id, who, peer_status_name(pr->status),
+				    (unsigned long long)pr->acked, (unsigned long long)pf->bytes);
+			continue;
+		}
+		c = ctab_find(&tt[b], blocks[b], pr->family, pr->addr, pr->port);
+		if (!c) {
+			add_failure(r, pf, pr->loop, "flow %llu (client %s): the server has no record of "
+				    "the connection (byte offset 0 of %llu)", (unsigned long long)pf->id, who,
+				    (unsigned long long)pf->bytes);
+			continue;
+		}
+		got = __atomic_load_n(&c->bytes_read, __ATOMIC_RELAXED);
+		if (got != pf->bytes) {
+			add_failure(r, pf, pr->loop, "flow %llu (client %s): the server read %llu bytes, the "
+				    "capture has %llu: streams differ from byte offset %llu",
+				    (unsigned long long)pf->id, who, (unsigned long long)got,
+				    (unsigned long long)pf->bytes,
+				    (unsigned long long)(got < pf->bytes ? got : pf->bytes));
+			continue;
+		}
+		if (cfg->server.content_fnv) {
+			uint64_t h = SINK_FNV_INIT;
+			uint32_t j;
+
+			for (j = 0; j < pf->nseg; j++)
+				h = sink_fnv(h, pf->seg[j].data, pf->seg[j].len);
+			if (h != cfg->server.content_fnv[(size_t)b * STATS_MAX_CONNS + (size_t)(c - blocks[b]->conn)]) {
+				add_failure(r, pf, pr->loop, "flow %llu (client %s): the server read %llu bytes "
+					    "but different ones than the capture's", (unsigned long long)pf->id,
+					    who, (unsigned long long)got);
+				continue;
+			}
+		}
+		if (cfg->server.counts_requests && pf->requests_known &&
+		    __atomic_load_n(&c->requests, __ATOMIC_RELAXED) != pf->requests)
+			add_failure(r, pf, pr->loop, "flow %llu (client %s): the server parsed %llu requests, "
+				    "the capture has %llu", (unsigned long long)pf->id, who,
+				    (unsigned long long)c->requests, (unsigned long long)pf->requests);
+	}
+	r->verified = r->nfailures == 0 && !r->interrupted;
+out:
+	ctab_free(&tt[0]);
+	ctab_free(&tt[1]);
+	return err;
+}
+
+/* --- the run --- */
+
+static uint64_t cpu_ns(int who)
+{
+	struct rusage ru;
+
+	if (getrusage(who, &ru) < 0)
+		return 0;
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+}
+
+static int add_client(void *arg, int family, const uint8_t addr[16])
+{
+	return netns_add_client(arg, family, addr);
+}
+
+int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
+	       struct engine_result *r, volatile sig_atomic_t *stop,
+	       char *err, size_t errlen)
+{
+	struct netns_topo *topo = NULL;
+	struct stats_block *blocks[2] = { NULL, NULL };
+	struct txq *tx = NULL;
+	struct rxq *rx = NULL;
+	struct peer_result *res = NULL;
+	struct peer_cfg pc = cfg->peer;
+	struct ctrs *before = NULL, *after = NULL, *cbefore = NULL, *cafter = NULL;
+	uint32_t loops = cfg->peer.loops ? cfg->peer.loops : 1;
+	uint64_t nres = (uint64_t)plan->nflows * loops, i;
+	pid_t server[2] = { -1, -1 };
+	bool fam_used[2] = { false, false };
+	int k;
+	const char *what = NULL;
+	int rc = 0, fd;
+	uint64_t cpu0 = 0, kids0 = cpu_ns(RUSAGE_CHILDREN);
+
+	memset(r, 0, sizeof(*r));
+	r->via = cfg->via;
+	r->failures = calloc(64, sizeof(*r->failures));
+	res = calloc(nres ? nres : 1, sizeof(*res));
+	before = calloc(1, sizeof(*before));
+	after = calloc(1, sizeof(*after));
+	cbefore = calloc(1, sizeof(*cbefore));
+	cafter = calloc(1, sizeof(*cafter));
+	if (!r->failures || !res || !before || !after || !cbefore || !cafter) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < plan->nflows; i++) {
+		if (plan->flow[i]->skip == PLAN_OK)
+			fam_used[plan->flow[i]->family == AF_INET6] = true;
+		if (plan->flow[i]->skip != PLAN_OK)
+			r->flows_skipped++;
+		else if (plan->flow[i]->truncated)
+			r->flows_truncated++;
+	}
+	if (r->flows_skipped == plan->nflows) {
+		rc = ENGINE_E_EMPTY;
+		snprintf(err, errlen, "no flow with client payload to replay");
+		goto out;
+	}
+	/* socket path: one server on 127.0.0.1 for every flow; packet path:
+	 * one per address family (the core server listens on one address) */
+	if (cfg->via == ENGINE_SOCKET) {
+		fam_used[0] = true;
+		fam_used[1] = false;
+	}
+	for (k = 0; k < 2; k++) {
+		if (!fam_used[k])
+			continue;
+		blocks[k] = stats_map();
+		if (!blocks[k]) {
+			rc = -errno;
+			snprintf(err, errlen, "mmap(stats block): %s", strerror(errno));
+			goto out;
+		}
+	}
+
+	if (cfg->via != ENGINE_SOCKET) {
+		struct netns_cfg nc = { .mtu = engine_mtu_for(plan) };
+
+		r->mtu = nc.mtu;
+		rc = netns_topo_new(&topo, &nc, &what);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: %s", what, netns_strerror(rc));
+			goto out;
+		}
+	}
+	for (k = 0; k < 2; k++) {
+		static const char *const listen[2] = { "0.0.0.0:0", "[::]:0" };
+
+		if (!blocks[k])
+			continue;
+		server[k] = start_server(cfg, topo, blocks[k],
+					 cfg->via == ENGINE_SOCKET ? "127.0.0.1:0" : listen[k], stop);
+		if (server[k] < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "fork: %s", strerror(errno));
+			goto out;
+		}
+	}
+	for (k = 0; k < 2; k++) {
+		if (blocks[k] && (rc = wait_ready(server[k], blocks[k])) < 0) {
+			snprintf(err, errlen, "the server (%s) did not start listening",
+				 k ? "IPv6" : "IPv4");
+			goto out;
+		}
+		pc.server_port[k] = blocks[k] ? blocks[k]->port : 0;
+	}
+
+	if (cfg->via == ENGINE_SOCKET) {
+		struct sockaddr_in sa = { .sin_family = AF_INET };
+
+		sa.sin_port = htons(blocks[0]->port);
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		cpu0 = cpu_ns(RUSAGE_SELF);
+		rc = peer_run_socket(plan, &pc, &sa, sizeof(sa), res, &r->peer, stop);
+		r->cpu_self_ns = cpu_ns(RUSAGE_SELF) - cpu0;
+		if (rc < 0) {
+			snprintf(err, errlen, "socket replay: %s", strerror(-rc));
+			goto out;
+		}
+	} else {
+		struct txq_cfg tc = { 0 };
+		struct rxq_cfg rcfg = { 0 };
+		char filter[160];
+
+		snapshot(topo, NETNS_SERVER, before);
+		snapshot(topo, NETNS_CLIENT, cbefore);
+		tc.via = cfg->via == ENGINE_MMAP ? TXQ_MMAP : TXQ_RAW;
+		tc.ifindex = netns_ifindex(topo, NETNS_CLIENT);
+		tc.max_frame = TCPGEN_ETH + r->mtu;
+		tc.ring_bytes = cfg->ring_bytes;
+		tc.qdisc_bypass = cfg->qdisc_bypass;
+		fd = netns_socket(topo, NETNS_CLIENT, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			rc = fd;
+			snprintf(err, errlen, "socket(AF_PACKET): %s", strerror(-rc));
+			goto out;
+		}
+		if ((rc = txq_new(&tx, fd, &tc, &what)) < 0) {
+			snprintf(err, errlen, "%s: %s", what, strerror(-rc));
+			goto out;
+		}
+		r->ring_frames = txq_stats(tx)->frame_nr;
+		r->ring_frame_size = txq_stats(tx)->frame_size;
+		fd = netns_socket(topo, NETNS_CLIENT, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			rc = fd;
+			snprintf(err, errlen, "socket(AF_PACKET): %s", strerror(-rc));
+			goto out;
+		}
+		snprintf(filter, sizeof(filter),
+			 "tcp and ((src host %s and src port %u) or (src host %s and src port %u))",
+			 NETNS_SERVER_IP4, pc.server_port[0], NETNS_SERVER_IP6, pc.server_port[1]);
+		rcfg.ifindex = netns_ifindex(topo, NETNS_CLIENT);
+		rcfg.version = cfg->rx_version;
+		rcfg.filter = filter;
+		if ((rc = rxq_new(&rx, fd, &rcfg, err, errlen)) < 0)
+			goto out;
+		pc.add_client = add_client;
+		pc.add_client_arg = topo;
+		if (!pc.mss)
+			pc.mss = r->mtu - 60;
+		cpu0 = cpu_ns(RUSAGE_SELF);
+		rc = peer_run_packet(plan, &pc, tx, rx, res, &r->peer, stop);
+		r->cpu_self_ns = cpu_ns(RUSAGE_SELF) - cpu0;
+		r->frames_confirmed = txq_stats(tx)->frames;
+		r->wrong_format = txq_stats(tx)->wrong_format;
+		r->rx_drops = rxq_drops(rx);
+		if (rc < 0) {
+			r->peer_err = rc;
+			snprintf(err, errlen, "transmit: %s", rc == TXQ_E_WRONG_FORMAT
+				 ? "the kernel refused a frame (TP_STATUS_WRONG_FORMAT)" : strerror(-rc));
+			goto out;
+		}
+	}
+	r->interrupted = r->peer.interrupted;
+	for (i = 0; i < nres; i++)
+		if (plan->flow[res[i].flow]->skip == PLAN_OK && res[i].status != PEER_FLOW_PENDING)
+			r->flows++;
+	if ((rc = verify(plan, cfg, res, nres, blocks, r)) < 0) {
+		snprintf(err, errlen, "verify: %s", strerror(-rc));
+		goto out;
+	}
+	for (k = 0; k < 2; k++) {
+		if (!blocks[k])
+			continue;
+		r->server_bytes_read += blocks[k]->bytes_read;
+		r->server_requests += blocks[k]->requests;
+		r->server_responses_2xx += blocks[k]->status[2];
+		r->server_responses_4xx += blocks[k]->status[4];
+		r->server_responses_5xx += blocks[k]->status[5];
+	}
+	if (topo) {
+		snapshot(topo, NETNS_SERVER, after);
+		snapshot(topo, NETNS_CLIENT, cafter);
+		ctr_summary(before, after, r);
+		r->client_out_rsts = (uint64_t)ctr_delta(cbefore, cafter, "Tcp:OutRsts");
+	}
+out:
+	rxq_free(rx);
+	txq_free(tx);
+	stop_server(server[0]);
+	stop_server(server[1]);
+	r->cpu_server_ns = cpu_ns(RUSAGE_CHILDREN) - kids0;
+	netns_topo_free(topo);
+	for (k = 0; k < 2; k++)
+		if (blocks[k])
+			munmap(blocks[k], sizeof(*blocks[k]));
+	free(res);
+	free(before);
+	free(after);
+	free(cbefore);
+	free(cafter);
+	return rc;
+}
+
+void engine_result_release(struct engine_result *r)
+{
+	if (!r)
+		return;
+	free(r->failures);
+	r->failures = NULL;
+}

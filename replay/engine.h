@@ -1,0 +1,133 @@
+/*
+ * engine.h: one replay, end to end.
+ *
+ *   plan ──► topology (netns.h: two private namespaces + veth) ──► server
+ *   child in the server namespace (the core server, or any engine_server)
+ *   ──► peer (peer.h) over the chosen transmit path (txring.h) ──►
+ *   delivery verification against the server's shared stats block
+ *   (core/stats.h) ──► struct engine_result.
+ *
+ * --via socket needs no privileges: no namespaces, the server child binds
+ * 127.0.0.1 and the peer uses ordinary TCP sockets.
+ *
+ * Verification: per replayed flow, the server's bytes_read for the live
+ * client address and port must equal the capture's planned client bytes,
+ * and (when the server counts requests and the plan knows them) its
+ * requests the plan's; any difference fails the run and names the flow and
+ * the byte offset where the server's stream stops matching.
+ *
+ * Cleanup: the server child asks for SIGKILL when the engine's process dies
+ * (PR_SET_PDEATHSIG); the namespaces and the veth pair die with the last
+ * process and fd holding them.  SIGKILL at any moment leaves nothing.
+ *
+ * Ownership: the caller owns plan and result; result->failures is heap
+ * (engine_result_release()).
+ */
+#ifndef PKTMEM_REPLAY_ENGINE_H
+#define PKTMEM_REPLAY_ENGINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/stats.h"
+#include "replay/peer.h"
+#include "replay/plan.h"
+
+enum engine_via { ENGINE_MMAP = 0, ENGINE_RAW, ENGINE_SOCKET };
+
+/* Module errors (negative, below the errno range). */
+enum {
+	ENGINE_E_SERVER = -5001,	/* the server child died or never listened */
+	ENGINE_E_EMPTY = -5002,		/* nothing in the plan to replay */
+};
+
+/* The server the replay goes into.  run() is called in a forked child,
+ * inside the server namespace (socket path: the host's): it listens on
+ * listen ("0.0.0.0:0" or "[::]:0" IPv6-only in the namespace, one child per
+ * address family the plan needs, each with its own stats block;
+ * "127.0.0.1:0" on the socket path), sets st->port and then st->ready = 1,
+ * and serves until *stop. */
+struct engine_server {
+	int (*run)(void *arg, struct stats_block *st, const char *listen,
+		   volatile sig_atomic_t *stop);
+	void *arg;
+	bool counts_requests;	/* stats_conn.requests is meaningful */
+	/* optional, shared memory: FNV-1a 64 of each connection's bytes by
+	 * stats slot (sink.h); when set, contents are compared too */
+	const uint64_t *content_fnv;
+	/* the child drops every capability (privs_drop_all()) after joining
+	 * its namespace, before run(): for pktmem's own servers, which bind
+	 * port 0 and need none; not for a foreign server that needs its own */
+	bool drop_privs;
+};
+
+struct engine_cfg {
+	enum engine_via via;
+	struct peer_cfg peer;		/* server_port and add_client are set by the engine */
+	struct engine_server server;
+	int rx_version;			/* TPACKET_V2 or V3 for the RX ring; 0 = 3 */
+	uint32_t ring_bytes;		/* TX ring; 0 = 4 MiB */
+	bool qdisc_bypass;		/* default false; see docs/replay.md */
+	uint32_t verify_wait_ms;	/* for the server to read what was ACKed; 0 = 3000 */
+};
+
+struct engine_failure {
+	uint64_t flow_id;	/* the capture's flow number */
+	uint32_t loop;
+	char msg[256];
+};
+
+/* One named kernel counter's change in the server namespace. */
+struct engine_counter {
+	char name[40];		/* "TcpExt:TCPBacklogDrop" */
+	int64_t delta;
+};
+
+struct engine_result {
+	enum engine_via via;
+	struct peer_stats peer;
+	uint64_t flows;			/* replayed (loops included) */
+	uint64_t flows_skipped;		/* per pass */
+	uint64_t flows_truncated;	/* per pass: replayed up to a hole */
+	uint64_t flows_rejected;	/* closed early by the server, as the capture predicts */
+	uint64_t requests;		/* planned requests (0 if unknown) */
+	uint64_t server_bytes_read, server_requests;
+	uint64_t server_responses_2xx, server_responses_4xx, server_responses_5xx;
+	uint64_t frames_confirmed;	/* TX slots back without WRONG_FORMAT */
+	uint64_t wrong_format;
+	uint64_t rx_drops;		/* RX ring full */
+	uint32_t mtu;
+	uint32_t ring_frames, ring_frame_size;
+	uint64_t server_drops;		/* sum of the drop counters below */
+	struct engine_counter counters[32];	/* non-zero deltas, server side */
+	uint32_t ncounters;
+	uint64_t client_out_rsts;	/* Tcp OutRsts in the replayer's namespace: must be 0 */
+	bool verified;			/* every flow matched */
+	bool requests_verified;		/* requests were compared too */
+	uint64_t nfailures;
+	struct engine_failure *failures;	/* first 64 */
+	bool interrupted;
+	int peer_err;			/* a transmit error that stopped the run */
+	/* CPU (getrusage), ns: the replaying process during the replay (the
+	 * veth receive path runs in its context), and the server children */
+	uint64_t cpu_self_ns, cpu_server_ns;
+};
+
+/* Runs the replay.  Returns 0 when it ran (check result->verified), or a
+ * negative error with err filled (one line, what failed first). */
+int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
+	       struct engine_result *result, volatile sig_atomic_t *stop,
+	       char *err, size_t errlen);
+void engine_result_release(struct engine_result *r);
+
+/* Why the full path is not available to this process, or NULL if it is
+ * (CAP_NET_ADMIN, CAP_NET_RAW and CAP_SYS_ADMIN in the effective set). */
+const char *engine_packet_path_unavailable(void);
+
+const char *engine_via_name(enum engine_via via);
+
+/* The largest IP packet the plan needs (MTU for the veth), bytes. */
+uint32_t engine_mtu_for(const struct plan *plan);
+
+#endif

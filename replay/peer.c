@@ -1,0 +1,1130 @@
+/* peer.c: the live TCP peer; see peer.h. */
+#include "replay/peer.h"
+
+#include "replay/netns.h"
+#include "replay/tcpgen.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NS 1000000000ull
+#define MAX_GAP_SAMPLES (1u << 20)
+#define FLUSH_BATCH 64		/* frames queued before a sendto() kick */
+#define OUR_WSCALE 7		/* we consume everything: advertise 8 MiB */
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * NS + (uint64_t)t.tv_nsec;
+}
+
+/* --- the (family, client address number, port) -> slot table --- */
+
+struct ptab {
+	uint64_t *key;		/* 0 = empty */
+	int32_t *val;		/* slot, or -1 once the flow is over */
+	uint32_t cap, n;
+};
+
+static uint32_t mix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	return (uint32_t)k;
+}
+
+static int ptab_grow(struct ptab *t)
+{
+	uint32_t cap = t->cap ? t->cap * 2 : 4096, i;
+	uint64_t *k = calloc(cap, sizeof(*k));
+	int32_t *v = calloc(cap, sizeof(*v));
+
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return -ENOMEM;
+	}
+	for (i = 0; i < t->cap; i++) {
+		uint32_t h;
+
+		if (!t->key[i])
+			continue;
+		for (h = mix64(t->key[i]) & (cap - 1); k[h]; h = (h + 1) & (cap - 1))
+			;
+		k[h] = t->key[i];
+		v[h] = t->val[i];
+	}
+	free(t->key);
+	free(t->val);
+	t->key = k;
+	t->val = v;
+	t->cap = cap;
+	return 0;
+}
+
+static int32_t *ptab_find(struct ptab *t, uint64_t key)
+{
+	uint32_t h;
+
+	if (!t->cap)
+		return NULL;
+	for (h = mix64(key) & (t->cap - 1); t->key[h]; h = (h + 1) & (t->cap - 1))
+		if (t->key[h] == key)
+			return &t->val[h];
+	return NULL;
+}
+
+static int ptab_put(struct ptab *t, uint64_t key, int32_t val)
+{
+	uint32_t h;
+
+	if ((t->n + 1) * 2 > t->cap && ptab_grow(t) < 0)
+		return -ENOMEM;
+	for (h = mix64(key) & (t->cap - 1); t->key[h]; h = (h + 1) & (t->cap - 1))
+		;
+	t->key[h] = key;
+	t->val[h] = val;
+	t->n++;
+	return 0;
+}
+
+static void ptab_free(struct ptab *t)
+{
+	free(t->key);
+	free(t->val);
+}
+
+static uint64_t flow_key(int family, uint32_t idx, uint16_t port)
+{
+	return 1ull << 40 | (uint64_t)(family == AF_INET6) << 32 | (uint64_t)idx << 16 | port;
+}
+
+/* --- shared scheduling state --- */
+
+struct sched {
+	const struct plan *plan;
+	const struct peer_cfg *cfg;
+	uint32_t loops;
+	uint64_t total;		/* results: nflows * loops */
+	uint64_t next;		/* next (loop, flow) to start */
+	uint64_t finished;
+	uint64_t t0;		/* run start, CLOCK_MONOTONIC ns */
+	uint64_t loop_ns;	/* PEER_SCALED: length of one pass */
+	uint64_t pps_next;	/* PEER_PPS: when the next data segment may go */
+	uint64_t pps_step;
+	uint64_t last_data;	/* when the last data segment went (gaps) */
+	uint64_t *gaps, *late;
+	uint32_t ngaps, nlate, cap;
+	uint64_t last_progress;
+};
+
+static uint64_t deadline(const struct sched *s, uint32_t loop, uint64_t ts)
+{
+	double d;
+
+	if (s->cfg->timing != PEER_SCALED)
+		return 0;
+	d = (double)(ts > s->plan->first_ts_ns ? ts - s->plan->first_ts_ns : 0) / s->cfg->speed;
+	return s->t0 + (uint64_t)loop * s->loop_ns + (uint64_t)d;
+}
+
+static int sched_init(struct sched *s, const struct plan *plan, const struct peer_cfg *cfg)
+{
+	memset(s, 0, sizeof(*s));
+	s->plan = plan;
+	s->cfg = cfg;
+	s->loops = cfg->loops ? cfg->loops : 1;
+	s->total = (uint64_t)plan->nflows * s->loops;
+	s->t0 = now_ns();
+	if (cfg->timing == PEER_SCALED) {
+		uint64_t span = plan->last_ts_ns > plan->first_ts_ns ? plan->last_ts_ns - plan->first_ts_ns : 0;
+
+		/* the next pass starts one ms after the last packet of this one */
+		s->loop_ns = (uint64_t)((double)span / cfg->speed) + 1000000;
+	}
+	if (cfg->timing == PEER_PPS && cfg->pps > 0) {
+		s->pps_step = (uint64_t)(1e9 / cfg->pps);
+		s->pps_next = s->t0;
+	}
+	/* one sample per data segment, up to MAX_GAP_SAMPLES */
+	s->cap = plan->segments * s->loops < MAX_GAP_SAMPLES ? (uint32_t)(plan->segments * s->loops) + 1
+							      : MAX_GAP_SAMPLES;
+	s->gaps = malloc(s->cap * sizeof(uint64_t));
+	s->late = malloc(s->cap * sizeof(uint64_t));
+	if (!s->gaps || !s->late) {
+		free(s->gaps);
+		free(s->late);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* May a first transmission with this deadline go now?  Returns 0 if yes,
+ * else the time to wake up. */
+static uint64_t pace_wait(struct sched *s, uint64_t dl, uint64_t now)
+{
+	if (dl && now < dl)
+		return dl;
+	if (s->pps_step && now < s->pps_next)
+		return s->pps_next;
+	return 0;
+}
+
+static void pace_sent(struct sched *s, struct peer_stats *st, uint64_t dl)
+{
+	/* the clock is read per segment: a pass of the loop sends many */
+	uint64_t now = now_ns();
+
+	if (s->pps_step)
+		s->pps_next += s->pps_step;	/* absolute schedule: no drift */
+	if (s->last_data && s->ngaps < s->cap)
+		s->gaps[s->ngaps++] = now - s->last_data;
+	if (s->pps_step || dl) {
+		uint64_t want = s->pps_step ? s->pps_next - s->pps_step : dl;
+
+		if (s->nlate < s->cap)
+			s->late[s->nlate++] = now > want ? now - want : 0;
+	}
+	s->last_data = now;
+	if (!st->first_data_ns)
+		st->first_data_ns = now;
+	st->last_data_ns = now;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t pct(const uint64_t *v, uint32_t n, double p)
+{
+	uint32_t i;
+
+	if (!n)
+		return 0;
+	i = (uint32_t)(p / 100.0 * (n - 1) + 0.5);
+	return v[i];
+}
+
+static void sched_finish(struct sched *s, struct peer_stats *st)
+{
+	qsort(s->gaps, s->ngaps, sizeof(uint64_t), cmp_u64);
+	qsort(s->late, s->nlate, sizeof(uint64_t), cmp_u64);
+	st->gap_samples = s->ngaps;
+	st->gap_p50 = pct(s->gaps, s->ngaps, 50);
+	st->gap_p90 = pct(s->gaps, s->ngaps, 90);
+	st->gap_p99 = pct(s->gaps, s->ngaps, 99);
+	st->gap_max = s->ngaps ? s->gaps[s->ngaps - 1] : 0;
+	st->late_p50 = pct(s->late, s->nlate, 50);
+	st->late_p99 = pct(s->late, s->nlate, 99);
+	st->late_max = s->nlate ? s->late[s->nlate - 1] : 0;
+	free(s->gaps);
+	free(s->late);
+}
+
+static void progress(struct sched *s, uint64_t now)
+{
+	if (s->cfg->progress && now - s->last_progress > 100000000ull) {
+		s->last_progress = now;
+		s->cfg->progress(s->cfg->progress_arg, s->finished, s->total);
+	}
+}
+
+const char *peer_status_name(enum peer_flow_status s)
+{
+	switch (s) {
+	case PEER_FLOW_PENDING: return "not started";
+	case PEER_FLOW_OK: return "ok";
+	case PEER_FLOW_RESET: return "reset by the server";
+	case PEER_FLOW_TIMEOUT: return "no ACK from the server (retransmissions exhausted)";
+	case PEER_FLOW_ABORTED: return "interrupted";
+	case PEER_FLOW_ERROR: return "local error";
+	}
+	return "?";
+}
+
+/* ================= packet path ================= */
+
+enum pstate { S_FREE = 0, S_SYN_SENT, S_ESTAB };
+
+struct pflow {
+	enum pstate state;
+	uint32_t ri;			/* result index */
+	uint32_t loop;
+	const struct plan_flow *pf;
+	struct tcpgen_flow tg;
+	uint64_t key;
+	uint32_t iss, irs, rcv_nxt;
+	uint64_t una, nxt, max_sent;	/* client stream offsets; FIN = total */
+	uint32_t si;			/* segment holding nxt */
+	uint64_t wnd;			/* server window, bytes */
+	uint8_t wscale;
+	uint16_t smss;
+	bool need_ack, fin_sent, fin_acked, srv_fin;
+	uint64_t rto, rto_at, linger_at;
+	uint32_t retries, dupacks;
+	uint64_t retrans;
+};
+
+struct ppeer {
+	struct sched s;
+	const struct peer_cfg *cfg;
+	struct txq *tx;
+	struct peer_result *res;
+	struct peer_stats *st;
+	struct pflow *slot;
+	uint32_t nslots, active;
+	int32_t *free_slots;
+	uint32_t nfree;
+	struct ptab tab;
+	/* captured client address -> live address number */
+	struct ptab amap;
+	uint32_t next_idx[2];
+	uint32_t queued;		/* frames since the last flush */
+	uint64_t wake;			/* earliest timer/deadline seen this pass */
+	uint64_t now;
+	uint32_t max_frame;
+	int err;			/* fatal transmit error */
+	uint8_t srv[2][16];
+};
+
+static void wake_at(struct ppeer *p, uint64_t t)
+{
+	if (t && (!p->wake || t < p->wake))
+		p->wake = t;
+}
+
+static int emit(struct ppeer *p, struct pflow *f, const struct tcpgen_seg *seg)
+{
+	uint8_t *slot = txq_slot(p->tx);
+	int len, err;
+
+	if (!slot) {
+		if ((err = txq_flush(p->tx)) < 0)
+			return err;
+		p->queued = 0;
+		err = txq_reap(p->tx);
+		if (err < 0)
+			return err;
+		slot = txq_slot(p->tx);
+		if (!slot)
+			return -EAGAIN;
+	}
+	len = tcpgen_build(&f->tg, seg, slot, p->max_frame);
+	if (len < 0)
+		return len;
+	if (p->cfg->tap)
+		p->cfg->tap(p->cfg->tap_arg, slot, (uint32_t)len);
+	if ((err = txq_commit(p->tx, (uint32_t)len)) < 0)
+		return err;
+	p->st->frames++;
+	if (++p->queued >= FLUSH_BATCH) {
+		p->queued = 0;
+		if ((err = txq_flush(p->tx)) < 0)
+			return err;
+		err = txq_reap(p->tx);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+static int send_ctl(struct ppeer *p, struct pflow *f, uint32_t seq, uint8_t flags)
+{
+	struct tcpgen_seg s = { 0 };
+
+	s.seq = seq;
+	s.ack = (flags & TCPGEN_ACK) ? f->rcv_nxt : 0;
+	s.flags = flags;
+	s.win = 0xffff;
+	s.wscale = -1;
+	if (flags & TCPGEN_SYN) {
+		s.mss = (uint16_t)(p->cfg->mss ? p->cfg->mss : 1460);
+		s.wscale = OUR_WSCALE;
+		s.win = 0xffff;	/* unscaled in a SYN (RFC 7323 section 2.2) */
+	}
+	return emit(p, f, &s);
+}
+
+static void flow_end(struct ppeer *p, struct pflow *f, enum peer_flow_status status)
+{
+	struct peer_result *r = &p->res[f->ri];
+	int32_t *v = ptab_find(&p->tab, f->key);
+
+	r->status = status;
+	r->acked = f->una > f->pf->bytes ? f->pf->bytes : f->una;
+	r->retransmits = f->retrans;
+	if (status == PEER_FLOW_OK)
+		p->st->flows_ok++;
+	else
+		p->st->flows_failed++;
+	if (v)
+		*v = -1;	/* the 4-tuple stays taken for the whole run */
+	f->state = S_FREE;
+	p->free_slots[p->nfree++] = (int32_t)(f - p->slot);
+	p->active--;
+	p->s.finished++;
+}
+
+static uint32_t seg_find(const struct plan_flow *pf, uint64_t off)
+{
+	uint32_t lo = 0, hi = pf->nseg;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (pf->seg[mid].off + pf->seg[mid].len <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The live address number for a captured client address. */
+static int client_idx(struct ppeer *p, const struct plan_flow *pf, uint32_t *idx)
+{
+	uint64_t h = 1469598103934665603ull;
+	int fam = pf->family == AF_INET6;
+	int32_t *v;
+	size_t i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ pf->caddr[i]) * 1099511628211ull;
+	h = (h ^ (uint64_t)fam) | 1;
+	v = ptab_find(&p->amap, h);
+	if (v) {
+		*idx = (uint32_t)*v;
+		return 0;
+	}
+	if (p->next_idx[fam] > 65534)
+		return -EADDRNOTAVAIL;
+	*idx = p->next_idx[fam]++;
+	return ptab_put(&p->amap, h, (int32_t)*idx);
+}
+
+static int start_flow(struct ppeer *p, uint32_t loop, uint32_t fi)
+{
+	const struct plan_flow *pf = p->s.plan->flow[fi];
+	struct peer_result *r = &p->res[(uint64_t)loop * p->s.plan->nflows + fi];
+	struct pflow *f;
+	uint32_t idx, tries = 0;
+	uint16_t port = pf->cport >= 1024 ? pf->cport : 1024;
+	int fam = pf->family == AF_INET6, err;
+
+	if ((err = client_idx(p, pf, &idx)) < 0)
+		return err;
+	while (ptab_find(&p->tab, flow_key(pf->family, idx, port))) {
+		/* taken earlier in this run (another flow, another loop):
+		 * the next free port, then a new address */
+		port = port == 65535 ? 1024 : port + 1;
+		if (++tries == 64512) {
+			if (p->next_idx[fam] > 65534)
+				return -EADDRNOTAVAIL;
+			idx = p->next_idx[fam]++;
+			tries = 0;
+		}
+	}
+	if (port != pf->cport)
+		p->st->ports_remapped++;
+
+	f = &p->slot[p->free_slots[--p->nfree]];
+	memset(f, 0, sizeof(*f));
+	f->ri = (uint32_t)(r - p->res);
+	f->loop = loop;
+	f->pf = pf;
+	f->tg.family = pf->family;
+	memcpy(f->tg.src_mac, netns_client_mac, 6);
+	memcpy(f->tg.dst_mac, netns_server_mac, 6);
+	netns_client_addr(pf->family, idx, f->tg.src);
+	memcpy(f->tg.dst, p->srv[fam], 16);
+	f->tg.sport = port;
+	f->tg.dport = p->cfg->server_port[fam];
+	tcpgen_flow_init(&f->tg);
+	f->key = flow_key(pf->family, idx, port);
+	if ((err = ptab_put(&p->tab, f->key, (int32_t)(f - p->slot))) < 0)
+		return err;
+	if (p->cfg->add_client && (err = p->cfg->add_client(p->cfg->add_client_arg, pf->family, f->tg.src)) < 0)
+		return err;
+
+	r->flow = fi;
+	r->loop = loop;
+	r->family = pf->family;
+	memcpy(r->addr, f->tg.src, 16);
+	r->port = port;
+
+	if (getrandom(&f->iss, sizeof(f->iss), 0) != sizeof(f->iss))
+		f->iss = (uint32_t)now_ns();
+	f->rto = (uint64_t)(p->cfg->rto_min_ms ? p->cfg->rto_min_ms : 200) * 1000000;
+	f->state = S_SYN_SENT;
+	p->active++;
+	p->st->flows_started++;
+	if ((err = send_ctl(p, f, f->iss, TCPGEN_SYN)) < 0)
+		return err;
+	f->rto_at = p->now + f->rto;
+	return 0;
+}
+
+static void rewind_to_una(struct pflow *f)
+{
+	f->nxt = f->una < f->pf->bytes ? f->una : f->pf->bytes;
+	f->si = seg_find(f->pf, f->nxt);
+	if (!f->fin_acked)
+		f->fin_sent = false;
+}
+
+/* Sends what this flow may send now; ends it when it is over. */
+static int pump(struct ppeer *p, struct pflow *f)
+{
+	const struct plan_flow *pf = f->pf;
+	uint32_t maxret = p->cfg->max_retries ? p->cfg->max_retries : 8;
+	uint64_t now = p->now;
+	int err;
+
+	if (f->state == S_SYN_SENT) {
+		if (f->rto_at && now >= f->rto_at) {
+			if (++f->retries > maxret) {
+				flow_end(p, f, PEER_FLOW_TIMEOUT);
+				return 0;
+			}
+			p->st->syn_retransmits++;
+			f->rto *= 2;
+			f->rto_at = now + f->rto;
+			if ((err = send_ctl(p, f, f->iss, TCPGEN_SYN)) < 0)
+				return err;
+		}
+		wake_at(p, f->rto_at);
+		return 0;
+	}
+
+	if (f->rto_at && now >= f->rto_at) {
+		if (++f->retries > maxret) {
+			flow_end(p, f, PEER_FLOW_TIMEOUT);
+			return 0;
+		}
+		f->rto *= 2;	/* RFC 6298 5.5: back off */
+		f->rto_at = now + f->rto;
+		if (f->una < f->max_sent || (f->fin_sent && !f->fin_acked)) {
+			rewind_to_una(f);
+		} else if (f->nxt < pf->bytes) {
+			/* zero window: probe with an old byte's sequence number
+			 * so the server answers with its window (RFC 9293 3.8.6.1) */
+			if ((err = send_ctl(p, f, f->iss + (uint32_t)f->una, TCPGEN_ACK)) < 0)
+				return err;
+		}
+	}
+
+	while (f->nxt < pf->bytes) {
+		const struct plan_seg *sg = &pf->seg[f->si];
+		uint64_t end = sg->off + sg->len, cend = end, first = f->nxt >= f->max_sent;
+		uint64_t dl = 0, w;
+		struct tcpgen_seg s;
+
+		if (first) {
+			dl = deadline(&p->s, f->loop, sg->ts_ns);
+			if ((w = pace_wait(&p->s, dl, now))) {
+				wake_at(p, w);
+				break;
+			}
+		}
+		if (p->cfg->resegment && cend > f->nxt + p->cfg->resegment)
+			cend = f->nxt + p->cfg->resegment;
+		if (cend > f->nxt + f->smss)
+			cend = f->nxt + f->smss;
+		if (cend > f->una + f->wnd) {
+			/* the server's window: split only when nothing is in
+			 * flight (else its ACKs will open it) */
+			if (f->una == f->nxt && f->una + f->wnd > f->nxt) {
+				cend = f->una + f->wnd;
+			} else {
+				p->st->window_waits++;
+				if (!f->rto_at)
+					f->rto_at = now + f->rto;
+				break;
+			}
+		}
+		memset(&s, 0, sizeof(s));
+		s.seq = f->iss + 1 + (uint32_t)f->nxt;
+		s.ack = f->rcv_nxt;
+		s.flags = TCPGEN_ACK | TCPGEN_PSH;
+		s.win = 0xffff;
+		s.wscale = -1;
+		s.payload = sg->data + (f->nxt - sg->off);
+		s.len = (uint32_t)(cend - f->nxt);
+		if (f->nxt == sg->off && cend == end) {
+			s.have_sum = 1;
+			s.payload_sum = sg->sum;
+		}
+		err = emit(p, f, &s);
+		if (err == -EAGAIN)
+			return 0;	/* ring full: later */
+		if (err < 0)
+			return err;
+		if (cend != end || f->nxt != sg->off)
+			p->st->splits += first;
+		if (first) {
+			p->st->data_segments++;
+			p->st->bytes += s.len;
+			pace_sent(&p->s, p->st, dl);
+		} else {
+			p->st->retransmits++;
+			f->retrans++;
+		}
+		f->nxt = cend;
+		if (f->nxt > f->max_sent)
+			f->max_sent = f->nxt;
+		if (cend == end)
+			f->si++;
+		f->need_ack = false;
+		if (!f->rto_at)
+			f->rto_at = now + f->rto;
+	}
+
+	if (f->nxt == pf->bytes && !f->fin_sent) {
+		if ((err = send_ctl(p, f, f->iss + 1 + (uint32_t)pf->bytes, TCPGEN_FIN | TCPGEN_ACK)) < 0)
+			return err == -EAGAIN ? 0 : err;
+		if (f->max_sent > pf->bytes)
+			p->st->retransmits++, f->retrans++;
+		f->fin_sent = true;
+		f->max_sent = pf->bytes + 1;
+		f->need_ack = false;
+		if (!f->rto_at)
+			f->rto_at = now + f->rto;
+	}
+	if (f->need_ack) {
+		if ((err = send_ctl(p, f, f->iss + 1 + (uint32_t)f->nxt + (f->fin_sent ? 1 : 0), TCPGEN_ACK)) < 0)
+			return err == -EAGAIN ? 0 : err;
+		f->need_ack = false;
+		p->st->acks_sent++;
+	}
+	if (f->fin_acked) {
+		if (f->srv_fin) {
+			flow_end(p, f, PEER_FLOW_OK);
+			return 0;
+		}
+		if (!f->linger_at)
+			f->linger_at = now + (uint64_t)(p->cfg->linger_ms ? p->cfg->linger_ms : 2000) * 1000000;
+		if (now >= f->linger_at) {
+			/* every byte is ACKed, the server keeps the connection
+			 * open: close it hard */
+			send_ctl(p, f, f->iss + 2 + (uint32_t)pf->bytes, TCPGEN_RST | TCPGEN_ACK);
+			flow_end(p, f, PEER_FLOW_OK);
+			return 0;
+		}
+		wake_at(p, f->linger_at);
+	}
+	wake_at(p, f->rto_at);
+	return 0;
+}
+
+static void on_packet(void *ctx, const struct rxq_pkt *pkt)
+{
+	struct ppeer *p = ctx;
+	struct tcpgen_rx rx;
+	struct pflow *f;
+	int32_t *v;
+	uint32_t idx;
+	uint64_t acked, total;
+	int fam;
+
+	p->st->rx_packets++;
+	if (tcpgen_parse(pkt->data, pkt->caplen, pkt->wirelen, &rx) < 0 ||
+	    rx.sport != p->cfg->server_port[rx.family == AF_INET6]) {
+		p->st->rx_ignored++;
+		return;
+	}
+	fam = rx.family == AF_INET6;
+	idx = fam ? (uint32_t)rx.dst[14] << 8 | rx.dst[15] : (uint32_t)rx.dst[2] << 8 | rx.dst[3];
+	v = ptab_find(&p->tab, flow_key(rx.family, idx, rx.dport));
+	if (!v || *v < 0) {
+		p->st->rx_ignored++;
+		return;
+	}
+	f = &p->slot[*v];
+	total = f->pf->bytes;
+
+	if (rx.flags & TCPGEN_RST) {
+		flow_end(p, f, f->fin_acked ? PEER_FLOW_OK : PEER_FLOW_RESET);
+		return;
+	}
+	if (f->state == S_SYN_SENT) {
+		if ((rx.flags & (TCPGEN_SYN | TCPGEN_ACK)) == (TCPGEN_SYN | TCPGEN_ACK) &&
+		    rx.ack == f->iss + 1) {
+			f->irs = rx.seq;
+			f->rcv_nxt = rx.seq + 1;
+			f->wscale = rx.wscale >= 0 ? (uint8_t)rx.wscale : 0;
+			f->wnd = rx.win;	/* never scaled in a SYN-ACK */
+			f->smss = rx.mss ? rx.mss : 536;	/* RFC 9293 3.7.1 default */
+			f->state = S_ESTAB;
+			f->rto_at = 0;
+			f->retries = 0;
+			f->rto = (uint64_t)(p->cfg->rto_min_ms ? p->cfg->rto_min_ms : 200) * 1000000;
+			f->need_ack = true;
+		}
+		return;
+	}
+	if (rx.flags & TCPGEN_SYN) {	/* our ACK of its SYN-ACK was lost */
+		f->need_ack = true;
+		return;
+	}
+	if (rx.flags & TCPGEN_ACK) {
+		acked = (uint32_t)(rx.ack - (f->iss + 1));
+		if (acked <= f->max_sent && acked <= total + 1) {
+			if (acked > f->una) {
+				f->una = acked;
+				f->retries = 0;
+				f->dupacks = 0;
+				f->rto = (uint64_t)(p->cfg->rto_min_ms ? p->cfg->rto_min_ms : 200) * 1000000;
+				f->rto_at = f->una < f->max_sent ? p->now + f->rto : 0;
+				if (f->una == total + 1)
+					f->fin_acked = true;
+				if (f->nxt < f->una && f->una <= total) {
+					f->nxt = f->una;
+					f->si = seg_find(f->pf, f->nxt);
+				}
+			} else if (acked == f->una && rx.len == 0 && !(rx.flags & TCPGEN_FIN) &&
+				   f->una < f->max_sent && ((uint64_t)rx.win << f->wscale) == f->wnd) {
+				/* RFC 5681 3.2: the third duplicate ACK */
+				if (++f->dupacks == 3)
+					rewind_to_una(f);
+			}
+		}
+		f->wnd = (uint64_t)rx.win << f->wscale;
+	}
+	if (rx.len || (rx.flags & TCPGEN_FIN)) {
+		if (rx.seq == f->rcv_nxt) {
+			f->rcv_nxt += rx.len;
+			p->st->server_bytes += rx.len;
+			if (rx.flags & TCPGEN_FIN) {
+				f->rcv_nxt++;
+				f->srv_fin = true;
+			}
+		}
+		f->need_ack = true;
+	}
+}
+
+int peer_run_packet(const struct plan *plan, const struct peer_cfg *cfg,
+		    struct txq *tx, struct rxq *rx, struct peer_result *results,
+		    struct peer_stats *st, volatile sig_atomic_t *stop)
+{
+	struct ppeer p;
+	uint64_t start = now_ns();
+	uint32_t i;
+	int err = 0;
+
+	memset(&p, 0, sizeof(p));
+	memset(st, 0, sizeof(*st));
+	p.cfg = cfg;
+	p.tx = tx;
+	p.res = results;
+	p.st = st;
+	p.nslots = cfg->concurrency ? cfg->concurrency : 64;
+	p.max_frame = TCPGEN_MAX_HDR + plan->max_seg_len;
+	p.next_idx[0] = p.next_idx[1] = 1;
+	netns_server_addr(AF_INET, p.srv[0]);
+	netns_server_addr(AF_INET6, p.srv[1]);
+	if ((err = sched_init(&p.s, plan, cfg)) < 0)
+		return err;
+	memset(results, 0, p.s.total * sizeof(*results));
+	p.slot = calloc(p.nslots, sizeof(*p.slot));
+	p.free_slots = calloc(p.nslots, sizeof(*p.free_slots));
+	if (!p.slot || !p.free_slots) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < p.nslots; i++)
+		p.free_slots[p.nfree++] = (int32_t)(p.nslots - 1 - i);
+	start = now_ns();
+
+	while (p.s.finished < p.s.total) {
+		bool busy = false;
+		uint64_t frames0 = st->frames;
+
+		p.now = now_ns();
+		p.wake = 0;
+		if (*stop) {
+			st->interrupted = true;
+			break;
+		}
+		/* new flows, in capture order, each at its deadline */
+		while (p.nfree && p.s.next < p.s.total) {
+			uint32_t loop = (uint32_t)(p.s.next / plan->nflows);
+			uint32_t fi = (uint32_t)(p.s.next % plan->nflows);
+			const struct plan_flow *pf = plan->flow[fi];
+			uint64_t dl;
+
+			if (pf->skip != PLAN_OK) {
+				results[p.s.next].flow = fi;
+				results[p.s.next].loop = loop;
+				p.s.next++;
+				p.s.finished++;
+				continue;
+			}
+			dl = deadline(&p.s, loop, pf->first_ts_ns);
+			if (dl > p.now) {
+				wake_at(&p, dl);
+				break;
+			}
+			if ((err = start_flow(&p, loop, fi)) < 0)
+				goto out;
+			p.s.next++;
+		}
+		if (rxq_poll(rx, on_packet, &p) > 0)
+			busy = true;
+		for (i = 0; i < p.nslots; i++) {
+			if (p.slot[i].state == S_FREE)
+				continue;
+			if ((err = pump(&p, &p.slot[i])) < 0)
+				goto out;
+		}
+		if ((err = txq_flush(tx)) < 0)
+			goto out;
+		p.queued = 0;
+		if ((err = txq_reap(tx)) < 0)
+			goto out;
+		err = 0;
+		if (st->frames != frames0)
+			busy = true;
+		progress(&p.s, p.now);
+		if (!busy && p.s.finished < p.s.total) {
+			int64_t ms = 1;
+
+			if (p.wake > p.now)
+				ms = (int64_t)((p.wake - p.now) / 1000000);
+			if (ms > 50)
+				ms = 50;
+			if (txq_pending(tx) || ms == 0) {
+				/* completions or a deadline within a ms:
+				 * spin briefly rather than sleep a jiffy */
+				if (p.wake && p.wake - p.now < 200000)
+					continue;
+			}
+			if (ms > 0 || !p.wake)
+				rxq_wait(rx, ms ? (int)ms : 1);
+		}
+	}
+out:
+	if (st->interrupted || err) {
+		/* close what is open: RST, so the server lets go at once */
+		p.now = now_ns();
+		for (i = 0; i < p.nslots; i++) {
+			struct pflow *f = &p.slot[i];
+
+			if (f->state == S_FREE)
+				continue;
+			if (f->state == S_ESTAB)
+				send_ctl(&p, f, f->iss + 1 + (uint32_t)f->nxt + (f->fin_sent ? 1 : 0),
+					 TCPGEN_RST | TCPGEN_ACK);
+			flow_end(&p, f, PEER_FLOW_ABORTED);
+		}
+	}
+	{
+		int derr = txq_drain(tx, 2000);
+
+		if (!err && derr < 0)
+			err = derr;
+	}
+	st->duration_ns = now_ns() - start;
+	sched_finish(&p.s, st);
+	ptab_free(&p.tab);
+	ptab_free(&p.amap);
+	free(p.slot);
+	free(p.free_slots);
+	return err;
+}
+
+/* ================= socket path ================= */
+
+struct sflow {
+	int fd;
+	uint32_t ri, loop;
+	const struct plan_flow *pf;
+	uint32_t si;
+	uint64_t off;		/* bytes written */
+	bool connected, shut, blocked;
+	uint32_t mask;		/* epoll events registered */
+};
+
+static int sflow_write(struct sched *s, struct peer_stats *st, struct sflow *f, uint64_t now,
+		       uint64_t *wake)
+{
+	const struct plan_flow *pf = f->pf;
+
+	while (f->si < pf->nseg) {
+		const struct plan_seg *sg = &pf->seg[f->si];
+		uint64_t done = f->off - sg->off, dl = 0, w;
+		size_t len = sg->len - done;
+		ssize_t n;
+
+		if (!done) {
+			dl = deadline(s, f->loop, sg->ts_ns);
+			if ((w = pace_wait(s, dl, now))) {
+				if (!*wake || w < *wake)
+					*wake = w;
+				return 0;
+			}
+		}
+		if (s->cfg->resegment && len > s->cfg->resegment)
+			len = s->cfg->resegment;
+		n = write(f->fd, sg->data + done, len);
+		if (n < 0) {
+			if (errno != EAGAIN)
+				return -errno;
+			f->blocked = true;
+			return 0;
+		}
+		if (!done) {
+			st->data_segments++;
+			pace_sent(s, st, dl);
+		}
+		if ((size_t)n < sg->len - done)
+			st->splits += !done;
+		st->bytes += (uint64_t)n;
+		f->off += (uint64_t)n;
+		if (f->off == sg->off + sg->len)
+			f->si++;
+		else if ((size_t)n < len) {
+			f->blocked = true;	/* socket buffer full */
+			return 0;
+		}
+	}
+	if (!f->shut) {
+		shutdown(f->fd, SHUT_WR);
+		f->shut = true;
+	}
+	return 0;
+}
+
+int peer_run_socket(const struct plan *plan, const struct peer_cfg *cfg,
+		    const void *server_sa, unsigned int sa_len,
+		    struct peer_result *results, struct peer_stats *st,
+		    volatile sig_atomic_t *stop)
+{
+	struct sched s;
+	struct sflow *sl = NULL;
+	uint32_t nslots = cfg->concurrency ? cfg->concurrency : 64, active = 0, i;
+	int ep = -1, err = 0, one = 1;
+	uint64_t start = now_ns(), wake = 0;
+	struct epoll_event ev[64];
+	char drain[65536];
+
+	memset(st, 0, sizeof(*st));
+	if ((err = sched_init(&s, plan, cfg)) < 0)
+		return err;
+	memset(results, 0, s.total * sizeof(*results));
+	sl = calloc(nslots, sizeof(*sl));
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!sl || ep < 0) {
+		err = sl ? -errno : -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nslots; i++)
+		sl[i].fd = -1;
+	start = now_ns();
+
+	while (s.finished < s.total) {
+		uint64_t now = now_ns();
+		int n, k, timeout;
+
+		if (*stop) {
+			st->interrupted = true;
+			break;
+		}
+		for (i = 0; i < nslots && s.next < s.total; i++) {
+			uint32_t loop = (uint32_t)(s.next / plan->nflows);
+			uint32_t fi = (uint32_t)(s.next % plan->nflows);
+			const struct plan_flow *pf = plan->flow[fi];
+			struct peer_result *r = &results[s.next];
+			struct epoll_event e = { .events = EPOLLIN | EPOLLOUT };
+			uint64_t dl;
+
+			if (sl[i].fd >= 0)
+				continue;
+			r->flow = fi;
+			r->loop = loop;
+			if (pf->skip != PLAN_OK) {
+				s.next++;
+				s.finished++;
+				i--;
+				continue;
+			}
+			dl = deadline(&s, loop, pf->first_ts_ns);
+			if (dl > now) {
+				if (!wake || dl < wake)
+					wake = dl;
+				break;
+			}
+			s.next++;
+			st->flows_started++;
+			memset(&sl[i], 0, sizeof(sl[i]));
+			sl[i].ri = (uint32_t)(r - results);
+			sl[i].loop = loop;
+			sl[i].pf = pf;
+			sl[i].fd = socket(((const struct sockaddr *)server_sa)->sa_family,
+					  SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			if (sl[i].fd < 0) {
+				err = -errno;
+				goto out;
+			}
+			/* one write() = one segment: no Nagle coalescing */
+			setsockopt(sl[i].fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			if (connect(sl[i].fd, server_sa, sa_len) < 0 && errno != EINPROGRESS) {
+				r->status = PEER_FLOW_ERROR;
+				r->err = -errno;
+				close(sl[i].fd);
+				sl[i].fd = -1;
+				s.finished++;
+				st->flows_failed++;
+				continue;
+			}
+			e.data.u32 = i;
+			sl[i].mask = e.events;
+			epoll_ctl(ep, EPOLL_CTL_ADD, sl[i].fd, &e);
+			active++;
+		}
+		timeout = 50;
+		if (wake)
+			timeout = wake > now ? (int)((wake - now) / 1000000) : 0;
+		if (timeout > 50)
+			timeout = 50;
+		wake = 0;
+		n = epoll_wait(ep, ev, 64, timeout);
+		if (n < 0 && errno != EINTR) {
+			err = -errno;
+			goto out;
+		}
+		now = now_ns();
+		for (k = 0; k < n; k++) {
+			struct sflow *f = &sl[ev[k].data.u32];
+			struct peer_result *r = &results[f->ri];
+			bool end = false;
+
+			if (f->fd < 0)
+				continue;
+			if (!f->connected && (ev[k].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+				struct sockaddr_storage ss;
+				socklen_t sl_len = sizeof(ss);
+				int soerr = 0;
+				socklen_t el = sizeof(soerr);
+
+				getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &soerr, &el);
+				if (soerr) {
+					r->status = PEER_FLOW_ERROR;
+					r->err = -soerr;
+					end = true;
+				} else {
+					f->connected = true;
+					getsockname(f->fd, (struct sockaddr *)&ss, &sl_len);
+					if (ss.ss_family == AF_INET) {
+						const struct sockaddr_in *a = (const void *)&ss;
+
+						r->family = AF_INET;
+						memcpy(r->addr, &a->sin_addr, 4);
+						r->port = ntohs(a->sin_port);
+					} else {
+						const struct sockaddr_in6 *a = (const void *)&ss;
+
+						r->family = AF_INET6;
+						memcpy(r->addr, &a->sin6_addr, 16);
+						r->port = ntohs(a->sin6_port);
+					}
+				}
+			}
+			if (ev[k].events & EPOLLOUT)
+				f->blocked = false;
+			if (!end && f->connected && (ev[k].events & EPOLLIN)) {
+				ssize_t got;
+
+				while ((got = read(f->fd, drain, sizeof(drain))) > 0)
+					st->server_bytes += (uint64_t)got;
+				if (got == 0) {
+					r->status = f->off == f->pf->bytes ? PEER_FLOW_OK : PEER_FLOW_RESET;
+					end = true;
+				} else if (errno != EAGAIN) {
+					r->status = errno == ECONNRESET ? PEER_FLOW_RESET : PEER_FLOW_ERROR;
+					r->err = -errno;
+					end = true;
+				}
+			}
+			if (end) {
+				r->acked = f->off;
+				if (r->status == PEER_FLOW_OK)
+					st->flows_ok++;
+				else
+					st->flows_failed++;
+				close(f->fd);
+				f->fd = -1;
+				active--;
+				s.finished++;
+			}
+		}
+		/* writes, for every connected flow (pacing may hold some) */
+		for (i = 0; i < nslots; i++) {
+			struct sflow *f = &sl[i];
+
+			if (f->fd < 0 || !f->connected || f->shut || f->blocked)
+				continue;
+			if ((err = sflow_write(&s, st, f, now, &wake)) < 0) {
+				results[f->ri].status = PEER_FLOW_ERROR;
+				results[f->ri].err = err;
+				results[f->ri].acked = f->off;
+				st->flows_failed++;
+				close(f->fd);
+				f->fd = -1;
+				active--;
+				s.finished++;
+				err = 0;
+			}
+			if (f->fd >= 0) {
+				/* EPOLLOUT only while a write is waiting for room */
+				struct epoll_event e = { .events = EPOLLIN, .data.u32 = i };
+
+				if (f->blocked && !f->shut)
+					e.events |= EPOLLOUT;
+				if (e.events != f->mask) {
+					f->mask = e.events;
+					epoll_ctl(ep, EPOLL_CTL_MOD, f->fd, &e);
+				}
+			}
+		}
+		progress(&s, now);
+	}
+out:
+	if (sl) {
+		for (i = 0; i < nslots; i++) {
+			if (sl[i].fd < 0)
+				continue;
+			{
+				/* SO_LINGER 0: close with RST, the server lets go */
+				struct linger lg = { 1, 0 };
+
+				setsockopt(sl[i].fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			}
+			results[sl[i].ri].status = PEER_FLOW_ABORTED;
+			results[sl[i].ri].acked = sl[i].off;
+			close(sl[i].fd);
+		}
+	}
+	st->duration_ns = now_ns() - start;
+	sched_finish(&s, st);
+	if (ep >= 0)
+		close(ep);
+	free(sl);
+	return err;
+}
