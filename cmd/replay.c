@@ -78,7 +78,10 @@ static void usage(FILE *f)
 "                          the core server's I/O loop and deserializer\n"
 "  --rx-ring v2|v3         the peer's receive ring (default v3)\n"
 "  --qdisc-bypass          PACKET_QDISC_BYPASS on the TX socket\n"
-"  --json FILE|-           write the summary as JSON\n"
+"  --json FILE|-           write the full result: the stage table and the\n"
+"                          replay summary (pktmem.report/1, what 'pktmem\n"
+"                          report', 'compare' and 'gate' read)\n"
+"  --summary-json FILE|-   write the replay summary alone (pktmem.replay/1)\n"
 "  --profile off|counts|full\n"
 "                          measure the stages: counting tracepoints (default),\n"
 "                          plus timestamps, histograms and sampling, or nothing\n"
@@ -87,7 +90,7 @@ static void usage(FILE *f)
 "                          or perf names; default cycles,instructions,\n"
 "                          cache-misses,branch-misses where a PMU exists)\n"
 "  --folded FILE           folded kernel stacks for a flame graph (--profile full)\n"
-"  --report FILE|-         write the full result (pktmem.report/1 JSON)\n"
+
 "  --iface IFACE --server-ip IP\n"
 "                          replay onto a named interface (not built yet)\n"
 "  --dump-frames FILE      write every frame sent (packet path) to a pcap\n"
@@ -108,7 +111,8 @@ struct opts {
 	bool quiet, qdisc_bypass;
 	const char *dump;
 	enum profile_mode profile;
-	const char *events, *folded, *report;
+	const char *events, *folded;
+	const char *report;		/* --summary-json */
 };
 
 /* --dump-frames: the frames as they went into the ring */
@@ -456,8 +460,8 @@ static void profile_report(const struct opts *o, const struct plan *plan,
 	putchar('\n');
 	if (render_text(stdout, rep, &ro) < 0)
 		cmd_warn("replay", "writing the stage table failed");
-	if (o->report && (rc = report_write_json(rep, o->report)) < 0)
-		cmd_error("replay", "writing '%s': %s", o->report, report_strerror(rc));
+	if (o->json && (rc = report_write_json(rep, o->json)) < 0)
+		cmd_error("replay", "writing '%s': %s", o->json, report_strerror(rc));
 	if (o->folded) {
 		FILE *f = fopen(o->folded, "w");
 
@@ -495,7 +499,7 @@ int cmd_replay(int argc, char **argv)
 		{ "profile", required_argument, NULL, 'P' },
 		{ "events", required_argument, NULL, 'E' },
 		{ "folded", required_argument, NULL, 'F' },
-		{ "report", required_argument, NULL, 'J' },
+		{ "summary-json", required_argument, NULL, 'J' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .via = ENGINE_MMAP, .server = HAVE_CORE_SERVER ? "http" : "sink",
@@ -775,8 +779,8 @@ int cmd_replay(int argc, char **argv)
 		if (r.nfailures > 64)
 			cmd_error("replay", "verify: ... and %" PRIu64 " more flows", r.nfailures - 64);
 	}
-	if (o.json && write_json(o.json, &s, &r, &li) < 0)
-		cmd_error("replay", "writing '%s': %s", o.json, strerror(errno ? errno : EIO));
+	if (o.report && write_json(o.report, &s, &r, &li) < 0)
+		cmd_error("replay", "writing '%s': %s", o.report, strerror(errno ? errno : EIO));
 	rc = s.verified && !r.peer_err ? EXIT_OK : EXIT_VERDICT;
 out:
 	prof_attach_free(srv.prof);
