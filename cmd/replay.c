@@ -78,7 +78,10 @@ static void usage(FILE *f)
 "                          the core server's I/O loop and deserializer\n"
 "  --rx-ring v2|v3         the peer's receive ring (default v3)\n"
 "  --qdisc-bypass          PACKET_QDISC_BYPASS on the TX socket\n"
-"  --json FILE|-           write the summary as JSON\n"
+"  --json FILE|-           write the full result: the stage table and the\n"
+"                          replay summary (pktmem.report/1, what 'pktmem\n"
+"                          report', 'compare' and 'gate' read)\n"
+"  --summary-json FILE|-   write the replay summary alone (pktmem.replay/1)\n"
 "  --profile off|counts|full\n"
 "                          measure the stages: counting tracepoints (default),\n"
 "                          plus timestamps, histograms and sampling, or nothing\n"
@@ -87,7 +90,7 @@ static void usage(FILE *f)
 "                          or perf names; default cycles,instructions,\n"
 "                          cache-misses,branch-misses where a PMU exists)\n"
 "  --folded FILE           folded kernel stacks for a flame graph (--profile full)\n"
-"  --report FILE|-         write the full result (pktmem.report/1 JSON)\n"
+
 "  --iface IFACE --server-ip IP\n"
 "                          replay onto a named interface (not built yet)\n"
 "  --dump-frames FILE      write every frame sent (packet path) to a pcap\n"
@@ -108,7 +111,8 @@ struct opts {
 	bool quiet, qdisc_bypass;
 	const char *dump;
 	enum profile_mode profile;
-	const char *events, *folded, *report;
+	const char *events, *folded;
+	const char *report;		/* --summary-json */
 };
 
 /* --dump-frames: the frames as they went into the ring */
@@ -406,7 +410,9 @@ static int write_json(const char *path, const struct replay_summary *s,
 
 /* --- the stage table (profile/) --- */
 
-static void profile_report(const struct opts *o, const struct plan *plan,
+/* Returns 0, or -1 when a file the user asked for could not be written
+ * (the message is out already). */
+static int profile_report(const struct opts *o, const struct plan *plan,
 			   const struct load_info *li, const struct engine_result *r,
 			   const struct replay_summary *s, struct prof_attach *pa,
 			   const char *capture)
@@ -416,11 +422,11 @@ static void profile_report(const struct opts *o, const struct plan *plan,
 	uint32_t loops = o->loops ? o->loops : 1;
 	struct tm tm;
 	time_t now = time(NULL);
-	int rc;
+	int rc, failed = 0;
 
 	if (!rep) {
-		cmd_warn("replay", "out of memory: no stage table");
-		return;
+		cmd_error("replay", "out of memory: no stage table, no report");
+		return -1;
 	}
 	snprintf(rep->tool_version, sizeof(rep->tool_version), "%s", pktmem_version());
 	snprintf(rep->git_rev, sizeof(rep->git_rev), "%s", pktmem_git_rev());
@@ -451,18 +457,23 @@ static void profile_report(const struct opts *o, const struct plan *plan,
 	putchar('\n');
 	if (render_text(stdout, rep, &ro) < 0)
 		cmd_warn("replay", "writing the stage table failed");
-	if (o->report && (rc = report_write_json(rep, o->report)) < 0)
-		cmd_error("replay", "writing '%s': %s", o->report, report_strerror(rc));
+	if (o->json && (rc = report_write_json(rep, o->json)) < 0) {
+		cmd_error("replay", "writing '%s': %s", o->json, report_strerror(rc));
+		failed = -1;
+	}
 	if (o->folded) {
 		FILE *f = fopen(o->folded, "w");
 
 		rc = f ? profiler_write_folded(prof_attach_profiler(pa), f) : -errno;
 		if (f && fclose(f) != 0 && rc == 0)
 			rc = -errno;
-		if (rc < 0)
+		if (rc < 0) {
 			cmd_error("replay", "--folded '%s': %s", o->folded, strerror(-rc));
+			failed = -1;
+		}
 	}
 	report_free(rep);
+	return failed;
 }
 
 int cmd_replay(int argc, char **argv)
@@ -490,7 +501,7 @@ int cmd_replay(int argc, char **argv)
 		{ "profile", required_argument, NULL, 'P' },
 		{ "events", required_argument, NULL, 'E' },
 		{ "folded", required_argument, NULL, 'F' },
-		{ "report", required_argument, NULL, 'J' },
+		{ "summary-json", required_argument, NULL, 'J' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .via = ENGINE_MMAP, .server = HAVE_CORE_SERVER ? "http" : "sink",
@@ -507,7 +518,7 @@ int cmd_replay(int argc, char **argv)
 	char err[512] = "";
 	const char *why;
 	uint64_t v;
-	int c, rc = EXIT_OK, erc;
+	int c, rc = EXIT_OK, erc, wfail = 0;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&r, 0, sizeof(r));
@@ -760,7 +771,7 @@ int cmd_replay(int argc, char **argv)
 	}
 	to_summary(&r, &s);
 	print_summary(&o, plan, &li, &r, &s);
-	profile_report(&o, plan, &li, &r, &s, srv.prof, argv[optind]);
+	wfail = profile_report(&o, plan, &li, &r, &s, srv.prof, argv[optind]);
 	if (r.peer_err)
 		cmd_error("replay", "%s", err);
 	{
@@ -772,8 +783,10 @@ int cmd_replay(int argc, char **argv)
 			cmd_error("replay", "verify: ... and %" PRIu64 " more flows", r.nfailures - 64);
 	}
 	rc = s.verified && !r.peer_err ? EXIT_OK : EXIT_VERDICT;
-	if (o.json && (erc = write_json(o.json, &s, &r, &li)) < 0)
-		rc = cmd_error("replay", "writing '%s': %s", o.json, strerror(-erc));
+	if (o.report && (erc = write_json(o.report, &s, &r, &li)) < 0)
+		rc = cmd_error("replay", "writing '%s': %s", o.report, strerror(-erc));
+	if (wfail < 0)
+		rc = EXIT_USAGE;
 out:
 	prof_attach_free(srv.prof);
 	if (dp.d)
