@@ -66,7 +66,8 @@ for r in $(seq 1 "$ROUNDS"); do
 	"$PKTMEM" replay -q --server sink --loop "$LOOPS" --json "$T/pm.json" "$T/cap.pcap" >"$T/pm.out" 2>&1
 	python3 - "$T/pm.json" "$r" <<'PY'
 import json, sys
-d = json.load(open(sys.argv[1]))
+d = json.load(open(sys.argv[1]))["trials"][0]["replay"]
+d["cpu_self_ns"] = d["cpu_replayer_ns"]
 secs = d["duration_ns"] / 1e9
 fr = d["frames"]
 print("%-10s %5s %12.0f %12.0f %14.0f   (per data segment: %.0f ns; server %.0f ns; verified %s)" % (

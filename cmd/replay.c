@@ -530,8 +530,9 @@ static int profile_report(FILE *out, const struct opts *o, const struct server_c
 		rc = f ? profiler_write_folded(prof_attach_profiler(pa), f) : -errno;
 		if (f && fclose(f) != 0 && rc == 0)
 			rc = -errno;
-		if (rc < 0)
-			cmd_error("replay", "--folded '%s': %s", o->folded, strerror(-rc));
+		if (rc < 0) {
+			ret = cmd_error("replay", "--folded '%s': %s", o->folded, strerror(-rc));
+		}
 	}
 	report_free(rep);
 	return ret;
@@ -562,7 +563,7 @@ int cmd_replay(int argc, char **argv)
 		{ "profile", required_argument, NULL, 'P' },
 		{ "events", required_argument, NULL, 'E' },
 		{ "folded", required_argument, NULL, 'F' },
-		{ "report", required_argument, NULL, 'J' },
+		{ "report", required_argument, NULL, 'J' },	/* older name of --json */
 		{ "test-extra-alloc", no_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};

@@ -179,7 +179,9 @@ static int load_private(struct perf_tp *tp, size_t n)
 
 		close(pfd[0]);
 		if (unshare(CLONE_NEWNS) < 0 ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    /* type "none": ignored for a propagation change, but
+		     * valgrind rejects a NULL type pointer */
+		    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
 		    mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) < 0)
 			_exit(10);
 		for (i = 0; i < n; i++)

@@ -210,8 +210,10 @@ static int add_route(struct netns_topo *t, enum netns_side side, int family,
 static int add_neigh(struct netns_topo *t, enum netns_side side, int family,
 		     const void *dst, const uint8_t mac[6])
 {
+	/* zeroed: libmnl before 1.0.5 leaves attribute padding (6-byte
+	 * MACs, names) unset, which would send stack bytes to the kernel */
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(memset(buf, 0, sizeof(buf)));
 	struct ndmsg *nd;
 
 	nlh->nlmsg_type = RTM_NEWNEIGH;
@@ -229,8 +231,10 @@ static int add_neigh(struct netns_topo *t, enum netns_side side, int family,
  * straight into the server namespace with IFLA_NET_NS_FD. */
 static int make_veth(struct netns_topo *t)
 {
+	/* zeroed: libmnl before 1.0.5 leaves attribute padding (6-byte
+	 * MACs, names) unset, which would send stack bytes to the kernel */
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(memset(buf, 0, sizeof(buf)));
 	struct ifinfomsg *ifm, *peer;
 	struct nlattr *linfo, *data, *pinfo;
 

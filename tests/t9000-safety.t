@@ -22,7 +22,9 @@ host_state() { # FILE: everything a replay must not change on the host
 		echo "== addr"; ip addr
 		echo "== route"; ip route
 		echo "== route6"; ip -6 route
-		echo "== netns"; ip netns list 2>/dev/null
+		# named namespaces other tests make for themselves (pktmem-tNNNN-*,
+		# e.g. t9550's --target) may come and go meanwhile: not ours
+		echo "== netns"; ip netns list 2>/dev/null | grep -v '^pktmem-t[0-9]'
 	} >"$1" 2>&1
 }
 
