@@ -13,7 +13,7 @@ while [ $i -lt $R ]; do
 	case $((i % 3)) in 0) order="off counts full";; 1) order="counts full off";; *) order="full off counts";; esac
 	for m in $order; do
 		"$P" replay -q --loop "$L" --profile "$m" --json "$T/j.json" "$C" >/dev/null 2>&1
-		python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sys.argv[2], sys.argv[3], d["requests_per_s"] or d["segments_per_s"], (d["cpu_self_ns"] + d["cpu_server_ns"]) / max(d["requests"] or d["segments"], 1))' "$T/j.json" "$i" "$m" >>"$T/runs"
+		python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["trials"][0]["replay"]; print(sys.argv[2], sys.argv[3], d["requests_per_s"] or d["segments_per_s"], (d["cpu_replayer_ns"] + d["cpu_server_ns"]) / max(d["requests"] or d["segments"], 1))' "$T/j.json" "$i" "$m" >>"$T/runs"
 	done
 	i=$((i + 1))
 done
