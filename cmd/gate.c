@@ -257,10 +257,18 @@ int cmd_gate(int argc, char **argv)
 			if (compare_parse_fraction(optarg, &vo.threshold) < 0)
 				return cmd_error("gate", "--threshold '%s': want a percentage like 10%%", optarg);
 			break;
-		case O_METRIC:
-			if (nonly < sizeof(only) / sizeof(only[0]))
-				only[nonly++] = optarg;
+		case O_METRIC: {
+			/* repeat or comma-separate, as compare; argv is ours to cut */
+			char *save = NULL, *tok;
+
+			for (tok = strtok_r(optarg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				if (nonly >= sizeof(only) / sizeof(only[0]))
+					return cmd_error("gate", "--metric: at most %zu names",
+							 sizeof(only) / sizeof(only[0]));
+				only[nonly++] = tok;
+			}
 			break;
+		}
 		case O_MD: md = optarg; break;
 		case O_JSON: json = optarg; break;
 		case O_TAP: tap = 1; break;
@@ -384,6 +392,10 @@ int cmd_gate(int argc, char **argv)
 	}
 	if (verdict_compare(base, cur, &vo, &v) < 0) {
 		rc = cmd_error("gate", "out of memory");
+		goto out;
+	}
+	if (nonly && v->overall != VS_NOT_COMPARABLE && v->nitems == 0) {
+		rc = cmd_error("gate", "--metric matched no metric");
 		goto out;
 	}
 	rc = compare_emit("gate", v, md, json, tap, strict, &ro);

@@ -88,6 +88,10 @@ grep -q 'regression' "$TAP_TMP/pr.md"; ok $? "--md writes the PR comment"
 expect_exit 1 "a 25% slower copy fails on timing (5 vs 5)" -- "$PKTMEM" gate --pktmem "$TAP_TMP/slowcopy" --baseline "$b" --report none "$cap"
 grep -q '^copy.ns_per_request *FAIL' "$TAP_TMP/out"; ok $? "on copy.ns_per_request"
 expect_exit 0 "... but not with --metric alloc" -- "$PKTMEM" gate --pktmem "$TAP_TMP/slowcopy" --baseline "$b" --metric alloc --trials 2 --report none "$cap"
+expect_exit 0 "--metric comma-separated" -- "$PKTMEM" gate --pktmem "$TAP_TMP/slowcopy" --baseline "$b" --metric alloc.allocs_per_request,parse --trials 2 --report none "$cap"
+grep -q '^alloc.allocs_per_request *pass' "$TAP_TMP/out" && grep -q '^parse\.' "$TAP_TMP/out" && ! grep -q '^copy\.' "$TAP_TMP/out"
+ok $? "... compares exactly those"
+expect_exit 2 "--metric matching nothing: exit 2" -- "$PKTMEM" gate --pktmem "$TAP_TMP/same" --baseline "$b" --metric no.such --trials 1 --warmup 0 --report none "$cap"
 expect_exit 1 "a trial failing verification fails the gate" -- "$PKTMEM" gate --pktmem "$TAP_TMP/unverified" --baseline "$b" --trials 2 --warmup 0 --report none "$cap"
 grep -A2 '^replay.verified *FAIL' "$TAP_TMP/out" | grep -q 'flow 3'; ok $? "with the replay's message"
 expect_exit 2 "a trial that does not run: exit 2" -- env FAKE_NOREPORT=1 "$PKTMEM" gate --pktmem "$TAP_TMP/same" --baseline "$b" --report none "$cap"
@@ -124,28 +128,33 @@ order=$(tr -d '\n' <"$FAKE_LOG")
 expect_exit 0 "--against the same build passes" -- "$PKTMEM" gate --pktmem "$TAP_TMP/base" --against "$TAP_TMP/same" --trials 2 --report none "$cap"
 
 # --- end to end on the real replay ---
-# Needs 'pktmem replay --json' to write a pktmem.report/1 (the profiler's
-# stage table), and for the failing case a test-only switch in the server
-# that adds one allocation per request (replay --test-extra-alloc).
-demo=$PKTMEM_SRC/fixtures/demo.pcap
-if "$PKTMEM" replay --help 2>&1 | grep -q "^usage: pktmem replay (not built yet)"; then
-	skip "end to end: 'pktmem replay' is not built in this tree yet"; skip "-"; skip "-"
-elif [ ! -f "$demo" ]; then
-	skip "end to end: fixtures/demo.pcap missing"; skip "-"; skip "-"
-elif ! "$PKTMEM" replay --quiet --json "$TAP_TMP/probe.json" "$demo" >"$TAP_TMP/probe.out" 2>&1 &&
-	[ ! -s "$TAP_TMP/probe.json" ]; then
-	skip "end to end: replay cannot run here: $(tail -1 "$TAP_TMP/probe.out")"; skip "-"; skip "-"
-elif ! grep -q '"schema": *"pktmem.report/1"' "$TAP_TMP/probe.json"; then
-	skip "end to end: 'pktmem replay --json' writes $(sed -n 's/.*"schema": *"\([^"]*\)".*/\1/p' "$TAP_TMP/probe.json" | head -1), not a pktmem.report/1 yet"
-	skip "-"; skip "-"
+# 'pktmem replay --json' writes a pktmem.report/1; gate runs it per trial.
+# A small fixture and 5 trials keep this to seconds.  The same-build case
+# gates the exact-count metrics (deterministic for a build and capture):
+# timing and timing-sensitive counts of two runs on a shared machine are
+# not something a test may assert.
+E2E_N=8
+cap2=$PKTMEM_SRC/fixtures/synth-cl.pcap
+other=$PKTMEM_SRC/fixtures/synth-none.pcap
+EXACT='copy.copy_bytes,copy.bytes_per_request,parse.parse_calls_per_request,alloc.allocations,alloc.alloc_bytes,alloc.allocs_per_request,alloc.alloc_bytes_per_request,alloc.peak_live_bytes,write.bytes_per_request,replay.verified'
+e2e_skip() { i=0; while [ $i -lt $E2E_N ]; do skip "end to end: $1"; i=$((i + 1)); done; }
+if ! is_root; then
+	e2e_skip "needs root (the veth path in private namespaces)"
+elif [ ! -f "$cap2" ] || [ ! -f "$other" ]; then
+	e2e_skip "fixtures/synth-cl.pcap or synth-none.pcap missing"
+elif ! "$PKTMEM" replay --quiet --json "$TAP_TMP/probe.json" "$cap2" >"$TAP_TMP/probe.out" 2>&1; then
+	e2e_skip "replay cannot run here: $(tail -1 "$TAP_TMP/probe.out")"
 else
-	expect_exit 0 "end to end: baseline from the real replay" -- "$PKTMEM" gate --baseline "$TAP_TMP/e2e.json" --update-baseline --trials 3 --report none "$demo"
-	expect_exit 0 "end to end: the same build passes against it" -- "$PKTMEM" gate --baseline "$TAP_TMP/e2e.json" --trials 3 --report none "$demo"
-	[ $? -eq 0 ] || sed 's/^/#   /' "$TAP_TMP/out" | grep -v ' pass ' >&2
-	if "$PKTMEM" replay --help 2>&1 | grep -q -- "--test-extra-alloc"; then
-		expect_exit 1 "end to end: one more allocation per request fails" -- "$PKTMEM" gate --baseline "$TAP_TMP/e2e.json" --trials 3 --report none --test-extra-alloc "$demo"
-	else
-		skip "end to end: no test-only extra-allocation switch in 'pktmem replay' yet"
-	fi
+	e=$TAP_TMP/e2e.json
+	expect_exit 0 "end to end: --update-baseline from the real replay" -- "$PKTMEM" gate --baseline "$e" --update-baseline --trials 5 --report none "$cap2"
+	expect_exit 0 "end to end: the same build passes on the exact-count metrics" -- "$PKTMEM" gate --baseline "$e" --trials 5 --metric "$EXACT" --report none "$cap2"
+	[ $? -eq 0 ] || grep -v ' pass ' "$TAP_TMP/out" | sed 's/^/#   /' >&2
+	[ "$(grep -c '^[a-z]*\.[a-z_]* *pass ' "$TAP_TMP/out")" -eq 10 ]; ok $? "end to end: ... all 10 named metrics compared"
+	expect_exit 1 "end to end: one more allocation per request (--test-extra-alloc) fails" -- "$PKTMEM" gate --baseline "$e" --trials 5 --report none --md "$TAP_TMP/e2e.md" --test-extra-alloc "$cap2"
+	grep -q '^alloc.allocs_per_request *FAIL' "$TAP_TMP/out"; ok $? "end to end: ... on alloc.allocs_per_request"
+	expect_exit 3 "end to end: a baseline of another capture is not comparable" -- "$PKTMEM" gate --baseline "$e" --trials 1 --warmup 0 --report none "$other"
+	grep -q 'capture' "$TAP_TMP/out" "$TAP_TMP/err"; ok $? "end to end: ... and says the capture differs"
+	head -c 3000 "$e" >"$TAP_TMP/e2e-bad.json"
+	expect_exit 2 "end to end: a malformed baseline: exit 2" -- "$PKTMEM" gate --baseline "$TAP_TMP/e2e-bad.json" --report none "$cap2"
 fi
 cd / && done_testing
