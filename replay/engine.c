@@ -205,7 +205,10 @@ static void stop_server(pid_t pid)
 		return;
 	kill(pid, SIGTERM);
 	for (i = 0; i < 200; i++) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		/* ECHILD: wait_ready() reaped it already */
+		if (w == pid || (w < 0 && errno == ECHILD))
 			return;
 		usleep(10000);
 	}
