@@ -848,9 +848,15 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	to_summary(&r, &s);
-	if (tgt && s.verified)
+	if (tgt && tr.exited_early) {
+		/* a server that died under the replay failed it, whatever its
+		 * kernel ACKed before */
+		s.verified = false;
+		snprintf(s.verify_msg, sizeof(s.verify_msg), "%s", target_error(tgt));
+	} else if (tgt && s.verified) {
 		snprintf(s.verify_msg, sizeof(s.verify_msg), "the server's kernel ACKed every client byte "
 			 "of every flow");
+	}
 	print_summary(&o, plan, &li, &r, &s);
 	if (r.peer_err)
 		cmd_error("replay", "%s", err);
