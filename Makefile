@@ -100,7 +100,7 @@ DEBS = build-essential pkg-config libpcap-dev zlib1g-dev libpfm4-dev libmnl-dev 
        libjansson-dev liburing-dev libcap-dev clang libclang-rt-14-dev llvm \
        tshark tcpdump tcpflow tcpreplay netsniff-ng libh2o-dev libhttp-parser-dev \
        curl wrk nginx-light iproute2 hyperfine ncat python3 valgrind \
-       chromium perl
+       chromium perl libcap2-bin
 deps:
 	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then echo "deps: all $(words $(DEBS)) packages present"; exit 0; fi; \

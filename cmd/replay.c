@@ -283,6 +283,9 @@ static void print_summary(const struct opts *o, const struct plan *plan, const s
 			       "-byte hole at offset %" PRIu64 ", %" PRIu64 " captured bytes after it not sent\n",
 			       f->id, f->bytes, f->gap_len, f->gap_off, f->lost_bytes);
 	}
+	if (r->flows_rejected)
+		printf("    %" PRIu64 " flows closed early by the server on a request its framer "
+		       "rejects, as the capture predicts\n", r->flows_rejected);
 	if (li->flows_beyond_limit)
 		printf("    %" PRIu64 " flows beyond --limit-flows\n", li->flows_beyond_limit);
 	if (li->requests_known && r->requests_verified)

@@ -384,6 +384,30 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 		else
 			r->requests_verified = false;
 		fmt_peer(who, sizeof(who), pr->family, pr->addr, pr->port);
+		if (pf->expect_close && cfg->server.foreign && pr->acked < pf->bytes &&
+		    (pr->status == PEER_FLOW_OK || pr->status == PEER_FLOW_RESET)) {
+			/* a foreign server may refuse such a request and close
+			 * before the rest arrived: counted, not a failure */
+			r->flows_rejected++;
+			continue;
+		}
+		if (pf->expect_close && !cfg->server.foreign &&
+		    (pr->status == PEER_FLOW_OK || pr->status == PEER_FLOW_RESET)) {
+			/* the framer rejects one of its requests: the server
+			 * answers and closes; it must have read no more than
+			 * the capture holds, and have seen the connection */
+			c = ctab_find(&tt[b], blocks[b], pr->family, pr->addr, pr->port);
+			if (!c)
+				add_failure(r, pf, pr->loop, "flow %llu (client %s): the server has no record of "
+					    "the connection", (unsigned long long)pf->id, who);
+			else if (c->bytes_read > pf->bytes)
+				add_failure(r, pf, pr->loop, "flow %llu (client %s): the server read %llu bytes, "
+					    "more than the capture's %llu", (unsigned long long)pf->id, who,
+					    (unsigned long long)c->bytes_read, (unsigned long long)pf->bytes);
+			else
+				r->flows_rejected++;
+			continue;
+		}
 		if (pr->status != PEER_FLOW_OK &&
 		    !(cfg->server.foreign && pr->status == PEER_FLOW_RESET && pr->acked == pf->bytes)) {
 			if (pr->status == PEER_FLOW_ABORTED || pr->status == PEER_FLOW_PENDING) {

@@ -96,6 +96,7 @@ struct engine_result {
 	uint64_t flows;			/* replayed (loops included) */
 	uint64_t flows_skipped;		/* per pass */
 	uint64_t flows_truncated;	/* per pass: replayed up to a hole */
+	uint64_t flows_rejected;	/* closed early by the server, as the capture predicts */
 	uint64_t requests;		/* planned requests (0 if unknown) */
 	uint64_t server_bytes_read, server_requests;
 	uint64_t server_responses_2xx, server_responses_4xx, server_responses_5xx;

@@ -159,8 +159,10 @@ static void on_close(void *ctx, struct flow_info *f)
 		lf->pf->requests_known = !httpx_stream_stats(lf->hx)->not_http;
 		L->info->requests += lf->requests;
 		L->info->requests_rejected += lf->rejected;
-		if (lf->rejected)
+		if (lf->rejected) {
 			lf->pf->requests_known = false;	/* the server closes early */
+			lf->pf->expect_close = true;
+		}
 		httpx_stream_free(lf->hx);
 	}
 #endif

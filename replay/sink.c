@@ -182,7 +182,13 @@ int sink_run(const struct sink_cfg *cfg, struct stats_block *st, volatile sig_at
 				epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &e);
 			}
 			for (;;) {
-				ssize_t got = read(c->fd, buf, bufsz);
+				size_t want = bufsz;
+				ssize_t got;
+
+				if (cfg->close_after && c->sc &&
+				    cfg->close_after - c->sc->bytes_read < want)
+					want = (size_t)(cfg->close_after - c->sc->bytes_read);
+				got = read(c->fd, buf, want);
 
 				if (got < 0 && errno == EAGAIN)
 					break;
@@ -197,6 +203,11 @@ int sink_run(const struct sink_cfg *cfg, struct stats_block *st, volatile sig_at
 						cfg->hash[c->slot] = sink_fnv(c->slot < STATS_MAX_CONNS && cfg->hash[c->slot]
 									      ? cfg->hash[c->slot] : SINK_FNV_INIT,
 									      buf, (size_t)got);
+				}
+				if (cfg->close_after && c->sc &&
+				    c->sc->bytes_read >= cfg->close_after) {
+					drop(ep, c);	/* unread data: the kernel sends RST */
+					break;
 				}
 				if (cfg->echo) {
 					uint8_t *np = realloc(c->pend, (size_t)got);

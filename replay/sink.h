@@ -19,6 +19,8 @@
 struct sink_cfg {
 	bool echo;		/* write back every byte read */
 	const char *listen;	/* "127.0.0.1:0", "0.0.0.0:0", "[::]:0" (IPv6 only); NULL = "[::]:0" dual-stack */
+	uint64_t close_after;	/* tests of failure paths: close a connection after
+				 * reading this many bytes (0 = never) */
 	uint64_t *hash;		/* shared, STATS_MAX_CONNS entries: FNV-1a 64 of
 				 * each connection's bytes, by stats slot; may be NULL */
 };

@@ -14,7 +14,7 @@
 #include "replay/plan.h"
 #include "replay/sink.h"
 
-static uint32_t ru_rand(uint32_t *s)
+static inline uint32_t ru_rand(uint32_t *s)
 {
 	*s ^= *s << 13;
 	*s ^= *s >> 17;
@@ -23,7 +23,7 @@ static uint32_t ru_rand(uint32_t *s)
 }
 
 /* A flow of nseg segments, sizes in [minlen, maxlen], bytes from seed. */
-static struct plan_flow *ru_flow(struct plan *p, uint64_t id, int family, uint32_t nseg,
+static inline struct plan_flow *ru_flow(struct plan *p, uint64_t id, int family, uint32_t nseg,
 				 uint32_t minlen, uint32_t maxlen, uint32_t seed)
 {
 	struct plan_flow proto = { 0 }, *f;
@@ -60,7 +60,7 @@ struct ru_server {
 	struct sink_cfg sink;
 };
 
-static int ru_sink_run(void *arg, struct stats_block *st, const char *listen,
+static inline int ru_sink_run(void *arg, struct stats_block *st, const char *listen,
 		       volatile sig_atomic_t *stop)
 {
 	struct ru_server *s = arg;
@@ -73,7 +73,7 @@ static int ru_sink_run(void *arg, struct stats_block *st, const char *listen,
 }
 
 /* The sink with a shared content-hash table, wired into cfg. */
-static struct ru_server *ru_server_setup(struct engine_cfg *cfg, bool echo)
+static inline struct ru_server *ru_server_setup(struct engine_cfg *cfg, bool echo)
 {
 	static struct ru_server srv;
 
@@ -88,12 +88,12 @@ static struct ru_server *ru_server_setup(struct engine_cfg *cfg, bool echo)
 	return &srv;
 }
 
-static void ru_server_reset(struct ru_server *s)
+static inline void ru_server_reset(struct ru_server *s)
 {
 	memset(s->sink.hash, 0, 2 * STATS_MAX_CONNS * sizeof(uint64_t));
 }
 
-static int ru_is_root(void)
+static inline int ru_is_root(void)
 {
 	return geteuid() == 0 && engine_packet_path_unavailable() == NULL;
 }

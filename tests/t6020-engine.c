@@ -72,6 +72,26 @@ int main(void)
 		run(p, ENGINE_MMAP, srv, &cfg, "RX ring V2");
 		cfg.rx_version = 0;
 	}
+	/* a server that stops reading after 1000 bytes: the run fails, naming
+	 * the flow and how far it got */
+	ru_server_reset(srv);
+	srv->sink.close_after = 1000;
+	cfg.via = ru_is_root() ? ENGINE_MMAP : ENGINE_SOCKET;
+	{
+		struct engine_result r;
+		char err[256];
+
+		engine_run(p, &cfg, &r, &stop, err, sizeof(err));
+		ok(!r.verified && r.nfailures == 4, "a server closing after 1000 bytes: 4 flows fail (got %llu)",
+		   (unsigned long long)r.nfailures);
+		ok(r.nfailures && strstr(r.failures[0].msg, "flow 1 (client ") &&
+		   (strstr(r.failures[0].msg, "reset by the server after") ||
+		    strstr(r.failures[0].msg, "streams differ from byte offset")),
+		   "the failure names the flow and the byte count");
+		if (r.nfailures)
+			diag("  %s", r.failures[0].msg);
+		engine_result_release(&r);
+	}
 	plan_free(p);
 	return exit_status();
 }
