@@ -16,3 +16,8 @@ $(PRELOAD_SO): profile/preload/pktmem-alloc.c profile/preload/pktmem-alloc.h
 $(O)/tests/helpers/allocserver-static: $(O)/tests/helpers/allocserver.o
 	-$(CC) -static -o $@ $< 2>/dev/null || rm -f $@
 preload: $(O)/tests/helpers/allocserver-static
+# allocserver is loaded with the interposer: never with sanitizers (ASan
+# refuses to start when another library comes first in LD_PRELOAD), and
+# its per-request malloc count must not include a sanitizer's own.
+$(O)/tests/helpers/allocserver.o: CFLAGS := -O2 -g
+$(O)/tests/helpers/allocserver: LDFLAGS :=
