@@ -48,7 +48,8 @@ static const char usage_text[] =
 	"compare options: --threshold T, --metric NAME, --md FILE, --json FILE, --tap,\n"
 	"                 --strict, --seed N, --color WHEN (see 'pktmem compare --help')\n"
 	"replay options passed on: --via, --io, --deser, --speed, --filter,\n"
-	"                 --concurrency, --server, --loop, --limit-flows\n"
+	"                 --concurrency, --server, --loop, --limit-flows,\n"
+	"                 --test-extra-alloc (test-only: one more allocation per request)\n"
 	"\n"
 	"exit: 0 pass (warnings allowed), 1 regression or a trial failed verification,\n"
 	"      2 usage, bad input or a trial that did not run, 3 not comparable,\n"
@@ -182,7 +183,7 @@ static int is_pass_opt(const char *name)
 int cmd_gate(int argc, char **argv)
 {
 	enum { O_BASE = 256, O_TRIALS, O_WARMUP, O_UPDATE, O_AGAINST, O_SELF, O_REPORT, O_KEEP,
-	       O_THRESH, O_METRIC, O_MD, O_JSON, O_TAP, O_STRICT, O_SEED, O_COLOR, O_PASS };
+	       O_THRESH, O_METRIC, O_MD, O_JSON, O_TAP, O_STRICT, O_SEED, O_COLOR, O_PASS, O_PASS0 };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "baseline", required_argument, NULL, O_BASE },
@@ -210,6 +211,9 @@ int cmd_gate(int argc, char **argv)
 		{ "server", required_argument, NULL, O_PASS },
 		{ "loop", required_argument, NULL, O_PASS },
 		{ "limit-flows", required_argument, NULL, O_PASS },
+		/* test-only: the core server allocates once more per request,
+		 * so the gate's end-to-end test can watch it fail */
+		{ "test-extra-alloc", no_argument, NULL, O_PASS0 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct gate g = { 0 };
@@ -277,6 +281,11 @@ int cmd_gate(int argc, char **argv)
 				g.pass[g.npass++] = name;
 			}
 			g.pass[g.npass++] = optarg;
+			break;
+		case O_PASS0:
+			if (g.npass >= MAX_PASS * 2 - 1)
+				return cmd_error("gate", "too many replay options");
+			g.pass[g.npass++] = "--test-extra-alloc";
 			break;
 		default:
 			return cmd_error("gate", "unknown option or missing argument '%s'; see 'pktmem gate --help'",

@@ -6,9 +6,13 @@
 #include "cmd/cmd.h"
 
 #include "core/stats.h"
+#include "profile/attach.h"
+#include "profile/pfm.h"
+#include "profile/render.h"
 #include "profile/report.h"
 #include "replay/engine.h"
 #include "replay/load.h"
+#include "replay/netns.h"
 #include "replay/plan.h"
 #include "replay/sink.h"
 #include "replay/target.h"
@@ -77,6 +81,15 @@ static void usage(FILE *f)
 "  --rx-ring v2|v3         the peer's receive ring (default v3)\n"
 "  --qdisc-bypass          PACKET_QDISC_BYPASS on the TX socket\n"
 "  --json FILE|-           write the summary as JSON\n"
+"  --profile off|counts|full\n"
+"                          measure the stages: counting tracepoints (default),\n"
+"                          plus timestamps, histograms and sampling, or nothing\n"
+"                          (user stages still come from the server's clock)\n"
+"  --events LIST           hardware counters for the server's stages (libpfm4\n"
+"                          or perf names; default cycles,instructions,\n"
+"                          cache-misses,branch-misses where a PMU exists)\n"
+"  --folded FILE           folded kernel stacks for a flame graph (--profile full)\n"
+"  --report FILE|-         write the full result (pktmem.report/1 JSON)\n"
 "  --iface IFACE --server-ip IP\n"
 "                          replay onto a named interface (not built yet)\n"
 "  --dump-frames FILE      write every frame sent (packet path) to a pcap\n"
@@ -110,6 +123,8 @@ struct opts {
 	const char *exec, *target, *netns;
 	uint32_t port, ready_ms;
 	bool no_preload;
+	enum profile_mode profile;
+	const char *events, *folded, *report;
 };
 
 /* --dump-frames: the frames as they went into the ring */
@@ -166,6 +181,12 @@ static int parse_speed(const char *s, struct peer_cfg *pc)
 struct server_choice {
 	struct sink_cfg sink;
 	bool core;
+	struct prof_attach *prof;	/* NULL: not profiled */
+	/* the core server's per-thread counter group (--events) */
+	struct perf_event_attr attrs[PFM_MAX_EVENTS];
+	char names[PFM_MAX_EVENTS][PFM_NAME];
+	const char *name_ptr[PFM_MAX_EVENTS];
+	int nattrs;
 #if HAVE_CORE_SERVER
 	struct server_config sc;
 #endif
@@ -176,9 +197,15 @@ static int run_core(void *arg, struct stats_block *st, const char *listen,
 		    volatile sig_atomic_t *stop)
 {
 	struct server_choice *s = arg;
+	int rc;
 
 	s->sc.listen = listen;
-	return server_run(&s->sc, st, stop);
+	/* In the server child: the profiler opens its events on this pid
+	 * before the first byte arrives, and gets the stats at the end. */
+	prof_attach_child_ready(s->prof);
+	rc = server_run(&s->sc, st, stop);
+	prof_attach_child_done(s->prof, st);
+	return rc;
 }
 #endif
 
@@ -186,9 +213,13 @@ static int run_sink(void *arg, struct stats_block *st, const char *listen,
 		    volatile sig_atomic_t *stop)
 {
 	struct server_choice *s = arg;
+	int rc;
 
 	s->sink.listen = listen;
-	return sink_run(&s->sink, st, stop);
+	prof_attach_child_ready(s->prof);
+	rc = sink_run(&s->sink, st, stop);
+	prof_attach_child_done(s->prof, st);
+	return rc;
 }
 
 /* --- progress on a terminal --- */
@@ -446,8 +477,25 @@ static int target_options(struct opts *o, struct sockaddr_storage *sa, socklen_t
 	return EXIT_OK;
 }
 
+/* The profiler watches the user's command (and what it forked), not the
+ * engine's child that started it.  arg: &server_choice.prof, set after
+ * target_setup() and before the engine forks. */
+static int target_listening(void *arg, const pid_t *pids, int n)
+{
+	struct prof_attach **pa = arg;
+
+	return prof_attach_child_ready_pids(*pa, pids, n);
+}
+
+static void target_done(void *arg, const struct stats_block *st)
+{
+	struct prof_attach **pa = arg;
+
+	prof_attach_child_done(*pa, st);
+}
+
 static int target_setup(const struct opts *o, struct target **out, struct engine_cfg *cfg,
-			const struct sockaddr *sa, socklen_t len)
+			const struct sockaddr *sa, socklen_t len, struct prof_attach **pa)
 {
 	struct target_cfg tc = { 0 };
 	char preload[4096], host[INET6_ADDRSTRLEN];
@@ -468,6 +516,9 @@ static int target_setup(const struct opts *o, struct target **out, struct engine
 			       "'make preload' or set PKTMEM_PRELOAD=/path/to/libpktmem-alloc.so";
 	else if (o->exec)
 		tc.preload = preload;
+	tc.on_listening = target_listening;
+	tc.on_done = target_done;
+	tc.hook_arg = pa;
 	if ((e = target_new(out, &tc)) < 0)
 		return cmd_error("replay", "%s", target_strerror(e));
 	cfg->server.run = target_run;
@@ -556,6 +607,67 @@ static json_t *target_json(const struct opts *o, const struct target_report *tr)
 	return t;
 }
 
+/* --- the stage table (profile/) --- */
+
+static void profile_report(const struct opts *o, const struct plan *plan,
+			   const struct load_info *li, const struct engine_result *r,
+			   const struct replay_summary *s, struct prof_attach *pa,
+			   const char *capture)
+{
+	struct render_opts ro = { .color = cmd_use_color(stdout) };
+	struct report *rep = report_new(1);
+	uint32_t loops = o->loops ? o->loops : 1;
+	struct tm tm;
+	time_t now = time(NULL);
+	int rc;
+
+	if (!rep) {
+		cmd_warn("replay", "out of memory: no stage table");
+		return;
+	}
+	snprintf(rep->tool_version, sizeof(rep->tool_version), "%s", pktmem_version());
+	snprintf(rep->git_rev, sizeof(rep->git_rev), "%s", pktmem_git_rev());
+	gmtime_r(&now, &tm);
+	strftime(rep->created, sizeof(rep->created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	report_env_probe(&rep->env);
+	snprintf(rep->opt.via, sizeof(rep->opt.via), "%s", s->via);
+	snprintf(rep->opt.io, sizeof(rep->opt.io), "%s", o->io ? o->io : "");
+	snprintf(rep->opt.deser, sizeof(rep->opt.deser), "%s", o->deser ? o->deser : "");
+	snprintf(rep->opt.speed, sizeof(rep->opt.speed), "%s", o->speed ? o->speed : "max");
+	snprintf(rep->opt.profile, sizeof(rep->opt.profile), "%s", profile_mode_name(o->profile));
+	snprintf(rep->opt.events, sizeof(rep->opt.events), "%s", o->events ? o->events : "");
+	snprintf(rep->opt.filter, sizeof(rep->opt.filter), "%s", o->filter ? o->filter : "");
+	rep->opt.concurrency = (int)o->concurrency;
+	snprintf(rep->cap.path, sizeof(rep->cap.path), "%s", capture);
+	rep->cap.packets = li->packets;
+	rep->cap.flows = li->flows;
+	rep->cap.requests = li->requests;
+	rep->cap.payload_bytes = plan->bytes;
+	rep->trial[0].replay = *s;
+	if (pa) {
+		profiler_set_expected(prof_attach_profiler(pa), plan->bytes * loops,
+				      r->peer.data_segments);
+		rc = prof_attach_finish(pa, &rep->trial[0]);
+		if (rc < 0)
+			cmd_warn("replay", "profiler: the server never reported: stages not measured");
+	}
+	putchar('\n');
+	if (render_text(stdout, rep, &ro) < 0)
+		cmd_warn("replay", "writing the stage table failed");
+	if (o->report && (rc = report_write_json(rep, o->report)) < 0)
+		cmd_error("replay", "writing '%s': %s", o->report, report_strerror(rc));
+	if (o->folded) {
+		FILE *f = fopen(o->folded, "w");
+
+		rc = f ? profiler_write_folded(prof_attach_profiler(pa), f) : -errno;
+		if (f && fclose(f) != 0 && rc == 0)
+			rc = -errno;
+		if (rc < 0)
+			cmd_error("replay", "--folded '%s': %s", o->folded, strerror(-rc));
+	}
+	report_free(rep);
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -579,14 +691,19 @@ int cmd_replay(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "dump-frames", required_argument, NULL, 'D' },
 		{ "exec", required_argument, NULL, 'X' },
-		{ "port", required_argument, NULL, 'P' },
+		{ "port", required_argument, NULL, 'K' },
 		{ "target", required_argument, NULL, 'T' },
 		{ "netns", required_argument, NULL, 'N' },
 		{ "ready-timeout", required_argument, NULL, 'W' },
 		{ "no-preload", no_argument, NULL, 'Z' },
+		{ "profile", required_argument, NULL, 'P' },
+		{ "events", required_argument, NULL, 'E' },
+		{ "folded", required_argument, NULL, 'F' },
+		{ "report", required_argument, NULL, 'J' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .via = ENGINE_MMAP, .server = HAVE_CORE_SERVER ? "http" : "sink" };
+	struct opts o = { .via = ENGINE_MMAP, .server = HAVE_CORE_SERVER ? "http" : "sink",
+			  .profile = PROFILE_COUNTS };
 	struct engine_cfg cfg;
 	struct engine_result r;
 	struct replay_summary s;
@@ -704,7 +821,7 @@ int cmd_replay(int argc, char **argv)
 		case 'X':
 			o.exec = optarg;
 			break;
-		case 'P':
+		case 'K':
 			if (parse_u64(optarg, &v) < 0 || v < 1 || v > 65535)
 				return cmd_error("replay", "--port '%s': want 1..65535", optarg);
 			o.port = (uint32_t)v;
@@ -727,6 +844,19 @@ int cmd_replay(int argc, char **argv)
 		case 'Z':
 			o.no_preload = true;
 			break;
+		case 'P':
+			if (profile_mode_parse(optarg, &o.profile) < 0)
+				return cmd_error("replay", "--profile '%s': want off, counts or full", optarg);
+			break;
+		case 'E':
+			o.events = optarg;
+			break;
+		case 'F':
+			o.folded = optarg;
+			break;
+		case 'J':
+			o.report = optarg;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -738,6 +868,27 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (o.iface || o.server_ip)
 		return cmd_error("replay", "--iface/--server-ip: replay onto a named interface is not built yet");
+	if (o.folded && o.profile != PROFILE_FULL)
+		return cmd_error("replay", "--folded needs --profile full (stacks come from sampling)");
+	if (o.events || o.profile != PROFILE_OFF) {
+		/* Counters for the server's stages: the user's list, or the
+		 * default where a PMU exists (reading a group at every stage
+		 * boundary is not free, and without a PMU it counts nothing). */
+		char ewhy[512];
+		struct perf_event_attr cyc;
+		int k;
+
+		srv.nattrs = 0;
+		if (o.events || (pfm_encode("cycles", &cyc, NULL, 0, ewhy, sizeof(ewhy)) == 0 &&
+				 pfm_probe(&cyc) == 0)) {
+			srv.nattrs = pfm_encode_list(o.events, srv.attrs, srv.names, PFM_MAX_EVENTS,
+						     ewhy, sizeof(ewhy));
+			if (srv.nattrs < 0)
+				return cmd_error("replay", "--events: %s", ewhy);
+		}
+		for (k = 0; k < srv.nattrs; k++)
+			srv.name_ptr[k] = srv.names[k];
+	}
 	if (o.pps > 0 && o.speed && cfg.peer.timing == PEER_SCALED)
 		return cmd_error("replay", "--pps and --speed Nx both set the pace: choose one");
 	if ((erc = target_options(&o, &tsa, &tsa_len)) != EXIT_OK)
@@ -801,6 +952,11 @@ int cmd_replay(int argc, char **argv)
 			srv.sc.max_conns = 2 * (o.concurrency ? o.concurrency : 64);
 		cfg.server.run = run_core;
 		cfg.server.counts_requests = !srv.sink.echo;
+		if (srv.nattrs > 0) {
+			srv.sc.counters = srv.attrs;
+			srv.sc.counter_names = srv.name_ptr;
+			srv.sc.ncounters = (unsigned)srv.nattrs;
+		}
 	}
 #else
 	if (o.io || o.deser)
@@ -808,7 +964,7 @@ int cmd_replay(int argc, char **argv)
 #endif
 
 	if ((o.exec || o.target) &&
-	    (rc = target_setup(&o, &tgt, &cfg, (struct sockaddr *)&tsa, tsa_len)) != EXIT_OK)
+	    (rc = target_setup(&o, &tgt, &cfg, (struct sockaddr *)&tsa, tsa_len, &srv.prof)) != EXIT_OK)
 		goto out;
 
 	if (o.dump) {
@@ -829,6 +985,15 @@ int cmd_replay(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	{
+		struct profiler_cfg pc = { .mode = o.profile, .folded = o.folded != NULL };
+
+		snprintf(pc.dev, sizeof(pc.dev), "%s", o.via == ENGINE_SOCKET ? "lo" : NETNS_SERVER_DEV);
+		pc.veth = o.via != ENGINE_SOCKET;
+		pc.loopback = o.via == ENGINE_SOCKET;
+		if (prof_attach_new(&srv.prof, &pc) < 0)
+			cmd_warn("replay", "profiler: cannot start its thread: stages not measured");
+	}
 	erc = engine_run(plan, &cfg, &r, &stop_flag, err, sizeof(err));
 	if (cfg.peer.progress)
 		fprintf(stderr, "\r\033[K");
@@ -861,6 +1026,9 @@ int cmd_replay(int argc, char **argv)
 			 "of every flow");
 	}
 	print_summary(&o, plan, &li, &r, &s);
+	if (o.exec || o.target)
+		print_target(&o, &tr, r.requests);
+	profile_report(&o, plan, &li, &r, &s, srv.prof, argv[optind]);
 	if (r.peer_err)
 		cmd_error("replay", "%s", err);
 	{
@@ -871,12 +1039,11 @@ int cmd_replay(int argc, char **argv)
 		if (r.nfailures > 64)
 			cmd_error("replay", "verify: ... and %" PRIu64 " more flows", r.nfailures - 64);
 	}
-	if (o.exec || o.target)
-		print_target(&o, &tr, r.requests);
 	if (o.json && write_json(o.json, &s, &r, &li, &o, o.exec || o.target ? &tr : NULL) < 0)
 		cmd_error("replay", "writing '%s': %s", o.json, strerror(errno ? errno : EIO));
 	rc = s.verified && !r.peer_err ? EXIT_OK : EXIT_VERDICT;
 out:
+	prof_attach_free(srv.prof);
 	if (dp.d)
 		pcap_dump_close(dp.d);
 	if (dp.p)

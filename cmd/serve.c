@@ -20,6 +20,7 @@
 
 #include <arpa/inet.h>
 
+#include "core/ioloop.h"
 #include "core/server.h"
 #include "core/stats.h"
 
@@ -256,7 +257,7 @@ int cmd_serve(int argc, char **argv)
 	struct serve_thread th;
 	volatile sig_atomic_t stop = 0;
 	const char *json_path = NULL;
-	int ready_fd = -1, rc = EXIT_OK, o, started = 0;
+	int ready_fd = -1, rc = EXIT_OK, o;
 	unsigned long long v;
 	sigset_t set, old;
 	pthread_t tid;
@@ -335,6 +336,12 @@ int cmd_serve(int argc, char **argv)
 	if (optind < argc)
 		return cmd_error("serve", "'%s': unexpected argument", argv[optind]);
 
+	if (cfg.io == SERVER_IO_URING) {
+		const char *why;
+
+		if (ioloop_uring_probe(&why) < 0)
+			return cmd_error("serve", "--io uring: %s; use --io epoll", why);
+	}
 	raise_nofile(cfg.max_conns);
 	o = stats_create(&stats);
 	if (o < 0)
@@ -378,7 +385,6 @@ int cmd_serve(int argc, char **argv)
 		rc = cmd_error("serve", "pthread_create: %s", strerror(errno));
 		goto unmask;
 	}
-	started = 1;
 	while (!__atomic_load_n(&th.done, __ATOMIC_ACQUIRE)) {
 		struct timespec tick = { 0, 100 * 1000000 };
 		int sig = sigtimedwait(&set, NULL, &tick);
@@ -407,7 +413,6 @@ int cmd_serve(int argc, char **argv)
 unmask:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 out:
-	(void)started;
 	server_free(srv);
 	free(snap);
 	stats_destroy(stats);

@@ -995,6 +995,27 @@ int deser_parse(struct deser *d, const char *body, size_t len, struct deser_resu
 	return ret;
 }
 
+void deser_finish(struct deser *d, struct deser_result *r)
+{
+	struct alloc_counter *prev = NULL;
+	struct alloc_window w;
+	struct alloc_stats s;
+	bool bound = false;
+
+	if (!alloc_counter_current()) {
+		prev = alloc_counter_bind(d->own);
+		bound = true;
+	}
+	alloc_window_open(&w, NULL);
+	deser_reset(d);
+	alloc_window_close(&w, &s);
+	if (bound)
+		alloc_counter_bind(prev);
+	r->heap_frees += s.frees;
+	if (d->o.mode != DESER_ARENA)
+		r->frees += s.frees;
+}
+
 void deser_reset(struct deser *d)
 {
 	struct alloc_counter *prev = NULL;

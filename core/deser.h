@@ -90,6 +90,12 @@ int deser_new(struct deser **out, const struct deser_opts *o);
 int deser_parse(struct deser *d, const char *body, size_t len, struct deser_result *r);
 /* Releases the document (frees the tree or resets the arena). */
 void deser_reset(struct deser *d);
+/*
+ * deser_reset(), and adds what the release freed to r (the result of the
+ * deser_parse() it ends): tree/none: frees and heap_frees (a tree mode
+ * request then shows allocs == frees); arena: heap_frees of added chunks.
+ */
+void deser_finish(struct deser *d, struct deser_result *r);
 void deser_free(struct deser *d);
 
 /*

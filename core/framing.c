@@ -260,6 +260,12 @@ static int end_request(struct http_framer *f)
 	return 0;
 }
 
+/* The fields framing reads, by name length: Host, Expect, Connection,
+ * Content-Length, Transfer-Encoding. */
+static const char interesting[18] = {
+	[4] = 'h', [6] = 'e', [10] = 'c', [14] = 'c', [17] = 't',
+};
+
 /*
  * A complete head at 'head' (stream offset 'at'): decide the body framing
  * (RFC 9112 §6.3) and keep-alive (§9.3), then call on_head.
@@ -284,6 +290,11 @@ static int head_done(struct http_framer *f, const char *head, size_t bytes, uint
 		const struct http_header *h = &req->headers[i];
 		struct slice v = h->value, e;
 
+		/* most fields are none of these: one table look-up each
+		 * (length -> first letter) instead of a jump per field */
+		if (h->name.len >= sizeof(interesting) ||
+		    interesting[h->name.len] != (h->name.ptr[0] | 0x20))
+			continue;
 		switch (h->name.len) {
 		case 4:
 			if (NAME_IS(h->name, "host"))

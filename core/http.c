@@ -495,6 +495,12 @@ static int current_scanner(void)
 int http_parse_request(const char *buf, size_t len, struct http_request *req,
 		       const struct http_limits *lim, struct http_error *err)
 {
+	static const struct http_limits defaults = {
+		.max_header_bytes = 16384, .max_headers = 100, .max_body_bytes = 8u << 20,
+	};
+
+	if (lim == NULL)
+		lim = &defaults;
 	switch (current_scanner()) {
 #ifdef HTTP_HAVE_X86
 	case SC_AVX2:

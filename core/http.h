@@ -71,6 +71,7 @@ struct http_error {
 
 void http_limits_default(struct http_limits *lim);
 
+/* lim NULL: the defaults; err may be NULL. */
 int http_parse_request(const char *buf, size_t len, struct http_request *req,
 		       const struct http_limits *lim, struct http_error *err);
 

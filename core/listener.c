@@ -131,8 +131,10 @@ int listener_new(struct listener **out, const char *addr, int backlog,
 	*out = NULL;
 	if (errmsg && errlen)
 		errmsg[0] = '\0';
-	if (parse_addr(addr, &ss, &sl) < 0)
-		{ fail(errmsg, errlen, 0, "'%s': not HOST:PORT", addr); return -EINVAL; }
+	if (parse_addr(addr, &ss, &sl) < 0) {
+		fail(errmsg, errlen, 0, "'%s': not HOST:PORT", addr);
+		return -EINVAL;
+	}
 	if (backlog <= 0)
 		backlog = LISTENER_DEFAULT_BACKLOG;
 	/* non-blocking: every loop polls, then accepts until EAGAIN */

@@ -988,8 +988,8 @@ const char *server_strerror(int err)
 {
 	if (err < 0)
 		err = -err;
-	if (err == ENOSYS)
-		return "io_uring is not available here: use --io epoll";
+	if (err == ENOSYS || err == EPERM)
+		return "io_uring is not available here (see kernel.io_uring_disabled): use --io epoll";
 	return listener_strerror(err);
 }
 

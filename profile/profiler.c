@@ -723,6 +723,23 @@ int profiler_start(struct profiler **out, const struct profiler_cfg *cfg)
 		} else {
 			p->err_srv = p->recvlen.err = p->sys.err = p->kmalloc.err = p->kmca.err = -ESRCH;
 		}
+
+		if (cfg->mode == PROFILE_FULL) {
+			/* Timestamps of the replay's own NET_RX only: the same
+			 * task enters and leaves a softirq, so filtering both on
+			 * the thread ids keeps the pairs; other traffic on the
+			 * machine neither costs nor floods the ring. */
+			static const enum tp_idx si_tp[] = { TP_SI_ENTRY, TP_SI_EXIT };
+			char f_ring[2 * TID_FILTER + 64];
+			const char *si_filters[2] = { f_ring, f_ring };
+
+			if (have_snd)
+				snprintf(f_ring, sizeof(f_ring), "vec == %d && (%s%s%s)", NET_RX_VEC,
+					 snd, have_ksi ? " || " : "", have_ksi ? ksi : "");
+			else
+				snprintf(f_ring, sizeof(f_ring), "vec == %d", NET_RX_VEC);
+			p->err_si = ring_open(p, &p->r_si, si_tp, si_filters, 2, -1);
+		}
 	}
 
 	{
@@ -738,14 +755,9 @@ int profiler_start(struct profiler **out, const struct profiler_cfg *cfg)
 		p->err_irq = ring_open(p, &p->r_irq, irq_tp, irq_filters, 2, -1);
 	}
 	if (cfg->mode == PROFILE_FULL) {
-		static const enum tp_idx si_tp[] = { TP_SI_ENTRY, TP_SI_EXIT };
 		struct sampler_cfg sc = { .pid = -1, .hz = cfg->sample_hz,
 					  .try_cycles = p->pmu_err == 0, .folded = cfg->folded };
-		char vf[32];
-		const char *si_filters[2] = { vf, vf };
 
-		snprintf(vf, sizeof(vf), "vec == %d", NET_RX_VEC);
-		p->err_si = ring_open(p, &p->r_si, si_tp, si_filters, 2, -1);
 		p->err_sample = sampler_new(&p->sampler, &sc);
 	}
 
@@ -988,7 +1000,8 @@ static void fill_softirq(struct profiler *p, struct stage_result *st)
 		stage_hist(st, h.b, HIST_N, (double)h.max_ns);
 		metric(st, "ns_in_sender_context", "ns", MC_TIMING, (double)p->si_ctx_ns[0], ts);
 		metric(st, "ns_in_ksoftirqd", "ns", MC_TIMING, (double)p->si_ctx_ns[1], ts);
-		metric(st, "ns_elsewhere", "ns", MC_INFO, (double)p->si_ctx_ns[2], ts);
+		if (!attributed)
+			metric(st, "ns_elsewhere", "ns", MC_INFO, (double)p->si_ctx_ns[2], ts);
 		if (h.n)
 			metric(st, "ns_per_softirq", "ns", MC_TIMING, (double)h.sum_ns / (double)h.n, ts);
 		if (p->reqs)
@@ -998,6 +1011,9 @@ static void fill_softirq(struct profiler *p, struct stage_result *st)
 	} else {
 		stage_note(st, "time and histogram need --profile full");
 	}
+	if (p->lost)
+		stage_note(st, "%llu trace records lost (ring buffer full): times undercount",
+			   (unsigned long long)p->lost);
 	fill_hw_kernel(p, st, (const enum ksym_stage[]){ KS_SOFTIRQ, KS_IP, KS_TCP }, 3);
 }
 
@@ -1013,7 +1029,7 @@ static void fill_copy(struct profiler *p, struct stage_result *st, uint64_t reqs
 	const struct stats_block *sb = p->cfg.stats;
 	const struct stats_stage *rd = sb ? &sb->stage[STATS_READ] : NULL;
 	char buf[REPORT_REASON];
-	const char *srcb;
+	const char *srcb, *tsrc = "";
 	bool have_tp = p->recvlen.n > 0, have_copy = p->n_srv > 0 && !p->err_srv;
 	uint64_t server_bytes = sb ? sb->bytes_read : 0;
 
@@ -1046,14 +1062,14 @@ static void fill_copy(struct profiler *p, struct stage_result *st, uint64_t reqs
 		st->time_available = true;
 		st->time_ns = (double)p->sys_h.sum_ns;
 		stage_hist(st, p->sys_h.b, HIST_N, (double)p->sys_h.max_ns);
-		metric(st, "ns_per_call", "ns", MC_TIMING, st->time_ns / (double)p->sys_h.n,
-		       "tracepoint raw_syscalls:sys_enter/exit, paired per thread");
+		tsrc = "tracepoint raw_syscalls:sys_enter/exit (read family), paired per thread";
+		metric(st, "ns_per_call", "ns", MC_TIMING, st->time_ns / (double)p->sys_h.n, tsrc);
 	} else if (rd && rd->count) {
 		st->time_available = true;
 		st->time_ns = (double)rd->total_ns;
 		stage_hist(st, rd->hist, STATS_HIST_BUCKETS, (double)rd->max_ns);
-		metric(st, "ns_per_call", "ns", MC_TIMING, st->time_ns / (double)rd->count,
-		       "server clock around read()");
+		tsrc = "server clock around read()";
+		metric(st, "ns_per_call", "ns", MC_TIMING, st->time_ns / (double)rd->count, tsrc);
 	}
 	if (have_copy) {
 		const char *s = "tracepoint skb:skb_copy_datagram_iovec (server threads)";
@@ -1086,10 +1102,10 @@ static void fill_copy(struct profiler *p, struct stage_result *st, uint64_t reqs
 		metric(st, "syscalls_per_request", "count", MC_COUNT, (double)st->count / (double)reqs,
 		       srcb);
 		if (st->time_available)
-			metric(st, "ns_per_request", "ns", MC_TIMING, st->time_ns / (double)reqs, srcb);
+			metric(st, "ns_per_request", "ns", MC_TIMING, st->time_ns / (double)reqs, tsrc);
 	}
 	if (st->time_available && st->bytes)
-		metric(st, "ns_per_byte", "ns", MC_TIMING, st->time_ns / (double)st->bytes, srcb);
+		metric(st, "ns_per_byte", "ns", MC_TIMING, st->time_ns / (double)st->bytes, tsrc);
 	/* The cross-check: what the kernel copied, what the server read, and
 	 * what the capture holds must agree. */
 	if (have_copy && sb && p->copy_bytes != server_bytes)
@@ -1098,6 +1114,9 @@ static void fill_copy(struct profiler *p, struct stage_result *st, uint64_t reqs
 	if (p->cfg.expected_bytes && st->bytes != p->cfg.expected_bytes)
 		stage_note(st, "mismatch: %llu bytes copied, capture holds %llu",
 			   (unsigned long long)st->bytes, (unsigned long long)p->cfg.expected_bytes);
+	if (p->lost)
+		stage_note(st, "%llu trace records lost (ring buffer full): copy bytes and times undercount",
+			   (unsigned long long)p->lost);
 	fill_hw_kernel(p, st, (const enum ksym_stage[]){ KS_COPY }, 1);
 }
 

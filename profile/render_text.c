@@ -616,7 +616,8 @@ int render_verdict_text(FILE *f, const struct verdict *vd, const struct render_o
 		fprintf(f, "verdict: not comparable: %s\n", vd->not_comparable);
 		return ferror(f) ? -EIO : 0;
 	}
-	fprintf(f, "%-30s %-12s %12s %12s %8s  %s\n", "metric", "status", "base", "new", "change", "why");
+	fprintf(f, "%-30s %-12s %12s %12s %8s  %s\n", "metric", "status", "base", "new", "change",
+		"why");
 	for (i = 0; i < vd->nitems; i++) {
 		const struct verdict_item *it = &vd->item[i];
 		char bb[32] = "-", cb[32] = "-", ch[16] = "-", st[24];
@@ -634,7 +635,15 @@ int render_verdict_text(FILE *f, const struct verdict *vd, const struct render_o
 		fprintf(f, "%-12s", st);
 		if (o->color)
 			fputs(C_OFF, f);
-		fprintf(f, " %12s %12s %8s  %s\n", bb, cb, ch, it->why);
+		fprintf(f, " %12s %12s %8s", bb, cb, ch);
+		/* 79 columns so far: the reason on the same line when it fits
+		 * in 100, else wrapped below */
+		if (strlen(it->why) + 81 <= WIDTH)
+			fprintf(f, "  %s\n", it->why);
+		else if (it->status == VS_PASS || it->status == VS_INFO)
+			fputc('\n', f);	/* a pass needs no essay: see --md, --json */
+		else
+			wrap(f, "\n    ", it->why, 4);
 	}
 	fprintf(f, "\n");
 	if (o->color)
@@ -642,10 +651,23 @@ int render_verdict_text(FILE *f, const struct verdict *vd, const struct render_o
 	fprintf(f, "verdict: %s", vd->overall == VS_WARN ? "pass with warnings" : verdict_status_name(vd->overall));
 	if (o->color)
 		fputs(C_OFF, f);
-	fprintf(f, " (%d failed, %d inconclusive, %d warnings, %d acknowledged, %d skipped, %d passed; "
-		"%zu vs %zu trials%s)\n", vd->nfail, vd->ninconclusive, vd->nwarn, vd->nack, vd->nskip,
-		vd->npass, vd->base_trials, vd->cur_trials,
-		vd->advisory_timing ? "; baseline from another machine: timings advisory" : "");
+	{
+		const int n[6] = { vd->nfail, vd->ninconclusive, vd->nwarn, vd->nack, vd->nskip, vd->npass };
+		static const char *const what[6] = {
+			"failed", "inconclusive", "warnings", "acknowledged", "skipped", "passed",
+		};
+		int k, first = 1;
+
+		fputs(" (", f);
+		for (k = 0; k < 6; k++)
+			if (n[k]) {
+				fprintf(f, "%s%d %s", first ? "" : ", ", n[k], what[k]);
+				first = 0;
+			}
+		fprintf(f, "%s%zu vs %zu trials)\n", first ? "" : "; ", vd->base_trials, vd->cur_trials);
+		if (vd->advisory_timing)
+			fputs("baseline from another machine (fingerprint): timing verdicts are advisory\n", f);
+	}
 	return ferror(f) ? -EIO : 0;
 }
 

@@ -256,6 +256,9 @@ static void keep_head(struct httpx_stream *s, uint64_t off, const uint8_t *p,
 	}
 	if (from >= n)
 		return;
+	/* allocated on first use: most heads arrive whole in one segment */
+	if (!s->hbuf && !(s->hbuf = malloc(s->hcap)))
+		return;
 	take = n - from;
 	if (take > s->hcap - s->hlen)
 		take = s->hcap - s->hlen;
@@ -434,6 +437,26 @@ void httpx_stream_midstream(struct httpx_stream *s)
 		s->mode = M_RESYNC;
 }
 
+void httpx_stream_reset(struct httpx_stream *s)
+{
+	httpx_req_fn fn = s->fn;
+	void *ctx = s->ctx;
+	struct http_framer *fr = s->fr;
+	struct http_limits lim = s->lim;
+	char *hbuf = s->hbuf;
+	size_t hcap = s->hcap;
+
+	framer_reset(fr);
+	memset(s, 0, sizeof(*s));
+	s->fr = fr;
+	s->lim = lim;
+	s->fn = fn;
+	s->ctx = ctx;
+	s->hbuf = hbuf;
+	s->hcap = hcap;
+	s->cur.minor_version = -1;
+}
+
 const struct httpx_stream_stats *httpx_stream_stats(const struct httpx_stream *s)
 {
 	return &s->st;
@@ -458,14 +481,8 @@ int httpx_stream_new(struct httpx_stream **out, const struct http_limits *lim,
 	s->ctx = ctx;
 	s->cur.minor_version = -1;
 	s->hcap = s->lim.max_header_bytes ? s->lim.max_header_bytes : 16384;
-	s->hbuf = malloc(s->hcap);
-	if (!s->hbuf) {
-		free(s);
-		return -ENOMEM;
-	}
 	rc = framer_new(&s->fr, &s->lim, &fops, s);
 	if (rc < 0) {
-		free(s->hbuf);
 		free(s);
 		return rc;
 	}

@@ -96,6 +96,9 @@ void httpx_stream_server_data(struct httpx_stream *s, size_t n);
 void httpx_stream_midstream(struct httpx_stream *s);
 /* The stream ended: a request in progress is handed out as incomplete. */
 void httpx_stream_end(struct httpx_stream *s);
+/* Back to the state of a new stream (same callback), keeping its buffers:
+ * for reuse on the next flow without allocating. */
+void httpx_stream_reset(struct httpx_stream *s);
 const struct httpx_stream_stats *httpx_stream_stats(const struct httpx_stream *s);
 void httpx_stream_free(struct httpx_stream *s);
 

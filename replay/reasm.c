@@ -19,6 +19,15 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/*
+ * A flow closed by FIN/RST stays as a tombstone to absorb its last ACK or
+ * a repeated RST (they follow within a round trip), for at most
+ * TOMB_NS of capture time and at most TOMB_MAX of them at once, so the
+ * memory they hold does not grow with the rate of connections.
+ */
+#define TOMB_NS  (10ULL * 1000000000ULL)	/* 10 s, ns */
+#define TOMB_MAX 16384
+
 #define TH_FIN 0x01
 #define TH_SYN 0x02
 #define TH_RST 0x04
@@ -48,6 +57,8 @@ struct flow {
 	struct flow_info info;		/* handed to the consumer */
 	struct flow *hnext;		/* hash chain */
 	struct flow *lprev, *lnext;	/* LRU list, oldest first */
+	struct flow *tprev, *tnext;	/* tombstones, oldest close first */
+	uint64_t closed_ns;
 	uint64_t hash;
 	uint64_t last_ns;		/* last packet, capture time */
 	bool closed;			/* tombstone after FIN/RST */
@@ -62,6 +73,8 @@ struct reasm {
 	size_t nbuckets;		/* power of two */
 	size_t nflows;			/* in the table, tombstones included */
 	struct flow *lru_head, *lru_tail;
+	struct flow *tomb_head, *tomb_tail;
+	size_t ntombs;
 	uint64_t now_ns;		/* latest capture time seen */
 	uint64_t buffered;		/* reorder bytes in all flows */
 	uint64_t next_id;
@@ -174,6 +187,20 @@ static int table_grow(struct reasm *r)
 	return 0;
 }
 
+static void tomb_unlink(struct reasm *r, struct flow *f)
+{
+	if (f->tprev)
+		f->tprev->tnext = f->tnext;
+	else
+		r->tomb_head = f->tnext;
+	if (f->tnext)
+		f->tnext->tprev = f->tprev;
+	else
+		r->tomb_tail = f->tprev;
+	f->tprev = f->tnext = NULL;
+	r->ntombs--;
+}
+
 static void table_remove(struct reasm *r, struct flow *f)
 {
 	struct flow **pp = &r->buckets[f->hash & (r->nbuckets - 1)];
@@ -184,6 +211,8 @@ static void table_remove(struct reasm *r, struct flow *f)
 			break;
 		}
 	lru_unlink(r, f);
+	if (f->closed)
+		tomb_unlink(r, f);
 	r->nflows--;
 }
 
@@ -415,8 +444,17 @@ static void flow_close(struct reasm *r, struct flow *f, enum flow_end end,
 	f->info.user = NULL;
 	if (tombstone) {
 		f->closed = true;
+		f->closed_ns = f->last_ns;
 		dstate_clear(r, &f->d[0]);
 		dstate_clear(r, &f->d[1]);
+		f->tprev = r->tomb_tail;
+		f->tnext = NULL;
+		if (r->tomb_tail)
+			r->tomb_tail->tnext = f;
+		else
+			r->tomb_head = f;
+		r->tomb_tail = f;
+		r->ntombs++;
 	} else {
 		flow_destroy(r, f);
 	}
@@ -504,9 +542,12 @@ static int flow_create(struct reasm *r, const struct cap_pkt *p, uint64_t h,
 	return 0;
 }
 
-/* Closes idle flows, oldest first (capture time). */
+/* Closes idle flows, oldest first (capture time); drops old tombstones. */
 static void expire_idle(struct reasm *r)
 {
+	while (r->tomb_head && (r->ntombs > TOMB_MAX ||
+				r->tomb_head->closed_ns + TOMB_NS < r->now_ns))
+		flow_destroy(r, r->tomb_head);
 	while (r->lru_head &&
 	       r->lru_head->last_ns + r->cfg.idle_timeout_ns < r->now_ns)
 		flow_retire(r, r->lru_head, FLOW_END_IDLE);

@@ -5,6 +5,7 @@
 #include "replay/netns.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -816,6 +817,53 @@ static void stop_command(pid_t pid)
 	waitpid(pid, &status, 0);
 }
 
+/* pid and its descendants (breadth first, through
+ * /proc/PID/task/TID/children), at most max. */
+static int descendants(pid_t pid, pid_t *out, int max)
+{
+	int n = 0, i;
+
+	if (pid <= 0 || max < 1)
+		return 0;
+	out[n++] = pid;
+	for (i = 0; i < n && n < max; i++) {
+		char path[320], buf[1024];
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)out[i]);
+		d = opendir(path);
+		if (!d)
+			continue;
+		while ((de = readdir(d)) && n < max) {
+			char *p, *end;
+			ssize_t len;
+			int fd;
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/children", (int)out[i], de->d_name);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			len = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (len <= 0)
+				continue;
+			buf[len] = 0;
+			for (p = buf; n < max; p = end) {
+				long c = strtol(p, &end, 10);
+
+				if (end == p)
+					break;
+				out[n++] = (pid_t)c;
+			}
+		}
+		closedir(d);
+	}
+	return n;
+}
+
 /* connect() to addr within ms; 0 when it accepted. */
 static int probe(const struct sockaddr *sa, socklen_t len, int ms)
 {
@@ -904,6 +952,12 @@ int target_run(void *arg, struct stats_block *st, const char *listen,
 		}
 		usleep(20000);
 	}
+	if (t->cfg.on_listening) {
+		pid_t kids[8];
+		int nk = descendants(pid, kids, 8);
+
+		t->cfg.on_listening(t->cfg.hook_arg, kids, nk);
+	}
 	/* the allocation window opens */
 	if (t->ab)
 		memcpy(&sh->a0, (const void *)&t->ab->c, sizeof(sh->a0));
@@ -936,6 +990,8 @@ out:
 
 		for (k = 0; k < 6; k++)
 			st->status[k] = sh->status[k];
+		if (t->cfg.on_done)
+			t->cfg.on_done(t->cfg.hook_arg, st);
 	}
 	stop_command(pid);
 	return rc;

@@ -72,6 +72,14 @@ struct target_cfg {
 	 * counting (alloc_why says why when the caller knows) */
 	const char *preload;
 	const char *alloc_why;
+	/* optional, called in the engine's child once the port accepted,
+	 * before the replay starts: the command's pid and the processes it
+	 * forked by then (nginx's workers), at most 8; the profiler attaches
+	 * here.  on_done runs after the replay, before the command is
+	 * stopped. */
+	int (*on_listening)(void *arg, const pid_t *pids, int n);
+	void (*on_done)(void *arg, const struct stats_block *st);
+	void *hook_arg;
 };
 
 /* What the run saw; counts are final once engine_run() returned. */

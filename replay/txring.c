@@ -106,7 +106,7 @@ static inline bool user_may_fill(const struct txq *q, const struct tpacket2_hdr 
 }
 
 /* Queued or in flight: the kernel may read the slot at any moment. */
-static inline bool kernel_owns(const struct tpacket2_hdr *h)
+static inline __attribute__((unused)) bool kernel_owns(const struct tpacket2_hdr *h)
 {
 	return slot_status(h) & (TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING);
 }

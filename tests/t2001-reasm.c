@@ -348,6 +348,10 @@ static void test_gap_cap_snaplen_rst_idle(void)
 	   "rst: buffered bytes flushed, hole as a gap; truncation counted");
 	pkt(r, false, RST, 0, NULL, 0, 0);
 	is_int(reasm_totals(r)->after_close, 1, "rst: repeated RST after close counted");
+	now_ns += 11ULL * 1000000000ULL;
+	pkt(r, false, RST, 0, NULL, 0, 0);
+	ok(reasm_totals(r)->after_close == 1 && reasm_totals(r)->dropped_no_flow == 1,
+	   "rst: 11 s later the tombstone is gone: a lone RST");
 	reasm_finish(r);
 	reasm_free(r);
 

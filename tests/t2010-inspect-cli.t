@@ -62,6 +62,11 @@ expect_exit 0 "json -: exit 0" -- "$PKTMEM" inspect --json - "$FIX"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema"]=="pktmem.inspect/1"; assert d["http"]["requests"]>0' "$TAP_TMP/out"
 ok $? "json -: valid, schema pktmem.inspect/1, requests counted"
 
+# a filter that matches nothing: every packet skipped as "filter"
+expect_exit 0 "filter: exit 0" -- "$PKTMEM" inspect --filter "tcp port 9" --json - "$FIX"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["flow_totals"]["flows"]==0 and d["skipped"]["filter"]==d["packets"]>0' "$TAP_TMP/out"
+ok $? "filter: no flows, every packet counted as skipped by the filter"
+
 # JSON to a file: atomic, no temporary left behind
 expect_exit 0 "json FILE: exit 0" -- "$PKTMEM" inspect --json out.json "$FIX"
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' out.json; ok $? "json FILE: valid"

@@ -594,6 +594,22 @@ static void test_counts(void)
 	alloc_counter_bind(NULL);
 	alloc_counter_free(c);
 
+	/* deser_finish: the release's frees complete the request's figures */
+	for (int m = 0; m < 2; m++) {
+		struct deser *d = m ? da : dt;
+
+		g = guarded(rich, sizeof(rich) - 1);
+		deser_parse(d, g, sizeof(rich) - 1, &r1);
+		deser_finish(d, &r1);
+		if (m == 0)
+			ok(r1.allocs == r1.frees && r1.heap_allocs == r1.heap_frees && r1.allocs > 0,
+			   "tree: parse + finish: %llu allocs, as many frees",
+			   (unsigned long long)r1.allocs);
+		else
+			ok(r1.frees == 0 && r1.heap_frees == 0 && r1.allocs > 0,
+			   "arena: parse + finish: no frees (one reset)");
+	}
+
 	/* the gate's test-only switch: exactly one more allocation per request */
 	for (int m = 0; m < 3; m++) {
 		struct deser_result base, extra;
@@ -613,6 +629,10 @@ static void test_counts(void)
 		deser_free(d0);
 		deser_free(dx);
 	}
+	/* checked before a byte is read, so no 4 GiB buffer is needed */
+	ok(deser_parse(da, "[", (size_t)UINT32_MAX + 1, &r1) == -EMSGSIZE && r1.status == 413,
+	   "arena: a body of 4 GiB or more is 413");
+	deser_reset(da);
 	ok(deser_parse(da, NULL, 0, &r1) == -EBADMSG && r1.status == 400, "arena: no body is invalid JSON");
 	ok(deser_parse(dt, NULL, 0, &r1) == -EBADMSG && r1.status == 400, "tree: no body is invalid JSON");
 	deser_reset(da);

@@ -183,8 +183,12 @@ static void run_http(enum server_io io)
 	rejects(&t, ion, "headers over --max-header-bytes", big, "HTTP/1.1 431 ");
 
 	/* a rejection after good pipelined requests: those are answered first */
-	r = exchange(&t, "GET /ok HTTP/1.1\r\nHost: a\r\n\r\nGET /bad\x01 HTTP/1.1\r\n\r\n", 48,
-		     &closed, NULL);
+	{
+		static const char gb[] = "GET /ok HTTP/1.1\r\nHost: a\r\n\r\n"
+					 "GET /bad\x01 HTTP/1.1\r\n\r\n";
+
+		r = exchange(&t, gb, sizeof(gb) - 1, &closed, NULL);
+	}
 	ok(strncmp(r, "HTTP/1.1 200 OK", 15) == 0 && strstr(r, "HTTP/1.1 400 ") && closed,
 	   "%s: good then bad: 200, 400, closed", ion);
 

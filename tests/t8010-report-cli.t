@@ -26,7 +26,7 @@ while IFS='	' read -r name want args; do
 done <"$TAP_TMP/cases"
 
 # --- width and colour ---
-for f in veth.txt socket.txt pair.txt; do
+for f in veth.txt socket.txt pair.txt compare-pass.txt compare-fail.txt compare-alloc.txt; do
 	w=$(wc -L <"$golden/$f")
 	[ "$w" -le 100 ]; ok $? "$f fits 100 columns ($w)"
 done
