@@ -954,7 +954,21 @@ int target_run(void *arg, struct stats_block *st, const char *listen,
 	}
 	if (t->cfg.on_listening) {
 		pid_t kids[8];
-		int nk = descendants(pid, kids, 8);
+		int nk = descendants(pid, kids, 8), same = 0, i;
+
+		/* a server may listen before it forks its workers (nginx's
+		 * master does): wait until the process tree has stayed the
+		 * same for 100 ms (at most 1 s) */
+		for (i = 0; i < 50 && same < 5; i++) {
+			pid_t again[8];
+			int na;
+
+			usleep(20000);
+			na = descendants(pid, again, 8);
+			same = na == nk && !memcmp(again, kids, sizeof(kids[0]) * (size_t)na) ? same + 1 : 0;
+			memcpy(kids, again, sizeof(kids));
+			nk = na;
+		}
 
 		t->cfg.on_listening(t->cfg.hook_arg, kids, nk);
 	}

@@ -56,6 +56,22 @@ for cap in synth-cl synth-chunked synth-pipelined synth-impaired synth-ipv6 curl
 	ok $? "$cap: 2xx responses $got = the capture's requests $want"
 	is target.responses.5xx 0 "$cap"
 done
+# the profiler watches nginx's master and workers: the kernel copied to
+# their threads exactly the capture's client bytes
+"$PKTMEM" replay -q --exec "$CMD" --port 8080 --report "$TAP_TMP/r.json" "$F/demo.pcap" \
+	>"$TAP_TMP/out" 2>"$TAP_TMP/err"
+copy=$($PY -c 'import json,sys
+j=json.load(open(sys.argv[1]))
+st=[s for s in j["trials"][0]["stages"] if s["name"]=="copy"][0]
+m={x["name"]:x for x in st["metrics"]}
+c=m.get("copy_bytes",{}); p=m.get("capture_payload_bytes",{})
+print("%s %s" % (int(c["value"]) if c.get("available") else "na", int(p.get("value") or 0)))' "$TAP_TMP/r.json" 2>/dev/null)
+set -- $copy
+if [ "$1" = na ] || [ -z "$1" ]; then
+	skip "copy stage unavailable here (tracepoints): $(grep -m1 copy "$TAP_TMP/out")"
+else
+	[ "$1" = "$2" ]; ok $? "copied to nginx's threads $1 bytes = the capture's client bytes $2"
+fi
 # loops: fresh connections, the same counts three times
 replay_json "nginx, 3 loops" --exec "$CMD" --port 8080 --loop 3 "$F/synth-cl.pcap"
 is target.responses.2xx 36 "3 loops"
