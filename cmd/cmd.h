@@ -46,6 +46,14 @@ int cmd_not_built(const char *name);
  * failure: returns rc unchanged when all went out, else EXIT_USAGE. */
 int cmd_finish_stdout(const char *cmd, int rc);
 
+/* Writes JSON j (json_dumpf flags) to path atomically: a temp file beside
+ * it, flushed, synced and closed with every error checked, then renamed;
+ * on failure nothing is left behind.  "-" is standard output (checked at
+ * exit by cmd_finish_stdout).  0 or negative errno (ENOSPC kept, not
+ * turned into EIO). */
+struct json_t;
+int cmd_write_json(const char *path, const struct json_t *j, size_t flags);
+
 /* True when colour may be used on stream f: a terminal and no NO_COLOR. */
 int cmd_use_color(FILE *f);
 

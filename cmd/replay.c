@@ -424,12 +424,7 @@ static int write_json(const char *path, const struct replay_summary *s,
 			json_object_set_new(ctr, r->counters[k].name, json_integer(r->counters[k].delta));
 		json_object_set_new(o, "server_counters", ctr);
 	}
-	if (!strcmp(path, "-")) {
-		rc = json_dumpf(o, stdout, JSON_INDENT(2)) < 0 ? -EIO : 0;
-		putchar('\n');
-	} else {
-		rc = json_dump_file(o, path, JSON_INDENT(2)) < 0 ? -EIO : 0;
-	}
+	rc = cmd_write_json(path, o, JSON_INDENT(2));
 	json_decref(o);
 	return rc;
 }
@@ -525,6 +520,8 @@ static int target_setup(const struct opts *o, struct target **out, struct engine
 	cfg->server.arg = *out;
 	cfg->server.counts_requests = false;
 	cfg->server.foreign = true;
+	/* the user's server may need its own privileges (nginx binds, setuid) */
+	cfg->server.drop_privs = false;
 	/* the engine waits a little longer than the target's own deadline,
 	 * so the target's message (what the command did) is the one shown */
 	cfg->server.ready_wait_ms = tc.ready_ms + 3000;
@@ -933,6 +930,7 @@ int cmd_replay(int argc, char **argv)
 	srv.sink.echo = !strcmp(o.server, "echo");
 	cfg.server.run = run_sink;
 	cfg.server.arg = &srv;
+	cfg.server.drop_privs = true;	/* sink and core server: see privs.h */
 #if HAVE_CORE_SERVER
 	if (strcmp(o.server, "sink")) {
 		server_config_default(&srv.sc);
@@ -1039,9 +1037,9 @@ int cmd_replay(int argc, char **argv)
 		if (r.nfailures > 64)
 			cmd_error("replay", "verify: ... and %" PRIu64 " more flows", r.nfailures - 64);
 	}
-	if (o.json && write_json(o.json, &s, &r, &li, &o, o.exec || o.target ? &tr : NULL) < 0)
-		cmd_error("replay", "writing '%s': %s", o.json, strerror(errno ? errno : EIO));
 	rc = s.verified && !r.peer_err ? EXIT_OK : EXIT_VERDICT;
+	if (o.json && (erc = write_json(o.json, &s, &r, &li, &o, o.exec || o.target ? &tr : NULL)) < 0)
+		rc = cmd_error("replay", "writing '%s': %s", o.json, strerror(-erc));
 out:
 	prof_attach_free(srv.prof);
 	if (dp.d)

@@ -194,31 +194,10 @@ static json_t *stats_json(const struct stats_block *b, const char *listen,
 	return root;
 }
 
-/* FILE.tmp then rename: a reader never sees half a file. */
+/* FILE.tmp then rename: a reader never sees half a file (cmd_write_json). */
 static int write_json(const char *path, json_t *j)
 {
-	char tmp[4096];
-	int rc;
-
-	if (!strcmp(path, "-")) {
-		if (json_dumpf(j, stdout, JSON_INDENT(2)) < 0)
-			return -EIO;
-		putchar('\n');
-		return 0;
-	}
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	rc = json_dump_file(j, tmp, JSON_INDENT(2));
-	if (rc < 0) {
-		unlink(tmp);
-		return -EIO;
-	}
-	if (rename(tmp, path) < 0) {
-		rc = -errno;
-		unlink(tmp);
-		return rc;
-	}
-	return 0;
+	return cmd_write_json(path, j, JSON_INDENT(2));
 }
 
 /* Enough descriptors for max_conns plus a few: raise the soft limit. */

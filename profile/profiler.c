@@ -1216,7 +1216,9 @@ static void fill_alloc(struct profiler *p, struct stage_result *st, uint64_t req
 		metric(st, "alloc_bytes_per_request", "bytes", MC_EXACT,
 		       (double)sb->alloc.bytes / (double)reqs, src);
 	}
-	if (p->cfg.mode == PROFILE_COUNTS) {
+	if (!p->tp_ok) {
+		metric_na(st, "kernel_kmalloc", "count", MC_COUNT, p->tp_reason);
+	} else if (p->cfg.mode == PROFILE_COUNTS) {
 		metric_na(st, "kernel_kmalloc", "count", MC_COUNT,
 			  "kernel allocations are counted with --profile full (the filter runs "
 			  "on every kmalloc of the machine)");

@@ -2,6 +2,7 @@
 #include "replay/engine.h"
 
 #include "replay/netns.h"
+#include "replay/privs.h"
 #include "replay/sink.h"
 #include "replay/tcpgen.h"
 #include "replay/txring.h"
@@ -193,6 +194,8 @@ static pid_t start_server(const struct engine_cfg *cfg, const struct netns_topo 
 	signal(SIGINT, SIG_IGN);
 	if (topo && netns_join(topo, NETNS_SERVER) < 0)
 		_exit(3);
+	if (cfg->server.drop_privs && privs_drop_all() < 0)
+		_exit(5);
 	rc = cfg->server.run(cfg->server.arg, st, listen, stop);
 	_exit(rc < 0 ? 4 : 0);
 }

@@ -66,6 +66,10 @@ struct engine_server {
 	const struct sockaddr *connect_to;
 	unsigned int connect_len;
 	uint32_t ready_wait_ms;	/* for st->ready; 0 = 5000 */
+	/* the child drops every capability (privs_drop_all()) after joining
+	 * its namespace, before run(): for pktmem's own servers, which bind
+	 * port 0 and need none; not for a foreign server that needs its own */
+	bool drop_privs;
 };
 
 struct engine_cfg {
