@@ -31,7 +31,7 @@ free_port() {
 # replay_json DESC ARGS...: runs pktmem replay -q --json, expects exit 0
 replay_json() {
 	desc=$1; shift
-	"$PKTMEM" replay -q --json "$TAP_TMP/j.json" "$@" >"$TAP_TMP/out" 2>"$TAP_TMP/err"; rc=$?
+	"$PKTMEM" replay -q --summary-json "$TAP_TMP/j.json" "$@" >"$TAP_TMP/out" 2>"$TAP_TMP/err"; rc=$?
 	[ "$rc" -eq 0 ] && grep -q '^  verify      ok' "$TAP_TMP/out"
 	ok $? "$desc: replayed and verified (exit $rc)"
 	[ "$rc" -eq 0 ] || sed 's/^/#   /' "$TAP_TMP/out" "$TAP_TMP/err" >&2

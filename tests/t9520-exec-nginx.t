@@ -58,7 +58,7 @@ for cap in synth-cl synth-chunked synth-pipelined synth-impaired synth-ipv6 curl
 done
 # the profiler watches nginx's master and workers: the kernel copied to
 # their threads exactly the capture's client bytes
-"$PKTMEM" replay -q --exec "$CMD" --port 8080 --report "$TAP_TMP/r.json" "$F/demo.pcap" \
+"$PKTMEM" replay -q --exec "$CMD" --port 8080 --json "$TAP_TMP/r.json" "$F/demo.pcap" \
 	>"$TAP_TMP/out" 2>"$TAP_TMP/err"
 copy=$($PY -c 'import json,sys
 j=json.load(open(sys.argv[1]))
