@@ -16,6 +16,7 @@
 #include "replay/netns.h"
 #include "replay/plan.h"
 #include "replay/sink.h"
+#include "replay/target.h"
 
 /* The core server (core/server.h) is the default target once it is in the
  * tree; until then replays go into the sink (replay/sink.h). */
@@ -27,6 +28,7 @@
 #define HAVE_CORE_SERVER 0
 #endif
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -79,8 +81,11 @@ static void usage(FILE *f)
 "                          the core server's I/O loop and deserializer\n"
 "  --rx-ring v2|v3         the peer's receive ring (default v3)\n"
 "  --qdisc-bypass          PACKET_QDISC_BYPASS on the TX socket\n"
-"  --json FILE|-           write the result as a pktmem.report/1 (atomically;\n"
-"                          '-': standard output, the table goes to stderr)\n"
+"  --json FILE|-           write the full result: the stage table and the\n"
+"                          replay summary (pktmem.report/1, what 'pktmem\n"
+"                          report', 'compare' and 'gate' read), atomically;\n"
+"                          '-': standard output, the text goes to stderr\n"
+"  --summary-json FILE|-   write the replay summary alone (pktmem.replay/1)\n"
 "  --profile off|counts|full\n"
 "                          measure the stages: counting tracepoints (default),\n"
 "                          plus timestamps, histograms and sampling, or nothing\n"
@@ -89,17 +94,27 @@ static void usage(FILE *f)
 "                          or perf names; default cycles,instructions,\n"
 "                          cache-misses,branch-misses where a PMU exists)\n"
 "  --folded FILE           folded kernel stacks for a flame graph (--profile full)\n"
-"  --report FILE|-         the same as --json (older name)\n"
+
 "  --iface IFACE --server-ip IP\n"
 "                          replay onto a named interface (not built yet)\n"
 "  --dump-frames FILE      write every frame sent (packet path) to a pcap\n"
+"  --exec 'CMD ARGS' --port N\n"
+"                          replay into your own server instead: pktmem starts\n"
+"                          CMD (/bin/sh -c) in the server namespace, waits until\n"
+"                          port N accepts, replays, stops it; allocations are\n"
+"                          counted by an LD_PRELOAD interposer (docs/exec.md)\n"
+"  --target HOST:PORT [--netns NAME]\n"
+"                          replay (over TCP sockets) into a server you already\n"
+"                          run, in network namespace NAME (/run/netns/NAME)\n"
+"  --ready-timeout SECS    how long --exec/--target may take to accept (10)\n"
+"  --no-preload            --exec without the allocation interposer\n"
 "  -q, --quiet             no progress bar\n"
 "testing:\n"
 "  --test-extra-alloc      the core server allocates once more per request\n"
 "                          with a body (to watch 'pktmem gate' fail)\n"
 "\n"
 "exit: 0 replayed and verified, 1 verification failed or interrupted,\n"
-"2 usage or input error (or the JSON could not be written)\n");
+"2 usage or input error (also: --exec's command never accepted connections)\n");
 }
 
 struct opts {
@@ -112,8 +127,13 @@ struct opts {
 	uint64_t limit;
 	bool quiet, qdisc_bypass, extra_alloc;
 	const char *dump;
+	/* --exec / --target: the user's own server (replay/target.h) */
+	const char *exec, *target, *netns;
+	uint32_t port, ready_ms;
+	bool no_preload;
 	enum profile_mode profile;
 	const char *events, *folded;
+	const char *report;		/* --summary-json */
 };
 
 /* --dump-frames: the frames as they went into the ring */
@@ -295,71 +315,75 @@ static const char *human_ns(uint64_t ns, char *buf, size_t n)
 	return buf;
 }
 
-static void print_summary(FILE *f, const struct opts *o, const struct plan *plan, const struct load_info *li,
+static void print_summary(const struct opts *o, const struct plan *plan, const struct load_info *li,
 			  const struct engine_result *r, const struct replay_summary *s)
 {
 	char a[32], b[32], c[32];
 	uint32_t i;
 
-	fprintf(f, "replay: %" PRIu64 " flows in the capture, %zu planned, via %s%s\n",
+	printf("replay: %" PRIu64 " flows in the capture, %zu planned, via %s%s\n",
 	       li->flows, plan->nflows - (size_t)r->flows_skipped, s->via,
 	       s->interrupted ? " (INTERRUPTED: partial summary)" : "");
 	if (r->via == ENGINE_MMAP)
-		fprintf(f, "  path        veth MTU %u, TX ring %u frames of %u bytes, RX ring TPACKET_V%d\n",
+		printf("  path        veth MTU %u, TX ring %u frames of %u bytes, RX ring TPACKET_V%d\n",
 		       r->mtu, r->ring_frames, r->ring_frame_size, o->rx == 2 ? 2 : 3);
 	else if (r->via == ENGINE_RAW)
-		fprintf(f, "  path        veth MTU %u, sendto() per frame, RX ring TPACKET_V%d\n",
+		printf("  path        veth MTU %u, sendto() per frame, RX ring TPACKET_V%d\n",
 		       r->mtu, o->rx == 2 ? 2 : 3);
 	else
-		fprintf(f, "  path        TCP sockets over loopback: no NIC, softirq-side stages are the "
+		printf("  path        TCP sockets over loopback: no NIC, softirq-side stages are the "
 		       "loopback's, not a veth's\n");
-	fprintf(f, "  flows       %" PRIu64 " replayed, %" PRIu64 " ok, %" PRIu64 " failed; %" PRIu64
+	printf("  flows       %" PRIu64 " replayed, %" PRIu64 " ok, %" PRIu64 " failed; %" PRIu64
 	       " skipped, %" PRIu64 " truncated at a capture gap\n",
 	       s->flows, r->peer.flows_ok, r->peer.flows_failed, s->skipped_flows, r->flows_truncated);
 	for (i = 0; i < plan->nflows; i++) {
-		const struct plan_flow *pf = plan->flow[i];
+		const struct plan_flow *f = plan->flow[i];
 
-		if (pf->skip != PLAN_OK && pf->skip != PLAN_SKIP_LIMIT)
-			fprintf(f, "    skipped   flow %" PRIu64 ": %s\n", pf->id, plan_skip_name(pf->skip));
-		else if (pf->truncated)
-			fprintf(f, "    truncated flow %" PRIu64 ": replayed %" PRIu64 " bytes, a %" PRIu64
+		if (f->skip != PLAN_OK && f->skip != PLAN_SKIP_LIMIT)
+			printf("    skipped   flow %" PRIu64 ": %s\n", f->id, plan_skip_name(f->skip));
+		else if (f->truncated)
+			printf("    truncated flow %" PRIu64 ": replayed %" PRIu64 " bytes, a %" PRIu64
 			       "-byte hole at offset %" PRIu64 ", %" PRIu64 " captured bytes after it not sent\n",
-			       pf->id, pf->bytes, pf->gap_len, pf->gap_off, pf->lost_bytes);
+			       f->id, f->bytes, f->gap_len, f->gap_off, f->lost_bytes);
 	}
 	if (r->flows_rejected)
-		fprintf(f, "    %" PRIu64 " flows closed early by the server on a request its framer "
+		printf("    %" PRIu64 " flows closed early by the server on a request its framer "
 		       "rejects, as the capture predicts\n", r->flows_rejected);
 	if (li->flows_beyond_limit)
-		fprintf(f, "    %" PRIu64 " flows beyond --limit-flows\n", li->flows_beyond_limit);
+		printf("    %" PRIu64 " flows beyond --limit-flows\n", li->flows_beyond_limit);
 	if (li->requests_known && r->requests_verified)
-		fprintf(f, "  requests    %" PRIu64 " in the replayed bytes; server parsed %" PRIu64 "\n",
+		printf("  requests    %" PRIu64 " in the replayed bytes; server parsed %" PRIu64 "\n",
 		       s->requests, r->server_requests);
 	else if (li->requests_known)
-		fprintf(f, "  requests    %" PRIu64 " in the replayed bytes (this server does not parse)\n",
+		printf("  requests    %" PRIu64 " in the replayed bytes (this server does not parse)\n",
 		       s->requests);
-	fprintf(f, "  segments    %" PRIu64 " data segments, %" PRIu64 " bytes, %" PRIu64
+	printf("  segments    %" PRIu64 " data segments, %" PRIu64 " bytes, %" PRIu64
 	       " retransmitted, %" PRIu64 " split\n",
 	       s->segments, s->bytes, s->retransmits, r->peer.splits);
-	fprintf(f, "  rate        %s, %.0f segments/s, %.1f Mbit/s\n",
+	printf("  rate        %s, %.0f segments/s, %.1f Mbit/s\n",
 	       human_ns(s->duration_ns, a, sizeof(a)), s->segments_per_s, s->mbit_per_s);
 	if (s->segments)
-		fprintf(f, "  cpu         replayer %s per data segment (receive path included), "
+		printf("  cpu         replayer %s per data segment (receive path included), "
 		       "server %s per data segment\n",
 		       human_ns(r->cpu_self_ns / s->segments, a, sizeof(a)),
 		       human_ns(r->cpu_server_ns / s->segments, b, sizeof(b)));
 	if (r->peer.gap_samples)
-		fprintf(f, "  gaps        p50 %s, p90 %s, p99 %s between data segments as sent\n",
+		printf("  gaps        p50 %s, p90 %s, p99 %s between data segments as sent\n",
 		       human_ns(r->peer.gap_p50, a, sizeof(a)), human_ns(r->peer.gap_p90, b, sizeof(b)),
 		       human_ns(r->peer.gap_p99, c, sizeof(c)));
 	if (r->peer.late_max)
-		fprintf(f, "  lateness    p50 %s, p99 %s, max %s behind the schedule\n",
+		printf("  lateness    p50 %s, p99 %s, max %s behind the schedule\n",
 		       human_ns(r->peer.late_p50, a, sizeof(a)), human_ns(r->peer.late_p99, b, sizeof(b)),
 		       human_ns(r->peer.late_max, c, sizeof(c)));
-	fprintf(f, "  server      read %" PRIu64 " bytes, sent %" PRIu64 " bytes back",
-	       r->server_bytes_read, r->peer.server_bytes);
+	if (o->exec || o->target)
+		printf("  server      not pktmem's: ACKed %" PRIu64 " client bytes, sent %" PRIu64
+		       " bytes back", r->peer.bytes, r->peer.server_bytes);
+	else
+		printf("  server      read %" PRIu64 " bytes, sent %" PRIu64 " bytes back",
+		       r->server_bytes_read, r->peer.server_bytes);
 	if (r->via != ENGINE_SOCKET)
-		fprintf(f, ", kernel drops %" PRIu64, s->server_drops);
-	fprintf(f, "\n");
+		printf(", kernel drops %" PRIu64, s->server_drops);
+	printf("\n");
 	if (r->via != ENGINE_SOCKET) {
 		/* the counters that say something went wrong (all are in --json) */
 		static const char *const bad[] = { "Drop", "Err", "Discard", "Overflow",
@@ -370,16 +394,246 @@ static void print_summary(FILE *f, const struct opts *o, const struct plan *plan
 		for (i = 0; i < r->ncounters; i++)
 			for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
 				if (strstr(r->counters[i].name, bad[k])) {
-					fprintf(f, "%s %s=%+" PRId64, any ? "" : "  counters   ",
+					printf("%s %s=%+" PRId64, any ? "" : "  counters   ",
 					       r->counters[i].name, r->counters[i].delta);
 					any = true;
 					break;
 				}
 		if (any)
-			fprintf(f, "\n");
+			printf("\n");
 	}
-	fprintf(f, "  verify      %s: %s\n", s->verified ? "ok" : (s->interrupted ? "incomplete" : "FAILED"),
+	printf("  verify      %s: %s\n", s->verified ? "ok" : (s->interrupted ? "incomplete" : "FAILED"),
 	       s->verify_msg);
+}
+
+static json_t *target_json(const struct opts *o, const struct target_report *tr);
+
+static int write_json(const char *path, const struct replay_summary *s,
+		      const struct engine_result *r, const struct load_info *li,
+		      const struct opts *op, const struct target_report *tr)
+{
+	json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:b, s:s, s:b}",
+			      "schema", "pktmem.replay/1", "via", s->via,
+			      "flows", (json_int_t)s->flows, "requests", (json_int_t)s->requests,
+			      "segments", (json_int_t)s->segments, "bytes", (json_int_t)s->bytes,
+			      "duration_ns", (json_int_t)s->duration_ns,
+			      "segments_per_s", s->segments_per_s, "mbit_per_s", s->mbit_per_s,
+			      "requests_per_s", s->requests_per_s,
+			      "retransmits", (json_int_t)s->retransmits,
+			      "server_drops", (json_int_t)s->server_drops,
+			      "skipped_flows", (json_int_t)s->skipped_flows,
+			      "verified", s->verified, "verify_msg", s->verify_msg,
+			      "interrupted", s->interrupted);
+	json_t *fails = json_array();
+	uint64_t i;
+	int rc;
+
+	if (!o || !fails)
+		return -ENOMEM;
+	json_object_set_new(o, "truncated_flows", json_integer((json_int_t)r->flows_truncated));
+	json_object_set_new(o, "server_bytes_read", json_integer((json_int_t)r->server_bytes_read));
+	json_object_set_new(o, "server_requests", json_integer((json_int_t)r->server_requests));
+	json_object_set_new(o, "requests_verified", json_boolean(r->requests_verified));
+	json_object_set_new(o, "capture_packets", json_integer((json_int_t)li->packets));
+	json_object_set_new(o, "gap_p50_ns", json_integer((json_int_t)r->peer.gap_p50));
+	json_object_set_new(o, "gap_p99_ns", json_integer((json_int_t)r->peer.gap_p99));
+	json_object_set_new(o, "late_p99_ns", json_integer((json_int_t)r->peer.late_p99));
+	json_object_set_new(o, "cpu_self_ns", json_integer((json_int_t)r->cpu_self_ns));
+	json_object_set_new(o, "cpu_server_ns", json_integer((json_int_t)r->cpu_server_ns));
+	json_object_set_new(o, "frames", json_integer((json_int_t)r->peer.frames));
+	for (i = 0; i < r->nfailures && i < 64; i++)
+		json_array_append_new(fails, json_pack("{s:I, s:i, s:s}", "flow",
+						       (json_int_t)r->failures[i].flow_id, "loop",
+						       (int)r->failures[i].loop, "msg", r->failures[i].msg));
+	json_object_set_new(o, "failures", fails);
+	if (tr)
+		json_object_set_new(o, "target", target_json(op, tr));
+	{
+		json_t *ctr = json_object();
+		uint32_t k;
+
+		for (k = 0; k < r->ncounters; k++)
+			json_object_set_new(ctr, r->counters[k].name, json_integer(r->counters[k].delta));
+		json_object_set_new(o, "server_counters", ctr);
+	}
+	rc = cmd_write_json(path, o, JSON_INDENT(2));
+	json_decref(o);
+	return rc;
+}
+
+/* --- --exec / --target (replay/target.h) --- */
+
+/* Checks the option combinations; EXIT_OK or the usage error's code. */
+static int target_options(struct opts *o, struct sockaddr_storage *sa, socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN];
+	uint16_t port;
+	int e;
+
+	if (!o->exec && !o->target) {
+		if (o->port || o->netns || o->ready_ms || o->no_preload)
+			return cmd_error("replay", "--port/--netns/--ready-timeout/--no-preload go with "
+					 "--exec or --target");
+		return EXIT_OK;
+	}
+	if (o->exec && o->target)
+		return cmd_error("replay", "--exec and --target: choose one");
+	if (o->io || o->deser || strcmp(o->server, HAVE_CORE_SERVER ? "http" : "sink"))
+		return cmd_error("replay", "--server/--io/--deser choose the built-in server: not with "
+				 "--exec or --target");
+	if (o->exec) {
+		if (!*o->exec)
+			return cmd_error("replay", "--exec: empty command");
+		if (!o->port)
+			return cmd_error("replay", "--exec needs --port N: the port the command listens on");
+		if (o->netns)
+			return cmd_error("replay", "--netns goes with --target (--exec runs the command in "
+					 "pktmem's own server namespace)");
+		return EXIT_OK;
+	}
+	if (o->port)
+		return cmd_error("replay", "--target HOST:PORT carries the port: no --port");
+	if ((e = target_parse_hostport(o->target, sa, len, host, sizeof(host), &port)) < 0)
+		return cmd_error("replay", "--target '%s': %s", o->target, target_strerror(e));
+	if (o->via_set && o->via != ENGINE_SOCKET)
+		return cmd_error("replay", "--target replays over TCP sockets (--via socket): the server "
+				 "is in a namespace pktmem did not make, so no veth reaches it");
+	o->via = ENGINE_SOCKET;
+	o->via_set = true;
+	o->port = port;
+	return EXIT_OK;
+}
+
+/* The profiler watches the user's command (and what it forked), not the
+ * engine's child that started it.  arg: &server_choice.prof, set after
+ * target_setup() and before the engine forks. */
+static int target_listening(void *arg, const pid_t *pids, int n)
+{
+	struct prof_attach **pa = arg;
+
+	return prof_attach_child_ready_pids(*pa, pids, n);
+}
+
+static void target_done(void *arg, const struct stats_block *st)
+{
+	struct prof_attach **pa = arg;
+
+	prof_attach_child_done(*pa, st);
+}
+
+static int target_setup(const struct opts *o, struct target **out, struct engine_cfg *cfg,
+			const struct sockaddr *sa, socklen_t len, struct prof_attach **pa)
+{
+	struct target_cfg tc = { 0 };
+	char preload[4096], host[INET6_ADDRSTRLEN];
+	int e;
+
+	tc.command = o->exec;
+	tc.port = (uint16_t)o->port;
+	tc.ready_ms = o->ready_ms ? o->ready_ms : 10000;
+	if (o->target) {
+		target_parse_hostport(o->target, &(struct sockaddr_storage){ 0 }, &(socklen_t){ 0 },
+				      host, sizeof(host), NULL);
+		tc.host = host;
+	}
+	if (o->exec && o->no_preload)
+		tc.alloc_why = "--no-preload";
+	else if (o->exec && target_find_preload(preload, sizeof(preload)) < 0)
+		tc.alloc_why = "libpktmem-alloc.so not found next to pktmem: build it with "
+			       "'make preload' or set PKTMEM_PRELOAD=/path/to/libpktmem-alloc.so";
+	else if (o->exec)
+		tc.preload = preload;
+	tc.on_listening = target_listening;
+	tc.on_done = target_done;
+	tc.hook_arg = pa;
+	if ((e = target_new(out, &tc)) < 0)
+		return cmd_error("replay", "%s", target_strerror(e));
+	cfg->server.run = target_run;
+	cfg->server.arg = *out;
+	cfg->server.counts_requests = false;
+	cfg->server.foreign = true;
+	/* the user's server may need its own privileges (nginx binds, setuid) */
+	cfg->server.drop_privs = false;
+	/* the engine waits a little longer than the target's own deadline,
+	 * so the target's message (what the command did) is the one shown */
+	cfg->server.ready_wait_ms = tc.ready_ms + 3000;
+	if (o->target) {
+		cfg->server.connect_to = sa;
+		cfg->server.connect_len = len;
+	}
+	return EXIT_OK;
+}
+
+static void print_target(const struct opts *o, const struct target_report *tr, uint64_t requests)
+{
+	if (o->exec)
+		printf("  target      '%s' (pid %d), port %u%s\n", o->exec, (int)tr->pid, o->port,
+		       tr->exited_early ? ": EXITED during the replay" : "");
+	else
+		printf("  target      %s%s%s\n", o->target, o->netns ? " in network namespace " : "",
+		       o->netns ? o->netns : "");
+	if (tr->capture_why)
+		printf("  responses   unavailable: %s\n", tr->capture_why);
+	else
+		printf("  responses   %" PRIu64 " (2xx %" PRIu64 ", 4xx %" PRIu64 ", 5xx %" PRIu64
+		       ", 1xx %" PRIu64 ", 3xx %" PRIu64 "), %" PRIu64 " bytes, %" PRIu64
+		       " unframed%s\n", tr->responses, tr->status[2], tr->status[4], tr->status[5],
+		       tr->status[1], tr->status[3], tr->response_bytes, tr->parse_errors,
+		       tr->capture_drops ? " (the capture lost packets: counts are low)" : "");
+	if (!tr->alloc_available)
+		printf("  alloc       unavailable: %s\n", tr->alloc_why);
+	else if (requests)
+		printf("  alloc       %.2f allocations, %.2f frees, %.0f bytes per request "
+		       "(%" PRIu64 " malloc, %" PRIu64 " calloc, %" PRIu64 " realloc, %" PRIu64
+		       " aligned, %" PRIu64 " free over %" PRIu64 " requests; %" PRIu64 " processes)\n",
+		       (double)tr->allocs / (double)requests, (double)tr->frees / (double)requests,
+		       (double)tr->alloc_bytes / (double)requests, tr->mallocs, tr->callocs,
+		       tr->reallocs, tr->memaligns, tr->frees, requests, tr->alloc_inits);
+	else
+		printf("  alloc       %" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64
+		       " bytes (the capture's requests are unknown)\n", tr->allocs, tr->frees,
+		       tr->alloc_bytes);
+}
+
+static json_t *target_json(const struct opts *o, const struct target_report *tr)
+{
+	json_t *t = json_object(), *resp = json_object(), *al = json_object();
+
+	json_object_set_new(t, "kind", json_string(o->exec ? "exec" : "target"));
+	json_object_set_new(t, o->exec ? "command" : "address", json_string(o->exec ? o->exec : o->target));
+	if (o->netns)
+		json_object_set_new(t, "netns", json_string(o->netns));
+	json_object_set_new(t, "port", json_integer(o->port));
+	json_object_set_new(t, "pid", json_integer(tr->pid));
+	json_object_set_new(t, "exited_early", json_boolean(tr->exited_early));
+	json_object_set_new(resp, "available", json_boolean(!tr->capture_why));
+	if (tr->capture_why)
+		json_object_set_new(resp, "reason", json_string(tr->capture_why));
+	json_object_set_new(resp, "total", json_integer((json_int_t)tr->responses));
+	json_object_set_new(resp, "1xx", json_integer((json_int_t)tr->status[1]));
+	json_object_set_new(resp, "2xx", json_integer((json_int_t)tr->status[2]));
+	json_object_set_new(resp, "3xx", json_integer((json_int_t)tr->status[3]));
+	json_object_set_new(resp, "4xx", json_integer((json_int_t)tr->status[4]));
+	json_object_set_new(resp, "5xx", json_integer((json_int_t)tr->status[5]));
+	json_object_set_new(resp, "other", json_integer((json_int_t)tr->status[0]));
+	json_object_set_new(resp, "bytes", json_integer((json_int_t)tr->response_bytes));
+	json_object_set_new(resp, "unframed", json_integer((json_int_t)tr->parse_errors));
+	json_object_set_new(resp, "capture_drops", json_integer((json_int_t)tr->capture_drops));
+	json_object_set_new(t, "responses", resp);
+	json_object_set_new(al, "available", json_boolean(tr->alloc_available));
+	if (!tr->alloc_available)
+		json_object_set_new(al, "reason", json_string(tr->alloc_why ? tr->alloc_why : ""));
+	json_object_set_new(al, "window", json_string("from the first accepted probe to the stop"));
+	json_object_set_new(al, "processes", json_integer((json_int_t)tr->alloc_inits));
+	json_object_set_new(al, "allocations", json_integer((json_int_t)tr->allocs));
+	json_object_set_new(al, "malloc", json_integer((json_int_t)tr->mallocs));
+	json_object_set_new(al, "calloc", json_integer((json_int_t)tr->callocs));
+	json_object_set_new(al, "realloc", json_integer((json_int_t)tr->reallocs));
+	json_object_set_new(al, "aligned", json_integer((json_int_t)tr->memaligns));
+	json_object_set_new(al, "free", json_integer((json_int_t)tr->frees));
+	json_object_set_new(al, "bytes", json_integer((json_int_t)tr->alloc_bytes));
+	json_object_set_new(t, "alloc", al);
+	return t;
 }
 
 /* --- the report (profile/report.h) --- */
@@ -454,7 +708,9 @@ static void effective_options(const struct opts *o, const struct server_choice *
 	const char *io = "sink", *deser = "none";
 
 #if HAVE_CORE_SERVER
-	if (strcmp(o->server, "sink")) {
+	if (o->exec || o->target) {
+		io = o->exec ? "exec" : "target";	/* not pktmem's server */
+	} else if (strcmp(o->server, "sink")) {
 		io = server_io_name(srv->sc.io);
 		deser = srv->sc.kind == SERVER_HTTP ? deser_mode_name(srv->sc.deser) : "none";
 	}
@@ -471,14 +727,16 @@ static void effective_options(const struct opts *o, const struct server_choice *
 	ro->concurrency = (int)(o->concurrency ? o->concurrency : 64);	/* peer.h default */
 }
 
-/* Fills the report, prints the stage table (to out), writes --json.
- * Returns 0, or EXIT_USAGE when the JSON could not be written. */
-static int profile_report(FILE *out, const struct opts *o, const struct server_choice *srv,
+/* Fills the report, prints the stage table, writes --json (json_fd >= 0:
+ * the real standard output for --json -, stdout being stderr meanwhile).
+ * Returns 0, or EXIT_USAGE when a file asked for could not be written. */
+static int profile_report(const struct opts *o, const struct server_choice *srv,
 			  const struct plan *plan, const struct load_info *li,
 			  const struct engine_result *r, const struct replay_summary *s,
-			  struct prof_attach *pa, const char *const *captures, size_t ncaptures)
+			  struct prof_attach *pa, const char *const *captures, size_t ncaptures,
+			  int json_fd)
 {
-	struct render_opts ro = { .color = out == stdout && cmd_use_color(stdout) };
+	struct render_opts ro = { .color = json_fd < 0 && cmd_use_color(stdout) };
 	struct report *rep = report_new(1);
 	uint32_t loops = o->loops ? o->loops : 1;
 	struct tm tm;
@@ -519,10 +777,12 @@ static int profile_report(FILE *out, const struct opts *o, const struct server_c
 		if (rc < 0)
 			cmd_warn("replay", "profiler: the server never reported: stages not measured");
 	}
-	fputc('\n', out);
-	if (render_text(out, rep, &ro) < 0)
+	putchar('\n');
+	if (render_text(stdout, rep, &ro) < 0)
 		cmd_warn("replay", "writing the stage table failed");
-	if (o->json && (rc = report_write_json(rep, o->json)) < 0)
+	if (json_fd >= 0 && (fflush(stdout) != 0 || dup2(json_fd, STDOUT_FILENO) < 0))
+		ret = cmd_error("replay", "--json -: %s", strerror(errno));
+	if (o->json && !ret && (rc = report_write_json(rep, o->json)) < 0)
 		ret = cmd_error("replay", "writing '%s': %s", o->json, report_strerror(rc));
 	if (o->folded) {
 		FILE *f = fopen(o->folded, "w");
@@ -560,11 +820,17 @@ int cmd_replay(int argc, char **argv)
 		{ "qdisc-bypass", no_argument, NULL, 'Q' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "dump-frames", required_argument, NULL, 'D' },
+		{ "exec", required_argument, NULL, 'X' },
+		{ "port", required_argument, NULL, 'K' },
+		{ "target", required_argument, NULL, 'T' },
+		{ "netns", required_argument, NULL, 'N' },
+		{ "ready-timeout", required_argument, NULL, 'W' },
+		{ "no-preload", no_argument, NULL, 'Z' },
 		{ "profile", required_argument, NULL, 'P' },
 		{ "events", required_argument, NULL, 'E' },
 		{ "folded", required_argument, NULL, 'F' },
-		{ "report", required_argument, NULL, 'J' },	/* older name of --json */
-		{ "test-extra-alloc", no_argument, NULL, 'X' },
+		{ "summary-json", required_argument, NULL, 'J' },
+		{ "test-extra-alloc", no_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .via = ENGINE_MMAP, .server = HAVE_CORE_SERVER ? "http" : "sink",
@@ -575,18 +841,22 @@ int cmd_replay(int argc, char **argv)
 	struct load_info li;
 	struct load_cfg lc = { 0 };
 	struct server_choice srv;
+	struct target *tgt = NULL;
+	struct target_report tr;
+	struct sockaddr_storage tsa;
+	socklen_t tsa_len = 0;
 	struct plan *plan = NULL;
 	struct dump dp = { NULL, NULL };
 	struct sigaction sa;
 	char err[512] = "";
 	const char *why;
 	uint64_t v;
-	int c, rc = EXIT_OK, erc, wrc;
-	FILE *text;
+	int c, rc = EXIT_OK, erc, wfail = 0, json_fd = -1;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&r, 0, sizeof(r));
 	memset(&srv, 0, sizeof(srv));
+	memset(&tr, 0, sizeof(tr));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hq", lopts, NULL)) != -1) {
 		switch (c) {
@@ -679,6 +949,32 @@ int cmd_replay(int argc, char **argv)
 		case 'D':
 			o.dump = optarg;
 			break;
+		case 'X':
+			o.exec = optarg;
+			break;
+		case 'K':
+			if (parse_u64(optarg, &v) < 0 || v < 1 || v > 65535)
+				return cmd_error("replay", "--port '%s': want 1..65535", optarg);
+			o.port = (uint32_t)v;
+			break;
+		case 'T':
+			o.target = optarg;
+			break;
+		case 'N':
+			o.netns = optarg;
+			break;
+		case 'W': {
+			char *end;
+			double secs = strtod(optarg, &end);
+
+			if (end == optarg || *end || !(secs > 0) || secs > 3600)
+				return cmd_error("replay", "--ready-timeout '%s': want seconds, 0..3600", optarg);
+			o.ready_ms = (uint32_t)(secs * 1000);
+			break;
+		}
+		case 'Z':
+			o.no_preload = true;
+			break;
 		case 'P':
 			if (profile_mode_parse(optarg, &o.profile) < 0)
 				return cmd_error("replay", "--profile '%s': want off, counts or full", optarg);
@@ -690,9 +986,9 @@ int cmd_replay(int argc, char **argv)
 			o.folded = optarg;
 			break;
 		case 'J':
-			o.json = optarg;
+			o.report = optarg;
 			break;
-		case 'X':
+		case 'x':
 			o.extra_alloc = true;
 			break;
 		default:
@@ -729,7 +1025,11 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (o.pps > 0 && o.speed && cfg.peer.timing == PEER_SCALED)
 		return cmd_error("replay", "--pps and --speed Nx both set the pace: choose one");
+	if ((erc = target_options(&o, &tsa, &tsa_len)) != EXIT_OK)
+		return erc;
 
+	if (o.netns && (erc = target_enter_netns(o.netns)) < 0)
+		return cmd_error("replay", "--netns '%s': %s", o.netns, target_strerror(erc));
 	why = engine_packet_path_unavailable();
 	if (why && o.via != ENGINE_SOCKET) {
 		if (o.via_set)
@@ -794,14 +1094,19 @@ int cmd_replay(int argc, char **argv)
 			srv.sc.ncounters = (unsigned)srv.nattrs;
 		}
 	}
-	if (o.extra_alloc && (!strcmp(o.server, "sink") || srv.sink.echo)) {
-		rc = cmd_error("replay", "--test-extra-alloc needs --server http (it allocates in the deserializer)");
+	if (o.extra_alloc && (!strcmp(o.server, "sink") || srv.sink.echo || o.exec || o.target)) {
+		rc = cmd_error("replay", "--test-extra-alloc needs pktmem's own --server http "
+			       "(it allocates in the deserializer)");
 		goto out;
 	}
 #else
 	if (o.io || o.deser)
 		cmd_warn("replay", "--io/--deser: the core server is not built yet; replaying into the sink");
 #endif
+
+	if ((o.exec || o.target) &&
+	    (rc = target_setup(&o, &tgt, &cfg, (struct sockaddr *)&tsa, tsa_len, &srv.prof)) != EXIT_OK)
+		goto out;
 
 	if (o.dump) {
 		dp.p = pcap_open_dead(DLT_EN10MB, 65535);
@@ -834,19 +1139,47 @@ int cmd_replay(int argc, char **argv)
 	if (cfg.peer.progress)
 		fprintf(stderr, "\r\033[K");
 	if (erc < 0 && erc != ENGINE_E_EMPTY && !r.peer_err) {
-		rc = cmd_error("replay", "%s", err);
+		/* the user's command: say what it did, not "the server" */
+		if (tgt && *target_error(tgt))
+			rc = cmd_error("replay", "%s", target_error(tgt));
+		else
+			rc = cmd_error("replay", "%s", err);
 		goto out;
+	}
+	if (tgt) {
+		target_report(tgt, r.requests, &tr);
+		r.server_responses_2xx = tr.status[2];
+		r.server_responses_4xx = tr.status[4];
+		r.server_responses_5xx = tr.status[5];
 	}
 	if (erc == ENGINE_E_EMPTY) {
 		rc = cmd_error("replay", "%s: %" PRIu64 " flows, none with client payload", err, li.flows);
 		goto out;
 	}
 	to_summary(&r, &s);
-	/* --json -: standard output is the report's; the text goes to stderr */
-	text = o.json && !strcmp(o.json, "-") ? stderr : stdout;
-	print_summary(text, &o, plan, &li, &r, &s);
-	wrc = profile_report(text, &o, &srv, plan, &li, &r, &s, srv.prof,
-			     (const char *const *)argv + optind, (size_t)(argc - optind));
+	if (tgt && tr.exited_early) {
+		/* a server that died under the replay failed it, whatever its
+		 * kernel ACKed before */
+		s.verified = false;
+		snprintf(s.verify_msg, sizeof(s.verify_msg), "%s", target_error(tgt));
+	} else if (tgt && s.verified) {
+		snprintf(s.verify_msg, sizeof(s.verify_msg), "the server's kernel ACKed every client byte "
+			 "of every flow");
+	}
+	/* --json -: standard output is the report's, the text goes to stderr */
+	if (o.json && !strcmp(o.json, "-")) {
+		fflush(stdout);
+		json_fd = dup(STDOUT_FILENO);
+		if (json_fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+			rc = cmd_error("replay", "--json -: dup: %s", strerror(errno));
+			goto out;
+		}
+	}
+	print_summary(&o, plan, &li, &r, &s);
+	if (o.exec || o.target)
+		print_target(&o, &tr, r.requests);
+	wfail = profile_report(&o, &srv, plan, &li, &r, &s, srv.prof,
+			       (const char *const *)argv + optind, (size_t)(argc - optind), json_fd);
 	if (r.peer_err)
 		cmd_error("replay", "%s", err);
 	{
@@ -858,15 +1191,21 @@ int cmd_replay(int argc, char **argv)
 			cmd_error("replay", "verify: ... and %" PRIu64 " more flows", r.nfailures - 64);
 	}
 	rc = s.verified && !r.peer_err ? EXIT_OK : EXIT_VERDICT;
-	if (wrc)
-		rc = wrc;
+	if (o.report && (erc = write_json(o.report, &s, &r, &li, &o,
+					  o.exec || o.target ? &tr : NULL)) < 0)
+		rc = cmd_error("replay", "writing '%s': %s", o.report, strerror(-erc));
+	if (wfail)
+		rc = EXIT_USAGE;
 out:
+	if (json_fd >= 0)
+		close(json_fd);
 	prof_attach_free(srv.prof);
 	if (dp.d)
 		pcap_dump_close(dp.d);
 	if (dp.p)
 		pcap_close(dp.p);
 	engine_result_release(&r);
+	target_free(tgt);
 	plan_free(plan);
 	return cmd_finish_stdout("replay", rc);
 }

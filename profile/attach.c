@@ -19,6 +19,10 @@ enum { MSG_READY = 1, MSG_DONE = 2 };
 struct msg {
 	uint32_t type;
 	int32_t pid;
+	/* MSG_READY for a server that is not the child itself (replay
+	 * --exec): the processes to watch; npids 0 = pid */
+	int32_t npids;
+	int32_t pids[PROFILER_MAX_PIDS];
 };
 
 struct prof_attach {
@@ -129,6 +133,10 @@ static void *attach_thread(void *arg)
 
 				c.server_pid[0] = m.pid;
 				c.nserver = 1;
+				if (m.npids > 0 && m.npids <= PROFILER_MAX_PIDS) {
+					memcpy(c.server_pid, m.pids, sizeof(m.pids[0]) * (size_t)m.npids);
+					c.nserver = m.npids;
+				}
 				a->start_err = profiler_start(&a->p, &c);
 			}
 			a->nready++;
@@ -185,15 +193,19 @@ int prof_attach_new(struct prof_attach **out, const struct profiler_cfg *cfg)
 	return 0;
 }
 
-int prof_attach_child_ready(struct prof_attach *a)
+int prof_attach_child_ready_pids(struct prof_attach *a, const pid_t *pids, int n)
 {
 	struct msg m = { .type = MSG_READY, .pid = (int32_t)getpid() };
 	struct pollfd pfd;
 	char ack;
+	int i;
 
 	if (!a)
 		return 0;
 	a->minflt0 = minflt_now();	/* the child's own copy of a */
+	for (i = 0; pids && i < n && i < PROFILER_MAX_PIDS; i++)
+		m.pids[i] = (int32_t)pids[i];
+	m.npids = i;
 	if (write_full(a->up[1], &m, sizeof(m)) < 0)
 		return -EPIPE;
 	pfd.fd = a->down[0];
@@ -202,6 +214,11 @@ int prof_attach_child_ready(struct prof_attach *a)
 	if (poll(&pfd, 1, 4000) != 1 || read_full(a->down[0], &ack, 1) < 0)
 		return -ETIMEDOUT;
 	return 0;
+}
+
+int prof_attach_child_ready(struct prof_attach *a)
+{
+	return prof_attach_child_ready_pids(a, NULL, 0);
 }
 
 void prof_attach_child_done(struct prof_attach *a, const struct stats_block *st)
