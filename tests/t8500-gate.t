@@ -127,6 +127,14 @@ order=$(tr -d '\n' <"$FAKE_LOG")
 [ "$order" = "ABBAABBAABBA" ]; ok $? "trials interleaved A B B A ... ($order)"
 expect_exit 0 "--against the same build passes" -- "$PKTMEM" gate --pktmem "$TAP_TMP/base" --against "$TAP_TMP/same" --trials 2 --report none "$cap"
 
+# the dogfood baseline (tests/gate-dogfood.sh) validates and belongs to the
+# fixture as it is now (regenerating the fixture needs a new baseline)
+db=$PKTMEM_SRC/bench/baseline/synth-cl.json
+"$PKTMEM" report "$db" >/dev/null 2>&1; ok $? "the committed dogfood baseline validates"
+[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cap"]["sha256"])' "$db")" = \
+  "$(sha256sum <"$PKTMEM_SRC/fixtures/synth-cl.pcap" | cut -d' ' -f1)" ]
+ok $? "... and its capture hash is fixtures/synth-cl.pcap's"
+
 # --- end to end on the real replay ---
 # 'pktmem replay --json' writes a pktmem.report/1; gate runs it per trial.
 # A small fixture and 5 trials keep this to seconds.  The same-build case
