@@ -830,6 +830,7 @@ int cmd_replay(int argc, char **argv)
 		{ "events", required_argument, NULL, 'E' },
 		{ "folded", required_argument, NULL, 'F' },
 		{ "summary-json", required_argument, NULL, 'J' },
+		{ "report", required_argument, NULL, 'j' },	/* older name of --json */
 		{ "test-extra-alloc", no_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
