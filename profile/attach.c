@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* The stats block without its connection table: what the profiler reads. */
@@ -18,6 +19,10 @@ enum { MSG_READY = 1, MSG_DONE = 2 };
 struct msg {
 	uint32_t type;
 	int32_t pid;
+	/* MSG_READY for a server that is not the child itself (replay
+	 * --exec): the processes to watch; npids 0 = pid */
+	int32_t npids;
+	int32_t pids[PROFILER_MAX_PIDS];
 };
 
 struct prof_attach {
@@ -29,8 +34,19 @@ struct prof_attach {
 	struct profiler *p;
 	int start_err;
 	bool got_stats;
-	struct stats_block *snap;	/* heap, SNAP_LEN bytes valid */
+	struct stats_block *snap;	/* heap, SNAP_LEN bytes valid: the sum */
+	struct stats_block *one;	/* heap: one child's snapshot */
+	unsigned nready, ndone;		/* server children (one per address family) */
+	uint64_t minflt0;		/* in the child: ru_minflt when ready */
 };
+
+/* Minor page faults of the calling process so far. */
+static uint64_t minflt_now(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t)ru.ru_minflt : 0;
+}
 
 static int read_full(int fd, void *buf, size_t n)
 {
@@ -64,6 +80,42 @@ static int write_full(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+/* The engine runs one server child per address family when a capture
+ * holds both: their user-stage figures add up (peaks take the maximum). */
+static void stats_add(struct stats_block *sum, const struct stats_block *b)
+{
+	unsigned i, k;
+
+	sum->connections += b->connections;
+	sum->connections_refused += b->connections_refused;
+	sum->requests += b->requests;
+	sum->bytes_read += b->bytes_read;
+	for (i = 0; i < 6; i++)
+		sum->status[i] += b->status[i];
+	for (i = 0; i < STATS_STAGE__N; i++) {
+		struct stats_stage *d = &sum->stage[i];
+		const struct stats_stage *x = &b->stage[i];
+
+		d->count += x->count;
+		d->bytes += x->bytes;
+		d->total_ns += x->total_ns;
+		if (x->max_ns > d->max_ns)
+			d->max_ns = x->max_ns;
+		for (k = 0; k < STATS_HIST_BUCKETS; k++)
+			d->hist[k] += x->hist[k];
+		for (k = 0; k < STATS_MAX_COUNTERS; k++)
+			d->counter[k] += x->counter[k];
+	}
+	sum->alloc.allocs += b->alloc.allocs;
+	sum->alloc.frees += b->alloc.frees;
+	sum->alloc.reallocs += b->alloc.reallocs;
+	sum->alloc.bytes += b->alloc.bytes;
+	sum->alloc.fields += b->alloc.fields;
+	sum->alloc.minor_faults += b->alloc.minor_faults;
+	if (b->alloc.peak_live_bytes > sum->alloc.peak_live_bytes)
+		sum->alloc.peak_live_bytes = b->alloc.peak_live_bytes;
+}
+
 static void *attach_thread(void *arg)
 {
 	struct prof_attach *a = arg;
@@ -71,20 +123,37 @@ static void *attach_thread(void *arg)
 	char ack = 1;
 
 	while (read_full(a->up[0], &m, sizeof(m)) == 0) {
-		if (m.type == MSG_READY && !a->p) {
-			struct profiler_cfg c = a->cfg;
+		if (m.type == MSG_READY) {
+			/* The first child starts the profiler on its pid; a
+			 * second one (the other address family) is acknowledged
+			 * at once: its user stages are summed from its stats,
+			 * its kernel-side events are not opened (see docs). */
+			if (!a->p) {
+				struct profiler_cfg c = a->cfg;
 
-			c.server_pid[0] = m.pid;
-			c.nserver = 1;
-			a->start_err = profiler_start(&a->p, &c);
+				c.server_pid[0] = m.pid;
+				c.nserver = 1;
+				if (m.npids > 0 && m.npids <= PROFILER_MAX_PIDS) {
+					memcpy(c.server_pid, m.pids, sizeof(m.pids[0]) * (size_t)m.npids);
+					c.nserver = m.npids;
+				}
+				a->start_err = profiler_start(&a->p, &c);
+			}
+			a->nready++;
 			if (write_full(a->down[1], &ack, 1) < 0)
 				break;
 		} else if (m.type == MSG_DONE) {
-			if (read_full(a->up[0], a->snap, SNAP_LEN) < 0)
+			if (read_full(a->up[0], a->one, SNAP_LEN) < 0)
 				break;
+			if (!a->got_stats)
+				memcpy(a->snap, a->one, SNAP_LEN);
+			else
+				stats_add(a->snap, a->one);
 			a->got_stats = true;
-			/* Stop now: what follows is the engine tearing down. */
-			profiler_stop(a->p);
+			/* Stop when the last server is done: what follows is the
+			 * engine tearing down. */
+			if (++a->ndone >= a->nready)
+				profiler_stop(a->p);
 		}
 	}
 	return NULL;
@@ -107,9 +176,10 @@ int prof_attach_new(struct prof_attach **out, const struct profiler_cfg *cfg)
 	}
 	a->cfg.stats = NULL;
 	a->snap = calloc(1, sizeof(*a->snap));
+	a->one = calloc(1, SNAP_LEN);
 	/* No O_CLOEXEC: the engine's server child is a fork, not an exec. */
-	if (!a->snap || pipe(a->up) < 0 || pipe(a->down) < 0) {
-		rc = a->snap ? -errno : -ENOMEM;
+	if (!a->snap || !a->one || pipe(a->up) < 0 || pipe(a->down) < 0) {
+		rc = a->snap && a->one ? -errno : -ENOMEM;
 		prof_attach_free(a);
 		return rc;
 	}
@@ -123,14 +193,19 @@ int prof_attach_new(struct prof_attach **out, const struct profiler_cfg *cfg)
 	return 0;
 }
 
-int prof_attach_child_ready(struct prof_attach *a)
+int prof_attach_child_ready_pids(struct prof_attach *a, const pid_t *pids, int n)
 {
 	struct msg m = { .type = MSG_READY, .pid = (int32_t)getpid() };
 	struct pollfd pfd;
 	char ack;
+	int i;
 
 	if (!a)
 		return 0;
+	a->minflt0 = minflt_now();	/* the child's own copy of a */
+	for (i = 0; pids && i < n && i < PROFILER_MAX_PIDS; i++)
+		m.pids[i] = (int32_t)pids[i];
+	m.npids = i;
 	if (write_full(a->up[1], &m, sizeof(m)) < 0)
 		return -EPIPE;
 	pfd.fd = a->down[0];
@@ -141,14 +216,23 @@ int prof_attach_child_ready(struct prof_attach *a)
 	return 0;
 }
 
+int prof_attach_child_ready(struct prof_attach *a)
+{
+	return prof_attach_child_ready_pids(a, NULL, 0);
+}
+
 void prof_attach_child_done(struct prof_attach *a, const struct stats_block *st)
 {
 	struct msg m = { .type = MSG_DONE, .pid = (int32_t)getpid() };
 
 	if (!a || !st)
 		return;
+	/* The server does not count page faults itself: add the process's
+	 * minor faults from ready to done (getrusage), in the child's copy. */
+	memcpy(a->one, st, SNAP_LEN);
+	a->one->alloc.minor_faults = minflt_now() - a->minflt0;
 	if (write_full(a->up[1], &m, sizeof(m)) == 0)
-		write_full(a->up[1], st, SNAP_LEN);
+		write_full(a->up[1], a->one, SNAP_LEN);
 }
 
 int prof_attach_finish(struct prof_attach *a, struct trial *t)
@@ -201,5 +285,6 @@ void prof_attach_free(struct prof_attach *a)
 	}
 	profiler_free(a->p);
 	free(a->snap);
+	free(a->one);
 	free(a);
 }

@@ -35,6 +35,9 @@ int prof_attach_new(struct prof_attach **out, const struct profiler_cfg *cfg);
 /* In the forked server child, before listening: returns once the parent
  * has its events open (or after 5 s without an answer: < 0). */
 int prof_attach_child_ready(struct prof_attach *a);
+/* The same for a server that is not the child itself (replay --exec: the
+ * user's command and the processes it forked, at most PROFILER_MAX_PIDS). */
+int prof_attach_child_ready_pids(struct prof_attach *a, const pid_t *pids, int n);
 /* In the child, after serving: hands the parent the stats. */
 void prof_attach_child_done(struct prof_attach *a, const struct stats_block *st);
 /* In the parent, after the server has exited: stops and fills t.

@@ -1209,7 +1209,7 @@ static void fill_alloc(struct profiler *p, struct stage_result *st, uint64_t req
 	metric(st, "peak_live_bytes", "bytes", MC_EXACT, (double)sb->alloc.peak_live_bytes, src);
 	metric(st, "fields", "count", MC_INFO, (double)sb->alloc.fields, src);
 	metric(st, "minor_faults", "count", MC_INFO, (double)sb->alloc.minor_faults,
-	       "server stats block (minor page faults)");
+	       "getrusage ru_minflt of the server process, ready to done");
 	if (reqs) {
 		metric(st, "allocs_per_request", "count", MC_EXACT,
 		       (double)sb->alloc.allocs / (double)reqs, src);

@@ -29,6 +29,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "core/stats.h"
 #include "replay/peer.h"
@@ -56,6 +57,15 @@ struct engine_server {
 	/* optional, shared memory: FNV-1a 64 of each connection's bytes by
 	 * stats slot (sink.h); when set, contents are compared too */
 	const uint64_t *content_fnv;
+	/* a server pktmem did not build (replay/target.h): one child serves
+	 * both address families on one port, and delivery is verified from
+	 * the peer's side (the server's kernel ACKed every client byte),
+	 * without a stats block's per-connection counts */
+	bool foreign;
+	/* socket path: connect here instead of 127.0.0.1:port; may be NULL */
+	const struct sockaddr *connect_to;
+	unsigned int connect_len;
+	uint32_t ready_wait_ms;	/* for st->ready; 0 = 5000 */
 	/* the child drops every capability (privs_drop_all()) after joining
 	 * its namespace, before run(): for pktmem's own servers, which bind
 	 * port 0 and need none; not for a foreign server that needs its own */

@@ -1,6 +1,6 @@
 #!/bin/sh
 # t7450: 'pktmem replay --profile' on the bundled fixture: the stage table
-# is printed, and the report (--report) says: softirq entries > 0, NET_RX
+# is printed, and the report (--json) says: softirq entries > 0, NET_RX
 # packets >= data segments sent, bytes copied to user space == bytes the
 # server read == the capture's payload, irq a measured zero with the veth
 # note, hardware columns unavailable with the ENOENT reason without a PMU;
@@ -14,7 +14,7 @@ command -v python3 >/dev/null 2>&1 || skip_all "needs python3 to read the report
 cap="$PKTMEM_SRC/fixtures/demo.pcap"
 [ -f "$cap" ] || skip_all "no fixtures/demo.pcap"
 
-expect_exit 0 "replay --profile counts" -- "$PKTMEM" replay -q --profile counts --report "$TAP_TMP/c.json" "$cap"
+expect_exit 0 "replay --profile counts" -- "$PKTMEM" replay -q --profile counts --json "$TAP_TMP/c.json" "$cap"
 grep -q '^softirq ' "$TAP_TMP/out"; ok $? "stage table printed"
 
 check() { # check JSON MODE
@@ -49,12 +49,12 @@ PY
 check "$TAP_TMP/c.json" counts; ok $? "counts: softirq > 0, packets >= segments, copied == read == capture, irq veth zero"
 [ $? -eq 0 ] || sed 's/^/# /' "$TAP_TMP/py" >&2
 
-expect_exit 0 "replay --profile full --folded" -- "$PKTMEM" replay -q --profile full --folded "$TAP_TMP/f.txt" --report "$TAP_TMP/f.json" "$cap"
+expect_exit 0 "replay --profile full --folded" -- "$PKTMEM" replay -q --profile full --folded "$TAP_TMP/f.txt" --json "$TAP_TMP/f.json" "$cap"
 check "$TAP_TMP/f.json" full; ok $? "full: the same, plus softirq and copy times"
 [ $? -eq 0 ] || sed 's/^/# /' "$TAP_TMP/py" >&2
 [ -s "$TAP_TMP/f.txt" ] && grep -qE '^[^ ]+ [0-9]+$' "$TAP_TMP/f.txt"; ok $? "folded stacks written"
 
-expect_exit 0 "replay --profile off" -- "$PKTMEM" replay -q --profile off --report "$TAP_TMP/o.json" "$cap"
+expect_exit 0 "replay --profile off" -- "$PKTMEM" replay -q --profile off --json "$TAP_TMP/o.json" "$cap"
 python3 - "$TAP_TMP/o.json" <<'PY' >"$TAP_TMP/py" 2>&1
 import json, sys
 t = json.load(open(sys.argv[1]))["trials"][0]
