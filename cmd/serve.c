@@ -7,6 +7,7 @@
  * stop flag the server polls.
  */
 #include "cmd/cmd.h"
+#include "replay/privs.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -335,6 +336,10 @@ int cmd_serve(int argc, char **argv)
 		rc = cmd_error("serve", "%s (%s)", err[0] ? err : strerror(-o), server_strerror(o));
 		goto out;
 	}
+	/* Bound and listening: nothing left needs a capability.  Hostile
+	 * request bytes then meet a process that has none. */
+	if (privs_effective() > 0 && (o = privs_drop_all()) < 0)
+		cmd_warn("serve", "dropping capabilities: %s", strerror(-o));
 	fprintf(stderr, "pktmem: serve: listening on %s (io %s, server %s, deser %s)\n",
 		server_name(srv), server_io_name(cfg.io),
 		cfg.kind == SERVER_ECHO ? "echo" : "http", deser_mode_name(cfg.deser));

@@ -33,6 +33,8 @@ struct httpx_stream {
 	bool in_req;		/* cur has a head, its end not seen yet */
 	bool any_request;	/* a head was seen on this stream */
 	uint64_t boundary;	/* stream offset where the next head starts */
+	uint64_t fr_base;	/* stream offset of the framer's last reset:
+				 * its error offsets count from there */
 	uint64_t ts_ns;		/* of the bytes being fed */
 	uint64_t server_bytes, server_at_prev_end;
 	bool have_prev;
@@ -183,6 +185,7 @@ static void start_framing(struct httpx_stream *s, uint64_t at)
 {
 	framer_reset(s->fr);
 	s->boundary = at;
+	s->fr_base = at;
 	s->mode = M_FRAMING;
 }
 
@@ -228,8 +231,9 @@ static void framing_error(struct httpx_stream *s, uint64_t off,
 	q->error_reason = e ? e->reason : NULL;
 	/* the bytes after the error offset count as its body from here */
 	s->mode = M_CLOSE_BODY;
-	if (e && e->offset >= off && e->offset < off + n) {
-		uint64_t from = q->head_bytes ? s->boundary + q->head_bytes : e->offset;
+	if (e && s->fr_base + e->offset >= off && s->fr_base + e->offset < off + n) {
+		uint64_t from = q->head_bytes ? s->boundary + q->head_bytes
+					      : s->fr_base + e->offset;
 		if (from < off + n && from >= off)
 			q->body_bytes += off + n - from;
 	}

@@ -13,9 +13,14 @@ grep -q '^CapEff:[[:space:]]*0*[1-9a-f]' /proc/self/status || skip_all "this she
 for via in mmap socket; do
 	"$PKTMEM" replay -q --via $via --loop 200 "$F/demo.pcap" >"$TAP_TMP/out" 2>&1 &
 	pid=$!
+	# The server child shares the replayer's mount namespace; the
+	# profiler's short-lived tracefs loader (profile/perf.c) does not.
 	kid=""; i=0
 	while [ $i -lt 100 ] && [ -z "$kid" ]; do
-		kid=$(ps -o pid= --ppid $pid | tr -d ' ' | head -n 1)
+		mnt=$(readlink /proc/$pid/ns/mnt 2>/dev/null)
+		for k in $(ps -o pid= --ppid $pid); do
+			[ "$(readlink /proc/$k/ns/mnt 2>/dev/null)" = "$mnt" ] && { kid=$k; break; }
+		done
 		# the child drops right after fork; give it its first moment
 		[ -n "$kid" ] && sleep 0.2
 		i=$((i + 1)); [ -n "$kid" ] || sleep 0.05
