@@ -64,6 +64,9 @@ int render_view_note(struct render_view *v, const char *fmt, ...)
 /* Human units, 3 significant digits: "2.76 ms", "829 kB", "0.0533". */
 char *render_fmt_ns(char *buf, size_t size, double ns);
 char *render_fmt_bytes(char *buf, size_t size, double bytes);
+/* A stage's bytes cell: "-" for stages that move no bytes in the model
+ * (irq, softirq, handler), never a zero that was not measured. */
+char *render_stage_bytes(char *buf, size_t size, int stage, double bytes);
 char *render_fmt_num(char *buf, size_t size, double v);
 /* A metric value with its unit: "1536 bytes", "2.30 us". */
 char *render_fmt_metric(char *buf, size_t size, double v, const char *unit);

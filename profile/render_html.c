@@ -282,7 +282,7 @@ int render_html(FILE *f, const struct report *r)
 			na_cell(f, rs->fn);
 		if (rs->available) {
 			fprintf(f, "<td>%s</td>", render_fmt_num(b, sizeof(b), rs->count));
-			fprintf(f, "<td>%s</td>", render_fmt_bytes(b, sizeof(b), rs->bytes));
+			fprintf(f, "<td>%s</td>", render_stage_bytes(b, sizeof(b), (int)s, rs->bytes));
 		} else {
 			na_cell(f, rs->fn);
 			na_cell(f, rs->fn);

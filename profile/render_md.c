@@ -78,7 +78,7 @@ int render_md(FILE *f, const struct report *r)
 		}
 		if (rs->available)
 			fprintf(f, "%s | %s | ", render_fmt_num(b, sizeof(b), rs->count),
-				render_fmt_bytes(b2, sizeof(b2), rs->bytes));
+				render_stage_bytes(b2, sizeof(b2), (int)s, rs->bytes));
 		else {
 			na(b, sizeof(b), rs->fn);
 			fprintf(f, "%s | %s | ", b, b);

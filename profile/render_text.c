@@ -184,6 +184,15 @@ char *render_fmt_ns(char *buf, size_t size, double ns)
 	return sig3(buf, size, ns, "ns");
 }
 
+char *render_stage_bytes(char *buf, size_t size, int stage, double bytes)
+{
+	if (stage == RS_IRQ || stage == RS_SOFTIRQ || stage == RS_HANDLER) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	return render_fmt_bytes(buf, size, bytes);
+}
+
 char *render_fmt_bytes(char *buf, size_t size, double b)
 {
 	double a = fabs(b);
@@ -354,7 +363,7 @@ static void stage_table(FILE *f, const struct render_view *v, const struct rende
 		if (rs->available) {
 			rpad(f, render_fmt_num(b, sizeof(b), rs->count), 9);
 			fputc(' ', f);
-			rpad(f, render_fmt_bytes(b, sizeof(b), rs->bytes), 10);
+			rpad(f, render_stage_bytes(b, sizeof(b), (int)s, rs->bytes), 10);
 		} else {
 			rpad(f, na(b, sizeof(b), rs->fn), 9);
 			fputc(' ', f);
