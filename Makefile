@@ -44,8 +44,10 @@ SH_TESTS  = $(wildcard tests/t[0-9]*-*.t)
 
 PKTMEM_BIN = $(O)/pktmem
 
-# Keep test objects: they are not temporary to us.
-.SECONDARY:
+# Keep test objects: they are not temporary to us.  (Named, not a bare
+# .SECONDARY: that makes every target secondary, and make then skips a
+# missing build/san/pktmem behind an up-to-date ./pktmem.)
+.SECONDARY: $(TEST_SRC:tests/%.c=$(O)/tests/%.o) $(HELP_SRC:tests/helpers/%.c=$(O)/tests/helpers/%.o)
 
 .PHONY: all check test-build deps demo fuzz bench clean check-layers preload
 all: pktmem
@@ -80,7 +82,7 @@ $(O)/tests/%.t: $(O)/tests/%.o $(O)/libpktmem.a
 $(O)/tests/helpers/%: $(O)/tests/helpers/%.o $(O)/libpktmem.a
 	$(CC) $(LDFLAGS) -o $@ $< $(O)/libpktmem.a $(LIBS)
 
-test-build: pktmem $(TEST_BIN) $(HELP_BIN) preload
+test-build: $(PKTMEM_BIN) pktmem $(TEST_BIN) $(HELP_BIN) preload
 
 # Tests find the binary under test and helpers through the environment, so
 # the same scripts run against the plain and the sanitizer build.
