@@ -8,7 +8,6 @@
 # --folded writes stacks in full mode; bad --profile/--events are usage errors.
 . "$(dirname "$0")/tap.sh"
 
-"$PKTMEM" replay --help 2>/dev/null | grep -q -- '--profile' || skip_all "replay --profile not built in yet"
 is_root || skip_all "needs root (network namespaces, tracepoints)"
 command -v python3 >/dev/null 2>&1 || skip_all "needs python3 to read the report"
 cap="$PKTMEM_SRC/fixtures/demo.pcap"
