@@ -205,54 +205,11 @@ static void print_text(const struct inspect_result *r)
 /* Writes j to path atomically (temp file + rename), or to stdout for "-". */
 static int write_json(const char *path, json_t *j)
 {
-	size_t flags = JSON_INDENT(2) | JSON_SORT_KEYS;
-	char *tmp = NULL;
-	FILE *f = NULL;
-	int fd = -1, rc = -1;
+	int rc = cmd_write_json(path, j, JSON_INDENT(2) | JSON_SORT_KEYS);
 
-	if (!strcmp(path, "-")) {
-		if (json_dumpf(j, stdout, flags) < 0 || fputc('\n', stdout) == EOF)
-			return cmd_error("inspect", "writing JSON to standard output: %s",
-					 strerror(errno ? errno : EIO)), -1;
-		return 0;
-	}
-	if (asprintf(&tmp, "%s.tmpXXXXXX", path) < 0)
-		return cmd_error("inspect", "'%s': out of memory", path), -1;
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		cmd_error("inspect", "'%s': creating temporary file: %s", path,
-			  strerror(errno));
-		goto out;
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		cmd_error("inspect", "'%s': %s", path, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	if (json_dumpf(j, f, flags) < 0 || fputc('\n', f) == EOF ||
-	    fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		cmd_error("inspect", "'%s': writing: %s", path,
-			  strerror(errno ? errno : EIO));
-		fclose(f);
-		unlink(tmp);
-		goto out;
-	}
-	if (fclose(f) != 0) {
-		cmd_error("inspect", "'%s': writing: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		cmd_error("inspect", "'%s': rename: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(tmp);
-	return rc;
+	if (rc < 0)
+		return cmd_error("inspect", "'%s': writing: %s", path, strerror(-rc)), -1;
+	return 0;
 }
 
 int cmd_inspect(int argc, char **argv)

@@ -1,5 +1,6 @@
 /* util.c: the few output helpers every command shares. */
 #include "cmd/cmd.h"
+#include "profile/report.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,53 +62,28 @@ int cmd_use_color(FILE *f)
 	return isatty(fileno(f));
 }
 
-static int dump_cb(const char *buf, size_t size, void *data)
-{
-	return fwrite(buf, 1, size, data) == size ? 0 : -1;
-}
-
 int cmd_write_json(const char *path, const struct json_t *j, size_t flags)
 {
-	char tmp[4096];
-	FILE *f = NULL;
-	int fd = -1, rc = 0;
+	char *text, *nl;
+	size_t len;
+	int rc;
 
-	if (!strcmp(path, "-")) {
-		if (json_dumpf(j, stdout, flags) < 0 || putchar('\n') == EOF)
-			return -(errno ? errno : EIO);
-		return 0;
+	/* One atomic writer in the project (temp file beside the target,
+	 * fsync, rename; "-" is stdout): report_write_file_atomic(). */
+	text = json_dumps(j, flags);
+	if (!text)
+		return -ENOMEM;
+	len = strlen(text);
+	nl = realloc(text, len + 2);
+	if (!nl) {
+		free(text);
+		return -ENOMEM;
 	}
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		rc = -errno;
-		close(fd);
-		goto fail;
-	}
-	/* json_dump_callback, not json_dumpf: a short write keeps its errno */
-	errno = 0;
-	if (json_dump_callback(j, dump_cb, f, flags) < 0 || fputc('\n', f) == EOF ||
-	    fflush(f) == EOF || fsync(fileno(f)) < 0) {
-		rc = -(errno ? errno : EIO);
-		fclose(f);
-		goto fail;
-	}
-	if (fclose(f) == EOF) {
-		rc = -(errno ? errno : EIO);
-		goto fail;
-	}
-	/* mkostemp makes it 0600; a report is an ordinary file */
-	chmod(tmp, 0644);
-	if (rename(tmp, path) < 0) {
-		rc = -errno;
-		goto fail;
-	}
-	return 0;
-fail:
-	unlink(tmp);
+	nl[len++] = '\n';
+	nl[len] = '\0';
+	if (!strcmp(path, "-"))
+		fflush(stdout);	/* the text before it goes out first */
+	rc = report_write_file_atomic(path, nl, len);
+	free(nl);
 	return rc;
 }
