@@ -2,6 +2,7 @@
 #include "replay/engine.h"
 
 #include "replay/netns.h"
+#include "replay/plan.h"
 #include "replay/privs.h"
 #include "replay/sink.h"
 #include "replay/tcpgen.h"
@@ -242,18 +243,6 @@ struct ctab {
 	uint32_t cap;
 };
 
-static uint64_t conn_key(int family, const uint8_t *addr, uint16_t port)
-{
-	uint64_t h = 1469598103934665603ull;
-	size_t i, n = family == AF_INET ? 4 : 16;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ addr[i]) * 1099511628211ull;
-	h = (h ^ port) * 1099511628211ull;
-	h = (h ^ (uint64_t)family) * 1099511628211ull;
-	return h | 1;
-}
-
 /* The last slot for each peer address and port (the newest connection). */
 static int ctab_build(struct ctab *t, const struct stats_block *st)
 {
@@ -273,7 +262,7 @@ static int ctab_build(struct ctab *t, const struct stats_block *st)
 
 		if (!__atomic_load_n(&c->state, __ATOMIC_ACQUIRE))
 			continue;
-		k = conn_key(c->family, c->addr, c->port);
+		k = plan_peer_key(c->family, c->addr, c->port);
 		for (h = (uint32_t)(k >> 7) & (t->cap - 1); t->key[h] && t->key[h] != k;
 		     h = (h + 1) & (t->cap - 1))
 			;
@@ -286,7 +275,7 @@ static int ctab_build(struct ctab *t, const struct stats_block *st)
 static const struct stats_conn *ctab_find(const struct ctab *t, const struct stats_block *st,
 					  int family, const uint8_t *addr, uint16_t port)
 {
-	uint64_t k = conn_key(family, addr, port);
+	uint64_t k = plan_peer_key(family, addr, port);
 	uint32_t h;
 
 	for (h = (uint32_t)(k >> 7) & (t->cap - 1); t->key[h]; h = (h + 1) & (t->cap - 1))

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct plan_seg {
 	uint64_t off;		/* stream offset of the first byte (0 = after SYN) */
@@ -80,5 +81,20 @@ void plan_add_gap(struct plan_flow *f, uint64_t off, uint64_t len);
 void plan_finish(struct plan *p);
 
 const char *plan_skip_name(enum plan_skip s);
+
+/* A connection's key by its client endpoint (FNV-1a over address, port,
+ * family; never 0, the empty-slot mark): the engine's verification table
+ * and the foreign-server response tracker use the same one. */
+static inline uint64_t plan_peer_key(int family, const uint8_t *addr, uint16_t port)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i, n = family == AF_INET ? 4 : 16;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ addr[i]) * 1099511628211ull;
+	h = (h ^ port) * 1099511628211ull;
+	h = (h ^ (uint64_t)family) * 1099511628211ull;
+	return h | 1;
+}
 
 #endif

@@ -3,6 +3,7 @@
 
 #include "profile/preload/pktmem-alloc.h"
 #include "replay/netns.h"
+#include "replay/plan.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -501,18 +502,6 @@ static void feed(struct capture *c, struct rconn *r, const uint8_t *p, size_t n)
 	}
 }
 
-static uint64_t conn_key(int family, const uint8_t *addr, uint16_t port)
-{
-	uint64_t h = 1469598103934665603ull;
-	size_t i, n = family == AF_INET ? 4 : 16;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ addr[i]) * 1099511628211ull;
-	h = (h ^ port) * 1099511628211ull;
-	h = (h ^ (uint64_t)family) * 1099511628211ull;
-	return h | 1;
-}
-
 static struct rconn *conn_get(struct capture *c, uint64_t key, bool create)
 {
 	uint32_t h;
@@ -593,7 +582,7 @@ static void on_packet(struct capture *c, const uint8_t *p, size_t n)
 	seq = (uint32_t)tcp[4] << 24 | (uint32_t)tcp[5] << 16 | (uint32_t)tcp[6] << 8 | tcp[7];
 	flags = tcp[13];
 	plen = ipl - iphl - thl;
-	r = conn_get(c, conn_key(family, dst, (uint16_t)tcp[2] << 8 | tcp[3]), (flags & 0x02) != 0);
+	r = conn_get(c, plan_peer_key(family, dst, (uint16_t)tcp[2] << 8 | tcp[3]), (flags & 0x02) != 0);
 	if (!r)
 		return;
 	if (flags & 0x02) {	/* SYN-ACK: a new connection, ISN + 1 */
