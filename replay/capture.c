@@ -888,20 +888,13 @@ static int png_next_pkt(struct capture *cap, struct cap_pkt *pkt, const uint8_t 
 				return rc;
 			continue;
 		case PNG_EPB:
-			if (body < 20)
-				return capture_set_err(cap, CAPTURE_E_CORRUPT,
-						       "pcapng packet block too short");
-			ifid = png32(cap, b);
-			ts = (uint64_t)png32(cap, b + 4) << 32 | png32(cap, b + 8);
-			caplen = png32(cap, b + 12);
-			origlen = png32(cap, b + 16);
-			hlen = 20;
-			break;
 		case PNG_PB:
+			/* Same layout; the obsolete Packet Block has a 16-bit
+			 * interface id followed by a 16-bit drop count. */
 			if (body < 20)
 				return capture_set_err(cap, CAPTURE_E_CORRUPT,
 						       "pcapng packet block too short");
-			ifid = png16(cap, b);
+			ifid = type == PNG_EPB ? png32(cap, b) : png16(cap, b);
 			ts = (uint64_t)png32(cap, b + 4) << 32 | png32(cap, b + 8);
 			caplen = png32(cap, b + 12);
 			origlen = png32(cap, b + 16);
