@@ -194,7 +194,18 @@ int main(void)
 		t2 = now();
 		diag("600-byte segment: full checksum %.1f ns/frame, cached payload sum %.1f ns/frame",
 		     (double)(t1 - t0) / N, (double)(t2 - t1) / N);
-		ok(1, "cost measured (see diag)");
+		/* the cost is only reported (bench/ measures it); what is
+		 * asserted is that the fast path builds the same frame */
+		{
+			uint8_t full[sizeof(a)];
+			int nf, nc;
+
+			s.seq = N - 1;
+			nc = tcpgen_build(&f, &s, a, sizeof(a));
+			nf = tcpgen_build_full(&f, &s, full, sizeof(full));
+			ok(nc > 0 && nc == nf && memcmp(a, full, (size_t)nc) == 0,
+			   "cached payload sum builds the same 600-byte frame as the full checksum");
+		}
 	}
 	return exit_status();
 }
