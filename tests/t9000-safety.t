@@ -121,7 +121,9 @@ done
 
 # --- SIGINT mid-replay ---
 : >"$TAP_TMP/tags"
-"$PKTMEM" replay -q --loop 100 "$F/demo.pcap" >"$TAP_TMP/int.out" 2>&1 &
+# --loop 1000: 100 loops of demo.pcap finish in under 0.5 s on an idle
+# machine, and the SIGINT would then find nothing left to interrupt
+"$PKTMEM" replay -q --loop 1000 "$F/demo.pcap" >"$TAP_TMP/int.out" 2>&1 &
 pid=$!
 collect_for $pid "$TAP_TMP/tags" 0.5
 kill -INT $pid 2>/dev/null
