@@ -85,10 +85,13 @@ $(O)/tests/helpers/%: $(O)/tests/helpers/%.o $(O)/libpktmem.a
 test-build: $(PKTMEM_BIN) pktmem $(TEST_BIN) $(HELP_BIN) preload
 
 # Tests find the binary under test and helpers through the environment, so
-# the same scripts run against the plain and the sanitizer build.
+# the same scripts run against the plain and the sanitizer build.  Every
+# test file runs under a watchdog: a hang fails that file by name (exit 124
+# from timeout(1)) instead of stalling the whole suite.
+TEST_TIMEOUT ?= 600
 check: test-build check-layers
 	PKTMEM=$(CURDIR)/$(PKTMEM_BIN) PKTMEM_BUILD=$(CURDIR)/$(O) PKTMEM_SRC=$(CURDIR) \
-	  prove --timer $(PROVE_FLAGS) $(TEST_BIN) $(SH_TESTS)
+	  prove --timer --exec 'timeout -k 10 $(TEST_TIMEOUT)' $(PROVE_FLAGS) $(TEST_BIN) $(SH_TESTS)
 
 # Layers point one way: core/ includes nothing from replay/, profile/, cmd/;
 # replay/ and profile/ include nothing from cmd/.

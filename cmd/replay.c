@@ -107,6 +107,9 @@ static void usage(FILE *f)
 "                          replay (over TCP sockets) into a server you already\n"
 "                          run, in network namespace NAME (/run/netns/NAME)\n"
 "  --ready-timeout SECS    how long --exec/--target may take to accept (10)\n"
+"  --flow-timeout SECS     socket path: give a flow up after SECS with no\n"
+"                          progress (default 30; the packet path gives up\n"
+"                          after its retransmissions)\n"
 "  --no-preload            --exec without the allocation interposer\n"
 "  -q, --quiet             no progress bar\n"
 "testing:\n"
@@ -129,7 +132,7 @@ struct opts {
 	const char *dump;
 	/* --exec / --target: the user's own server (replay/target.h) */
 	const char *exec, *target, *netns;
-	uint32_t port, ready_ms;
+	uint32_t port, ready_ms, flow_timeout_ms;
 	bool no_preload;
 	enum profile_mode profile;
 	const char *events, *folded;
@@ -825,6 +828,7 @@ int cmd_replay(int argc, char **argv)
 		{ "target", required_argument, NULL, 'T' },
 		{ "netns", required_argument, NULL, 'N' },
 		{ "ready-timeout", required_argument, NULL, 'W' },
+		{ "flow-timeout", required_argument, NULL, 'O' },
 		{ "no-preload", no_argument, NULL, 'Z' },
 		{ "profile", required_argument, NULL, 'P' },
 		{ "events", required_argument, NULL, 'E' },
@@ -973,6 +977,15 @@ int cmd_replay(int argc, char **argv)
 			o.ready_ms = (uint32_t)(secs * 1000);
 			break;
 		}
+		case 'O': {
+			char *end;
+			double secs = strtod(optarg, &end);
+
+			if (end == optarg || *end || !(secs > 0) || secs > 3600)
+				return cmd_error("replay", "--flow-timeout '%s': want seconds, 0..3600", optarg);
+			o.flow_timeout_ms = (uint32_t)(secs * 1000);
+			break;
+		}
 		case 'Z':
 			o.no_preload = true;
 			break;
@@ -1059,6 +1072,7 @@ int cmd_replay(int argc, char **argv)
 	cfg.peer.loops = o.loops;
 	cfg.peer.concurrency = o.concurrency;
 	cfg.peer.resegment = o.resegment;
+	cfg.peer.stall_ms = o.flow_timeout_ms;
 	if (o.pps > 0) {
 		cfg.peer.timing = PEER_PPS;
 		cfg.peer.pps = o.pps;

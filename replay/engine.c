@@ -237,57 +237,130 @@ static int wait_ready(pid_t pid, struct stats_block *st, uint32_t ms)
 
 /* --- verification --- */
 
+/* Pairs every replayed connection with the server's record of it.  One
+ * client address and port can carry several connections in one replay
+ * (loopback hands the same ephemeral port out again across --loop passes),
+ * so the server's records for an endpoint, in accept order (the order they
+ * claimed slots), pair with the replayed connections to that endpoint in
+ * the order they started (the results' index order: both schedulers start
+ * flows loop by loop, flow by flow).  A later connection on a reused port
+ * cannot start before the earlier one's client side closed, so the two
+ * orders agree.  When the server holds more records for an endpoint than
+ * were replayed to it, the newest ones pair. */
 struct ctab {
 	uint64_t *key;
-	uint32_t *slot;
+	uint32_t *head, *tail, *nsrv, *nres;
+	uint32_t *next;		/* per server slot: the endpoint's next record */
 	uint32_t cap;
 };
 
-/* The last slot for each peer address and port (the newest connection). */
-static int ctab_build(struct ctab *t, const struct stats_block *st)
+#define CTAB_NONE UINT32_MAX
+
+static uint32_t ctab_entry(struct ctab *t, uint64_t k)
 {
-	uint32_t n = st->nconns < STATS_MAX_CONNS ? st->nconns : STATS_MAX_CONNS, i;
-
-	t->cap = 1024;
-	while (t->cap < n * 2)
-		t->cap *= 2;
-	t->key = calloc(t->cap, sizeof(*t->key));
-	t->slot = calloc(t->cap, sizeof(*t->slot));
-	if (!t->key || !t->slot)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		const struct stats_conn *c = &st->conn[i];
-		uint64_t k;
-		uint32_t h;
-
-		if (!__atomic_load_n(&c->state, __ATOMIC_ACQUIRE))
-			continue;
-		k = plan_peer_key(c->family, c->addr, c->port);
-		for (h = (uint32_t)(k >> 7) & (t->cap - 1); t->key[h] && t->key[h] != k;
-		     h = (h + 1) & (t->cap - 1))
-			;
-		t->key[h] = k;
-		t->slot[h] = i;
-	}
-	return 0;
-}
-
-static const struct stats_conn *ctab_find(const struct ctab *t, const struct stats_block *st,
-					  int family, const uint8_t *addr, uint16_t port)
-{
-	uint64_t k = plan_peer_key(family, addr, port);
 	uint32_t h;
 
-	for (h = (uint32_t)(k >> 7) & (t->cap - 1); t->key[h]; h = (h + 1) & (t->cap - 1))
-		if (t->key[h] == k)
-			return &st->conn[t->slot[h]];
-	return NULL;
+	for (h = (uint32_t)(k >> 7) & (t->cap - 1); t->key[h] && t->key[h] != k;
+	     h = (h + 1) & (t->cap - 1))
+		;
+	if (!t->key[h]) {
+		t->key[h] = k;
+		t->head[h] = t->tail[h] = CTAB_NONE;
+	}
+	return h;
 }
 
 static void ctab_free(struct ctab *t)
 {
 	free(t->key);
-	free(t->slot);
+	free(t->head);
+	free(t->tail);
+	free(t->nsrv);
+	free(t->nres);
+	free(t->next);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Which server block a result was replayed to: [1] holds IPv6 when the
+ * engine ran a second server for it. */
+static int result_block(const struct peer_result *pr, struct stats_block *const blocks[2])
+{
+	return blocks[1] && pr->family == AF_INET6;
+}
+
+/* Fills match[i] for every started result replayed to block b (NULL: the
+ * server has no record of it); leaves the others alone. */
+static int ctab_match(struct stats_block *const blocks[2], int b, const struct peer_result *res,
+		      uint64_t nres, const struct stats_conn **match)
+{
+	const struct stats_block *st = blocks[b];
+	uint32_t n = st->nconns < STATS_MAX_CONNS ? st->nconns : STATS_MAX_CONNS, i, h;
+	struct ctab t;
+	uint64_t r;
+	int err = 0;
+
+	memset(&t, 0, sizeof(t));
+	t.cap = 1024;
+	while (t.cap < (uint64_t)n * 2 || t.cap < nres * 2)
+		t.cap *= 2;
+	t.key = calloc(t.cap, sizeof(*t.key));
+	t.head = calloc(t.cap, sizeof(*t.head));
+	t.tail = calloc(t.cap, sizeof(*t.tail));
+	t.nsrv = calloc(t.cap, sizeof(*t.nsrv));
+	t.nres = calloc(t.cap, sizeof(*t.nres));
+	t.next = calloc(n ? n : 1, sizeof(*t.next));
+	if (!t.key || !t.head || !t.tail || !t.nsrv || !t.nres || !t.next) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const struct stats_conn *c = &st->conn[i];
+
+		t.next[i] = CTAB_NONE;
+		if (!__atomic_load_n(&c->state, __ATOMIC_ACQUIRE))
+			continue;
+		h = ctab_entry(&t, plan_peer_key(c->family, c->addr, c->port));
+		if (t.tail[h] == CTAB_NONE)
+			t.head[h] = i;
+		else
+			t.next[t.tail[h]] = i;
+		t.tail[h] = i;
+		t.nsrv[h]++;
+	}
+	for (r = 0; r < nres; r++)
+		if (res[r].family && result_block(&res[r], blocks) == b)
+			t.nres[ctab_entry(&t, plan_peer_key(res[r].family, res[r].addr, res[r].port))]++;
+	/* head becomes the cursor: past the records nothing pairs with */
+	for (h = 0; h < t.cap; h++) {
+		uint32_t skip = t.nsrv[h] > t.nres[h] ? t.nsrv[h] - t.nres[h] : 0;
+
+		while (t.key[h] && skip-- && t.head[h] != CTAB_NONE)
+			t.head[h] = t.next[t.head[h]];
+	}
+	for (r = 0; r < nres; r++) {
+		if (!res[r].family || result_block(&res[r], blocks) != b)
+			continue;
+		h = ctab_entry(&t, plan_peer_key(res[r].family, res[r].addr, res[r].port));
+		match[r] = t.head[h] == CTAB_NONE ? NULL : &st->conn[t.head[h]];
+		if (t.head[h] != CTAB_NONE)
+			t.head[h] = t.next[t.head[h]];
+	}
+out:
+	ctab_free(&t);
+	return err;
+}
+
+/* match[] for every result, both blocks. */
+static int match_all(struct stats_block *const blocks[2], const struct peer_result *res,
+		     uint64_t nres, const struct stats_conn **match)
+{
+	int b, err;
+
+	memset(match, 0, nres * sizeof(*match));
+	for (b = 0; b < 2; b++)
+		if (blocks[b] && (err = ctab_match(blocks, b, res, nres, match)) < 0)
+			return err;
+	return 0;
 }
 
 static void add_failure(struct engine_result *r, const struct plan_flow *pf, uint32_t loop,
@@ -325,30 +398,25 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 		  struct stats_block *const blocks[2], struct engine_result *r)
 {
 	uint32_t wait_ms = cfg->verify_wait_ms ? cfg->verify_wait_ms : 3000, waited = 0;
-	struct ctab tt[2];
+	const struct stats_conn **match = calloc(nres ? nres : 1, sizeof(*match));
 	uint64_t i;
-	int err = 0, k;
+	int err = 0;
 
-	memset(tt, 0, sizeof(tt));
+	if (!match)
+		return -ENOMEM;
 	/* a foreign server keeps no per-connection record to wait for */
 	for (; !cfg->server.foreign;) {
 		bool pending = false;
 
-		for (k = 0; k < 2; k++) {
-			ctab_free(&tt[k]);
-			memset(&tt[k], 0, sizeof(tt[k]));
-			if (blocks[k] && (err = ctab_build(&tt[k], blocks[k])) < 0)
-				goto out;
-		}
+		if ((err = match_all(blocks, res, nres, match)) < 0)
+			goto out;
 		for (i = 0; i < nres && !pending; i++) {
 			const struct peer_result *pr = &res[i];
 			const struct plan_flow *pf = plan->flow[pr->flow];
-			const struct stats_conn *c;
-			int b = blocks[1] && pr->family == AF_INET6;
+			const struct stats_conn *c = match[i];
 
 			if (pf->skip != PLAN_OK || pr->status != PEER_FLOW_OK)
 				continue;
-			c = ctab_find(&tt[b], blocks[b], pr->family, pr->addr, pr->port);
 			if (!c || __atomic_load_n(&c->bytes_read, __ATOMIC_RELAXED) < pf->bytes ||
 			    __atomic_load_n(&c->state, __ATOMIC_RELAXED) == 1)
 				pending = true;
@@ -358,6 +426,8 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 		usleep(10000);
 		waited += 10;
 	}
+	if (!cfg->server.foreign && (err = match_all(blocks, res, nres, match)) < 0)
+		goto out;
 
 	r->nfailures = 0;
 	r->requests_verified = cfg->server.counts_requests && !cfg->server.foreign;
@@ -367,7 +437,7 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 		const struct stats_conn *c;
 		char who[80];
 		uint64_t got;
-		int b = blocks[1] && pr->family == AF_INET6;
+		int b = result_block(pr, blocks);
 
 		if (pf->skip != PLAN_OK)
 			continue;
@@ -388,7 +458,7 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 			/* the framer rejects one of its requests: the server
 			 * answers and closes; it must have read no more than
 			 * the capture holds, and have seen the connection */
-			c = ctab_find(&tt[b], blocks[b], pr->family, pr->addr, pr->port);
+			c = match[i];
 			if (!c)
 				add_failure(r, pf, pr->loop, "flow %llu (client %s): the server has no record of "
 					    "the connection", (unsigned long long)pf->id, who);
@@ -420,7 +490,7 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 					    (unsigned long long)pr->acked, (unsigned long long)pf->bytes);
 			continue;
 		}
-		c = ctab_find(&tt[b], blocks[b], pr->family, pr->addr, pr->port);
+		c = match[i];
 		if (!c) {
 			add_failure(r, pf, pr->loop, "flow %llu (client %s): the server has no record of "
 				    "the connection (byte offset 0 of %llu)", (unsigned long long)pf->id, who,
@@ -457,8 +527,7 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 	}
 	r->verified = r->nfailures == 0 && !r->interrupted;
 out:
-	ctab_free(&tt[0]);
-	ctab_free(&tt[1]);
+	free(match);
 	return err;
 }
 

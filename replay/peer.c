@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -254,6 +256,7 @@ const char *peer_status_name(enum peer_flow_status s)
 	case PEER_FLOW_TIMEOUT: return "no ACK from the server (retransmissions exhausted)";
 	case PEER_FLOW_ABORTED: return "interrupted";
 	case PEER_FLOW_ERROR: return "local error";
+	case PEER_FLOW_STALLED: return "stalled (no connect, ACK or answer within --flow-timeout)";
 	}
 	return "?";
 }
@@ -859,7 +862,40 @@ struct sflow {
 	uint64_t off;		/* bytes written */
 	bool connected, shut, blocked;
 	uint32_t mask;		/* epoll events registered */
+	uint64_t progress_at;	/* last connect, write, read or ACK */
+	uint64_t shut_at;	/* when our FIN was queued */
+	int outq;		/* unacknowledged bytes at the last look */
 };
+
+/* The kernel retransmits for the socket path, so a flow cannot fail the
+ * way a packet-path flow does; it can only stop moving: a server that
+ * never reads, never answers the SYN, or never closes after our FIN.
+ * Without a bound the replay would wait forever.  Once our FIN is queued
+ * and every byte is ACKed (SIOCOUTQ 0), a server still holding the
+ * connection open after linger_ms has it closed hard and the flow counts
+ * as delivered, as on the packet path; a flow with no progress at all for
+ * stall_ms times out with what the server ACKed. */
+static bool sflow_stalled(const struct peer_cfg *cfg, struct sflow *f, uint64_t now,
+			  struct peer_result *r)
+{
+	uint64_t linger = (uint64_t)(cfg->linger_ms ? cfg->linger_ms : 2000) * 1000000;
+	uint64_t stall = (uint64_t)(cfg->stall_ms ? cfg->stall_ms : 30000) * 1000000;
+	int outq = 0;
+
+	if (f->connected && ioctl(f->fd, SIOCOUTQ, &outq) == 0 && outq < f->outq)
+		f->progress_at = now;
+	f->outq = outq;
+	if (f->shut && !outq && now - f->shut_at >= linger) {
+		r->status = PEER_FLOW_OK;
+		r->acked = f->off;
+		return true;
+	}
+	if (now - f->progress_at < stall)
+		return false;
+	r->status = PEER_FLOW_STALLED;
+	r->acked = f->off - (uint64_t)outq;
+	return true;
+}
 
 static int sflow_write(struct sched *s, struct peer_stats *st, struct sflow *f, uint64_t now,
 		       uint64_t *wake)
@@ -897,6 +933,7 @@ static int sflow_write(struct sched *s, struct peer_stats *st, struct sflow *f, 
 			st->splits += !done;
 		st->bytes += (uint64_t)n;
 		f->off += (uint64_t)n;
+		f->progress_at = now;
 		if (f->off == sg->off + sg->len)
 			f->si++;
 		else if ((size_t)n < len) {
@@ -907,6 +944,7 @@ static int sflow_write(struct sched *s, struct peer_stats *st, struct sflow *f, 
 	if (!f->shut) {
 		shutdown(f->fd, SHUT_WR);
 		f->shut = true;
+		f->shut_at = now;
 	}
 	return 0;
 }
@@ -920,7 +958,7 @@ int peer_run_socket(const struct plan *plan, const struct peer_cfg *cfg,
 	struct sflow *sl = NULL;
 	uint32_t nslots = cfg->concurrency ? cfg->concurrency : 64, active = 0, i;
 	int ep = -1, err = 0, one = 1;
-	uint64_t start = now_ns(), wake = 0;
+	uint64_t start = now_ns(), wake = 0, checked = 0;
 	struct epoll_event ev[64];
 	char drain[65536];
 
@@ -976,6 +1014,7 @@ int peer_run_socket(const struct plan *plan, const struct peer_cfg *cfg,
 			sl[i].ri = (uint32_t)(r - results);
 			sl[i].loop = loop;
 			sl[i].pf = pf;
+			sl[i].progress_at = now;
 			sl[i].fd = socket(((const struct sockaddr *)server_sa)->sa_family,
 					  SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 			if (sl[i].fd < 0) {
@@ -1030,6 +1069,7 @@ int peer_run_socket(const struct plan *plan, const struct peer_cfg *cfg,
 					end = true;
 				} else {
 					f->connected = true;
+					f->progress_at = now;
 					getsockname(f->fd, (struct sockaddr *)&ss, &sl_len);
 					if (ss.ss_family == AF_INET) {
 						const struct sockaddr_in *a = (const void *)&ss;
@@ -1051,8 +1091,10 @@ int peer_run_socket(const struct plan *plan, const struct peer_cfg *cfg,
 			if (!end && f->connected && (ev[k].events & EPOLLIN)) {
 				ssize_t got;
 
-				while ((got = read(f->fd, drain, sizeof(drain))) > 0)
+				while ((got = read(f->fd, drain, sizeof(drain))) > 0) {
 					st->server_bytes += (uint64_t)got;
+					f->progress_at = now;
+				}
 				if (got == 0) {
 					r->status = f->off == f->pf->bytes ? PEER_FLOW_OK : PEER_FLOW_RESET;
 					end = true;
@@ -1101,6 +1143,28 @@ int peer_run_socket(const struct plan *plan, const struct peer_cfg *cfg,
 					f->mask = e.events;
 					epoll_ctl(ep, EPOLL_CTL_MOD, f->fd, &e);
 				}
+			}
+		}
+		/* flows that stopped moving (sflow_stalled), ten times a second */
+		if (now - checked >= 100000000) {
+			checked = now;
+			for (i = 0; i < nslots; i++) {
+				struct sflow *f = &sl[i];
+				struct peer_result *r = &results[f->ri];
+				struct linger lg = { 1, 0 };
+
+				if (f->fd < 0 || !sflow_stalled(cfg, f, now, r))
+					continue;
+				if (r->status == PEER_FLOW_OK)
+					st->flows_ok++;
+				else
+					st->flows_failed++;
+				/* SO_LINGER 0: close with RST, the server lets go */
+				setsockopt(f->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+				close(f->fd);
+				f->fd = -1;
+				active--;
+				s.finished++;
 			}
 		}
 		progress(&s, now);

@@ -45,6 +45,7 @@ enum peer_flow_status {
 	PEER_FLOW_TIMEOUT,	/* no ACK after the last retransmission */
 	PEER_FLOW_ABORTED,	/* stopped by SIGINT */
 	PEER_FLOW_ERROR,	/* local error (socket path: connect/write) */
+	PEER_FLOW_STALLED,	/* socket path: no progress within stall_ms */
 };
 
 struct peer_result {
@@ -71,6 +72,8 @@ struct peer_cfg {
 	uint32_t rto_min_ms;	/* 0 = 200 (Linux TCP_RTO_MIN) */
 	uint32_t max_retries;	/* 0 = 8 */
 	uint32_t linger_ms;	/* wait for the server's FIN after ours is ACKed; 0 = 2000 */
+	uint32_t stall_ms;	/* socket path: give a flow up after this long with
+				 * no progress (connect, write, read, ACK); 0 = 30000 */
 	/* packet path: add the server's neighbour entry for a new client
 	 * address; may be NULL */
 	int (*add_client)(void *arg, int family, const uint8_t addr[16]);

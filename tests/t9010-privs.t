@@ -33,16 +33,8 @@ for via in mmap socket; do
 	grep -q '^CapBnd:[[:space:]]*0000000000000000$' "$TAP_TMP/st"; ok $? "--via $via: server child bounding set is empty"
 	grep -q '^NoNewPrivs:[[:space:]]*1$' "$TAP_TMP/st"; ok $? "--via $via: server child has no_new_privs"
 	wait $pid; rc=$?
-	# --via socket with --loop: loopback reuses client ports across loops
-	# and verification mixes them up (a known engine limitation, with or
-	# without the drop), so the socket path verifies on one pass below
-	if [ $via = mmap ]; then
-		[ $rc -eq 0 ] && grep -q '^  verify      ok' "$TAP_TMP/out"
-		ok $? "--via $via: the replay still verifies (exit $rc)"
-		[ $rc -eq 0 ] || sed 's/^/#   /' "$TAP_TMP/out" >&2
-	fi
+	[ $rc -eq 0 ] && grep -q '^  verify      ok' "$TAP_TMP/out"
+	ok $? "--via $via --loop 200: the replay still verifies (exit $rc)"
+	[ $rc -eq 0 ] || sed 's/^/#   /' "$TAP_TMP/out" >&2
 done
-"$PKTMEM" replay -q --via socket "$F/demo.pcap" >"$TAP_TMP/out" 2>&1; rc=$?
-[ $rc -eq 0 ] && grep -q '^  verify      ok' "$TAP_TMP/out"
-ok $? "--via socket: the replay still verifies (exit $rc)"
 done_testing

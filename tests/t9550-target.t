@@ -22,6 +22,26 @@ expect_exit 2 "nothing listening" -- "$PKTMEM" replay -q --target "127.0.0.1:$po
 	"$F/synth-cl.pcap"
 grep -q "nothing accepts connections on 127.0.0.1:$port" "$TAP_TMP/err"; ok $? "nothing listening: says so"
 
+# a server that accepts and never reads: the socket path's kernel keeps
+# retransmitting into a zero window forever; --flow-timeout ends each flow
+# as stalled instead of hanging the replay
+"$PKTMEM" synth -q --out "$TAP_TMP/big.pcap" --flows 2 --requests 20 --body-size 100000
+port=$(free_port)
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); held = []
+while True: held.append(s.accept()[0])
+' "$port" &
+spid=$!
+i=0; while [ $i -lt 100 ] && ! "$PKTMEM" replay -q --target "127.0.0.1:$port" --ready-timeout 0.1 \
+	"$F/synth-none.pcap" >/dev/null 2>&1; do i=$((i + 1)); sleep 0.05; done
+expect_exit 1 "a server that never reads" -- "$PKTMEM" replay -q --target "127.0.0.1:$port" \
+	--flow-timeout 1 "$TAP_TMP/big.pcap"
+grep -q "flow 1 (client 127.0.0.1:[0-9]*): stalled .* after [0-9]* of 2002[0-9]* bytes" "$TAP_TMP/err"
+ok $? "a server that never reads: the flow is reported stalled with the bytes ACKed"
+kill "$spid"; wait "$spid" 2>/dev/null
+
 if ! is_root || ! command -v ip >/dev/null; then
 	skip "named namespaces need root and ip(8)"
 	done_testing
