@@ -234,6 +234,19 @@ static int run_sink(void *arg, struct stats_block *st, const char *listen,
 	return rc;
 }
 
+/* engine_server.forked: the profiler's thread starts once the server
+ * children exist (prof_attach_start() says why). */
+static void start_profiler(void *arg)
+{
+	struct prof_attach **pa = arg;
+
+	if (*pa && prof_attach_start(*pa) < 0) {
+		cmd_warn("replay", "profiler: cannot start its thread: stages not measured");
+		prof_attach_free(*pa);
+		*pa = NULL;
+	}
+}
+
 /* --- progress on a terminal --- */
 
 static void progress(void *arg, uint64_t done, uint64_t total)
@@ -1148,7 +1161,9 @@ int cmd_replay(int argc, char **argv)
 		pc.veth = o.via != ENGINE_SOCKET;
 		pc.loopback = o.via == ENGINE_SOCKET;
 		if (prof_attach_new(&srv.prof, &pc) < 0)
-			cmd_warn("replay", "profiler: cannot start its thread: stages not measured");
+			cmd_warn("replay", "profiler: cannot start: stages not measured");
+		cfg.server.forked = start_profiler;
+		cfg.server.forked_arg = &srv.prof;
 	}
 	erc = engine_run(plan, &cfg, &r, &stop_flag, err, sizeof(err));
 	if (cfg.peer.progress)

@@ -183,13 +183,20 @@ int prof_attach_new(struct prof_attach **out, const struct profiler_cfg *cfg)
 		prof_attach_free(a);
 		return rc;
 	}
-	rc = pthread_create(&a->thr, NULL, attach_thread, a);
-	if (rc) {
-		prof_attach_free(a);
-		return -rc;
-	}
-	a->thr_running = true;
 	*out = a;
+	return 0;
+}
+
+int prof_attach_start(struct prof_attach *a)
+{
+	int rc;
+
+	if (!a || a->thr_running)
+		return 0;
+	rc = pthread_create(&a->thr, NULL, attach_thread, a);
+	if (rc)
+		return -rc;
+	a->thr_running = true;
 	return 0;
 }
 

@@ -12,6 +12,8 @@
  * the connection table), since the engine unmaps the block on return.
  *
  *	prof_attach_new(&a, &cfg);         parent, before engine_run()
+ *	  (fork the server children)
+ *	prof_attach_start(a);              parent, after the forks
  *	  child: prof_attach_child_ready(a); run...; prof_attach_child_done(a, st);
  *	prof_attach_finish(a, &trial);     parent, after engine_run()
  *	prof_attach_free(a);
@@ -32,6 +34,12 @@ struct prof_attach;
 /* cfg: mode, dev, veth, expected_*, folded...; server_pid and stats are
  * filled in later; the sender defaults to this process. */
 int prof_attach_new(struct prof_attach **out, const struct profiler_cfg *cfg);
+/* Starts the parent's thread.  Only after every server child is forked: a
+ * child forked while another thread holds a lock (an allocator's: ASan's
+ * is not fork-safe) inherits it held and deadlocks at its next malloc.
+ * The children's first messages wait in the pipe until then.  a may be
+ * NULL (not profiled): 0. */
+int prof_attach_start(struct prof_attach *a);
 /* In the forked server child, before listening: returns once the parent
  * has its events open (or after 5 s without an answer: < 0). */
 int prof_attach_child_ready(struct prof_attach *a);

@@ -124,36 +124,33 @@ static void parse_field(struct perf_tp *tp, const char *line)
 	f->data_loc = strstr(decl, "__data_loc") && strstr(decl, "__data_loc") < semi;
 }
 
-static void load_one(const char *dir, struct perf_tp *tp)
+#define LOAD_BUF 16384
+
+/* buf: LOAD_BUF bytes of the caller's (load_private's child must not
+ * allocate: see there). */
+static void load_one(const char *dir, struct perf_tp *tp, char *buf)
 {
-	char path[480], *buf, *line, *save = NULL;
+	char path[480], *line, *save = NULL;
 	int n;
 
 	tp->id = -1;
 	tp->nfields = 0;
 	snprintf(path, sizeof(path), "%s/events/%s/%s/id", dir, tp->sys, tp->name);
-	buf = malloc(16384);
-	if (!buf) {
-		tp->err = -ENOMEM;
-		return;
-	}
-	n = read_small(path, buf, 16384);
+	n = read_small(path, buf, LOAD_BUF);
 	if (n < 0) {
 		tp->err = n == -ENOENT ? PERF_E_NOTP : n;
-		goto out;
+		return;
 	}
 	tp->id = atoi(buf);
 	snprintf(path, sizeof(path), "%s/events/%s/%s/format", dir, tp->sys, tp->name);
-	n = read_small(path, buf, 16384);
+	n = read_small(path, buf, LOAD_BUF);
 	if (n < 0) {
 		tp->err = PERF_E_FORMAT;
-		goto out;
+		return;
 	}
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		parse_field(tp, line);
 	tp->err = tp->nfields > 0 ? 0 : PERF_E_FORMAT;
-out:
-	free(buf);
 }
 
 /* tracefs is not mounted: mount it in a private mount namespace of a
@@ -175,6 +172,10 @@ static int load_private(struct perf_tp *tp, size_t n)
 		return rc;
 	}
 	if (pid == 0) {
+		/* This process has other threads (the profiler starts from
+		 * one): another thread may have held an allocator lock at the
+		 * fork, so the child allocates nothing. */
+		static char buf[LOAD_BUF];
 		size_t i;
 
 		close(pfd[0]);
@@ -185,7 +186,7 @@ static int load_private(struct perf_tp *tp, size_t n)
 		    mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) < 0)
 			_exit(10);
 		for (i = 0; i < n; i++)
-			load_one("/sys/kernel/tracing", &tp[i]);
+			load_one("/sys/kernel/tracing", &tp[i], buf);
 		if (write(pfd[1], tp, want) != (ssize_t)want)
 			_exit(11);
 		_exit(0);
@@ -209,14 +210,17 @@ static int load_private(struct perf_tp *tp, size_t n)
 
 int perf_tp_load(struct perf_tp *tp, size_t n, bool *private_mount)
 {
-	char dir[300];
+	char dir[300], *buf;
 	size_t i;
 
 	if (private_mount)
 		*private_mount = false;
 	if (perf_tracefs_dir(dir, sizeof(dir)) == 0) {
+		if (!(buf = malloc(LOAD_BUF)))
+			return -ENOMEM;
 		for (i = 0; i < n; i++)
-			load_one(dir, &tp[i]);
+			load_one(dir, &tp[i], buf);
+		free(buf);
 		return 0;
 	}
 	if (private_mount)

@@ -634,6 +634,8 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 			goto out;
 		}
 	}
+	if (cfg->server.forked)
+		cfg->server.forked(cfg->server.forked_arg);
 	for (k = 0; k < 2; k++) {
 		if (blocks[k] && (rc = wait_ready(server[k], blocks[k], cfg->server.ready_wait_ms)) < 0) {
 			snprintf(err, errlen, "the server (%s) did not start listening",

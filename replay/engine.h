@@ -70,6 +70,12 @@ struct engine_server {
 	 * its namespace, before run(): for pktmem's own servers, which bind
 	 * port 0 and need none; not for a foreign server that needs its own */
 	bool drop_privs;
+	/* called in the parent once every server child is forked, before
+	 * waiting for them: start threads here, not before engine_run (a
+	 * child forked while another thread holds a lock inherits it held);
+	 * may be NULL */
+	void (*forked)(void *arg);
+	void *forked_arg;
 };
 
 struct engine_cfg {
