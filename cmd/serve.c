@@ -323,10 +323,10 @@ int cmd_serve(int argc, char **argv)
 			return cmd_error("serve", "--io uring: %s; use --io epoll", why);
 	}
 	raise_nofile(cfg.max_conns);
-	o = stats_create(&stats);
+	o = stats_create(&stats, 0);
 	if (o < 0)
 		return cmd_error("serve", "shared stats block: %s", strerror(-o));
-	snap = malloc(sizeof(*snap));
+	snap = malloc(stats_block_bytes(stats->conn_cap));
 	if (!snap) {
 		rc = cmd_error("serve", "out of memory");
 		goto out;

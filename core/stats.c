@@ -25,13 +25,31 @@ static const char *const stage_names[STATS_STAGE__N] = {
 	[STATS_WRITE] = "write",
 };
 
-int stats_create(struct stats_block **out)
+size_t stats_block_bytes(uint32_t conns)
 {
-	size_t sz = sizeof(struct stats_block);
+	return sizeof(struct stats_block) + (size_t)conns * sizeof(struct stats_conn);
+}
+
+void stats_block_init(struct stats_block *b, uint32_t conns)
+{
+	b->magic = STATS_MAGIC;
+	b->version = STATS_VERSION;
+	b->size = (uint32_t)sizeof(*b);
+	b->conn_cap = conns;
+}
+
+int stats_create(struct stats_block **out, uint32_t conns)
+{
+	size_t sz;
 	struct stats_block *b;
 	int fd, rc = 0;
 
 	*out = NULL;
+	if (!conns)
+		conns = STATS_DEFAULT_CONNS;
+	if (conns > STATS_MAX_CONNS)
+		return -EINVAL;
+	sz = stats_block_bytes(conns);
 	/* A memfd rather than MAP_ANONYMOUS|MAP_SHARED: the same pages can also
 	 * be handed to a process that did not fork from us (by fd). */
 	fd = memfd_create("pktmem-stats", MFD_CLOEXEC);
@@ -47,9 +65,7 @@ int stats_create(struct stats_block **out)
 		goto out;
 	}
 	/* ftruncate gave zeroed pages; only the header needs setting. */
-	b->magic = STATS_MAGIC;
-	b->version = STATS_VERSION;
-	b->size = (uint32_t)sz;
+	stats_block_init(b, conns);
 	*out = b;
 out:
 	close(fd);
@@ -59,7 +75,7 @@ out:
 void stats_destroy(struct stats_block *b)
 {
 	if (b)
-		munmap(b, sizeof(*b));
+		munmap(b, stats_block_bytes(b->conn_cap));
 }
 
 static unsigned bucket_of(uint64_t ns)
@@ -143,10 +159,10 @@ struct stats_conn *stats_conn_open(struct stats_block *b, int family,
 	uint32_t idx = __atomic_load_n(&b->nconns, RELAXED);
 	struct stats_conn *c;
 
-	/* Claim the next slot; the count never passes STATS_MAX_CONNS so a
-	 * reader can always trust it as a bound. */
+	/* Claim the next slot; the count never passes conn_cap so a reader
+	 * can always trust it as a bound. */
 	do {
-		if (idx >= STATS_MAX_CONNS) {
+		if (idx >= b->conn_cap) {
 			__atomic_fetch_add(&b->conns_overflow, 1, RELAXED);
 			return NULL;
 		}
@@ -168,8 +184,8 @@ const struct stats_conn *stats_conn_find(const struct stats_block *b, int family
 	uint32_t n = __atomic_load_n(&b->nconns, __ATOMIC_ACQUIRE);
 	size_t alen = (size_t)addr_len(family);
 
-	if (n > STATS_MAX_CONNS)
-		n = STATS_MAX_CONNS;
+	if (n > b->conn_cap)
+		n = b->conn_cap;
 	while (n-- > 0) {
 		const struct stats_conn *c = &b->conn[n];
 
@@ -212,9 +228,10 @@ void stats_snapshot(const struct stats_block *b, struct stats_block *copy)
 	memcpy(copy->counter_name, b->counter_name, sizeof(copy->counter_name));
 	memcpy(copy->counter_error, b->counter_error, sizeof(copy->counter_error));
 	n = __atomic_load_n(&b->nconns, __ATOMIC_ACQUIRE);
-	if (n > STATS_MAX_CONNS)
-		n = STATS_MAX_CONNS;
+	if (n > b->conn_cap)
+		n = b->conn_cap;
 	copy->nconns = n;
+	copy->conn_cap = b->conn_cap;
 	copy->conns_overflow = __atomic_load_n(&b->conns_overflow, RELAXED);
 	for (i = 0; i < n; i++) {
 		const struct stats_conn *s = &b->conn[i];
@@ -230,7 +247,7 @@ void stats_snapshot(const struct stats_block *b, struct stats_block *copy)
 		d->rejected = __atomic_load_n(&s->rejected, RELAXED);
 		d->last_status = __atomic_load_n(&s->last_status, RELAXED);
 	}
-	memset(&copy->conn[n], 0, (STATS_MAX_CONNS - n) * sizeof(copy->conn[0]));
+	memset(&copy->conn[n], 0, (size_t)(b->conn_cap - n) * sizeof(copy->conn[0]));
 }
 
 const char *stats_stage_name(enum stats_stage_id s)

@@ -23,7 +23,11 @@
 #define STATS_HIST_BUCKETS 48
 #define STATS_MAX_COUNTERS 8
 #define STATS_COUNTER_NAME 48
-#define STATS_MAX_CONNS 65536
+/* Connection slots: `pktmem serve` keeps the default; the replay engine
+ * sizes its blocks for every connection it will make (flows x loops), up
+ * to the most any block may hold (56 B a slot: 896 MiB, touched lazily). */
+#define STATS_DEFAULT_CONNS 65536
+#define STATS_MAX_CONNS (1u << 24)
 
 enum stats_stage_id {
 	STATS_READ = 0,		/* read()/recv() syscalls: the copy to user */
@@ -68,7 +72,8 @@ struct stats_alloc {
 struct stats_block {
 	uint64_t magic;
 	uint32_t version;
-	uint32_t size;			/* sizeof(struct stats_block) */
+	uint32_t size;			/* sizeof(struct stats_block): the header,
+					 * without conn[] */
 	pid_t server_pid;
 	volatile uint32_t ready;	/* 1 once listening */
 	uint16_t port;			/* bound port, host order */
@@ -86,13 +91,19 @@ struct stats_block {
 	char counter_name[STATS_MAX_COUNTERS][STATS_COUNTER_NAME];
 	int32_t counter_error[STATS_MAX_COUNTERS];	/* -errno from perf_event_open, 0 ok */
 
-	uint32_t nconns;		/* slots used (monotonic) */
+	uint32_t nconns;		/* slots used (monotonic, <= conn_cap) */
 	uint32_t conns_overflow;	/* connections not tracked: table full */
-	struct stats_conn conn[STATS_MAX_CONNS];
+	uint32_t conn_cap;		/* slots in conn[] */
+	struct stats_conn conn[];
 };
 
-/* Maps a new zeroed block (memfd, MAP_SHARED) that survives fork(). */
-int stats_create(struct stats_block **out);
+/* Bytes of a block with conns connection slots. */
+size_t stats_block_bytes(uint32_t conns);
+/* Sets the header of a zeroed block of stats_block_bytes(conns) bytes. */
+void stats_block_init(struct stats_block *b, uint32_t conns);
+/* Maps a new zeroed block (memfd, MAP_SHARED) that survives fork(), with
+ * conns slots (0: STATS_DEFAULT_CONNS; at most STATS_MAX_CONNS). */
+int stats_create(struct stats_block **out, uint32_t conns);
 void stats_destroy(struct stats_block *b);
 
 /* Adds one timed event to a stage (atomically). */
@@ -107,7 +118,8 @@ struct stats_conn *stats_conn_open(struct stats_block *b, int family,
 /* Finds the last slot of a peer (any state), or NULL. */
 const struct stats_conn *stats_conn_find(const struct stats_block *b, int family,
 					 const void *addr, uint16_t port);
-/* A consistent-enough copy for reporting (each field read atomically). */
+/* A consistent-enough copy for reporting (each field read atomically);
+ * copy holds stats_block_bytes(b->conn_cap) bytes. */
 void stats_snapshot(const struct stats_block *b, struct stats_block *copy);
 const char *stats_stage_name(enum stats_stage_id s);
 

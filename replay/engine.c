@@ -166,16 +166,17 @@ static void ctr_summary(const struct ctrs *a, const struct ctrs *b, struct engin
 
 /* --- the server child --- */
 
-static void *stats_map(void)
+/* A block with a slot for every connection the run makes: verification
+ * needs each one's record (anonymous shared memory: untouched slots cost
+ * nothing). */
+static void *stats_map(uint32_t conns)
 {
-	struct stats_block *b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE,
+	struct stats_block *b = mmap(NULL, stats_block_bytes(conns), PROT_READ | PROT_WRITE,
 				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	if (b == MAP_FAILED)
 		return NULL;
-	b->magic = STATS_MAGIC;
-	b->version = STATS_VERSION;
-	b->size = sizeof(*b);
+	stats_block_init(b, conns);
 	return b;
 }
 
@@ -294,7 +295,7 @@ static int ctab_match(struct stats_block *const blocks[2], int b, const struct p
 		      uint64_t nres, const struct stats_conn **match)
 {
 	const struct stats_block *st = blocks[b];
-	uint32_t n = st->nconns < STATS_MAX_CONNS ? st->nconns : STATS_MAX_CONNS, i, h;
+	uint32_t n = st->nconns < st->conn_cap ? st->nconns : st->conn_cap, i, h;
 	struct ctab t;
 	uint64_t r;
 	int err = 0;
@@ -506,13 +507,13 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 				    (unsigned long long)(got < pf->bytes ? got : pf->bytes));
 			continue;
 		}
-		if (cfg->server.content_fnv) {
+		if (cfg->server.content_fnv && (size_t)(c - blocks[b]->conn) < SINK_HASH_SLOTS) {
 			uint64_t h = SINK_FNV_INIT;
 			uint32_t j;
 
 			for (j = 0; j < pf->nseg; j++)
 				h = sink_fnv(h, pf->seg[j].data, pf->seg[j].len);
-			if (h != cfg->server.content_fnv[(size_t)b * STATS_MAX_CONNS + (size_t)(c - blocks[b]->conn)]) {
+			if (h != cfg->server.content_fnv[(size_t)b * SINK_HASH_SLOTS + (size_t)(c - blocks[b]->conn)]) {
 				add_failure(r, pf, pr->loop, "flow %llu (client %s): the server read %llu bytes "
 					    "but different ones than the capture's", (unsigned long long)pf->id,
 					    who, (unsigned long long)got);
@@ -560,7 +561,7 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 	struct peer_cfg pc = cfg->peer;
 	struct ctrs *before = NULL, *after = NULL, *cbefore = NULL, *cafter = NULL;
 	uint32_t loops = cfg->peer.loops ? cfg->peer.loops : 1;
-	uint64_t nres = (uint64_t)plan->nflows * loops, i;
+	uint64_t nres = (uint64_t)plan->nflows * loops, i, conns;
 	pid_t server[2] = { -1, -1 };
 	bool fam_used[2] = { false, false };
 	int k;
@@ -600,10 +601,20 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 		fam_used[0] = true;
 		fam_used[1] = false;
 	}
+	/* every (loop, flow) is a connection, plus room for strays (a
+	 * client's retried SYN after a reset, a readiness probe) */
+	conns = nres + 1024;
+	if (conns > STATS_MAX_CONNS) {
+		rc = -E2BIG;
+		snprintf(err, errlen, "%llu connections (flows x loops) are more than one replay can "
+			 "verify (%u): use fewer --loop passes", (unsigned long long)(conns - 1024),
+			 STATS_MAX_CONNS - 1024);
+		goto out;
+	}
 	for (k = 0; k < 2; k++) {
 		if (!fam_used[k])
 			continue;
-		blocks[k] = stats_map();
+		blocks[k] = stats_map((uint32_t)conns);
 		if (!blocks[k]) {
 			rc = -errno;
 			snprintf(err, errlen, "mmap(stats block): %s", strerror(errno));
@@ -750,7 +761,7 @@ out:
 	netns_topo_free(topo);
 	for (k = 0; k < 2; k++)
 		if (blocks[k])
-			munmap(blocks[k], sizeof(*blocks[k]));
+			munmap(blocks[k], stats_block_bytes(blocks[k]->conn_cap));
 	free(res);
 	free(before);
 	free(after);

@@ -33,7 +33,7 @@ static struct stats_conn *claim(struct stats_block *st, const struct sockaddr_st
 	uint32_t i = __atomic_fetch_add(&st->nconns, 1, __ATOMIC_RELAXED);
 	struct stats_conn *c;
 
-	if (i >= STATS_MAX_CONNS) {
+	if (i >= st->conn_cap) {
 		__atomic_fetch_add(&st->conns_overflow, 1, __ATOMIC_RELAXED);
 		return NULL;
 	}
@@ -199,8 +199,8 @@ int sink_run(const struct sink_cfg *cfg, struct stats_block *st, volatile sig_at
 				__atomic_fetch_add(&st->bytes_read, (uint64_t)got, __ATOMIC_RELAXED);
 				if (c->sc) {
 					__atomic_fetch_add(&c->sc->bytes_read, (uint64_t)got, __ATOMIC_RELAXED);
-					if (cfg->hash)
-						cfg->hash[c->slot] = sink_fnv(c->slot < STATS_MAX_CONNS && cfg->hash[c->slot]
+					if (cfg->hash && c->slot < SINK_HASH_SLOTS)
+						cfg->hash[c->slot] = sink_fnv(cfg->hash[c->slot]
 									      ? cfg->hash[c->slot] : SINK_FNV_INIT,
 									      buf, (size_t)got);
 				}

@@ -21,9 +21,12 @@ struct sink_cfg {
 	const char *listen;	/* "127.0.0.1:0", "0.0.0.0:0", "[::]:0" (IPv6 only); NULL = "[::]:0" dual-stack */
 	uint64_t close_after;	/* tests of failure paths: close a connection after
 				 * reading this many bytes (0 = never) */
-	uint64_t *hash;		/* shared, STATS_MAX_CONNS entries: FNV-1a 64 of
-				 * each connection's bytes, by stats slot; may be NULL */
+	uint64_t *hash;		/* shared, SINK_HASH_SLOTS entries: FNV-1a 64 of
+				 * each connection's bytes, by stats slot (slots
+				 * beyond go unhashed); may be NULL */
 };
+
+#define SINK_HASH_SLOTS 65536
 
 /* Serves until *stop; returns 0 or -errno.  Sets st->port and st->ready. */
 int sink_run(const struct sink_cfg *cfg, struct stats_block *st, volatile sig_atomic_t *stop);

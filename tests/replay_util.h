@@ -67,7 +67,7 @@ static inline int ru_sink_run(void *arg, struct stats_block *st, const char *lis
 
 	/* one table per family's server, as the engine reads them */
 	if (listen[0] == '[')
-		s->sink.hash += STATS_MAX_CONNS;
+		s->sink.hash += SINK_HASH_SLOTS;
 	s->sink.listen = listen;
 	return sink_run(&s->sink, st, stop);
 }
@@ -79,9 +79,9 @@ static inline struct ru_server *ru_server_setup(struct engine_cfg *cfg, bool ech
 
 	memset(&srv, 0, sizeof(srv));
 	srv.sink.echo = echo;
-	srv.sink.hash = mmap(NULL, 2 * STATS_MAX_CONNS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+	srv.sink.hash = mmap(NULL, 2 * SINK_HASH_SLOTS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
 			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	memset(srv.sink.hash, 0, 2 * STATS_MAX_CONNS * sizeof(uint64_t));
+	memset(srv.sink.hash, 0, 2 * SINK_HASH_SLOTS * sizeof(uint64_t));
 	cfg->server.run = ru_sink_run;
 	cfg->server.arg = &srv;
 	cfg->server.content_fnv = srv.sink.hash;
@@ -90,7 +90,7 @@ static inline struct ru_server *ru_server_setup(struct engine_cfg *cfg, bool ech
 
 static inline void ru_server_reset(struct ru_server *s)
 {
-	memset(s->sink.hash, 0, 2 * STATS_MAX_CONNS * sizeof(uint64_t));
+	memset(s->sink.hash, 0, 2 * SINK_HASH_SLOTS * sizeof(uint64_t));
 }
 
 static inline int ru_is_root(void)

@@ -49,7 +49,7 @@ static inline int srvtest_start(struct srvtest *t, const struct server_config *c
 	int i;
 
 	memset(t, 0, sizeof(*t));
-	if (stats_create(&t->stats) < 0)
+	if (stats_create(&t->stats, 0) < 0)
 		return -1;
 	fflush(stdout);
 	t->pid = fork();

@@ -6,6 +6,7 @@
 #include "core/stats.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,11 +24,11 @@ int main(void)
 	int st;
 
 	plan_lazy();
-	is_int(stats_create(&b), 0, "stats_create");
+	is_int(stats_create(&b, 0), 0, "stats_create");
 	if (!b)
 		bail_out("no stats block");
 	ok(b->magic == STATS_MAGIC && b->version == STATS_VERSION &&
-	   b->size == sizeof(*b), "header set");
+	   b->size == sizeof(*b) && b->conn_cap == STATS_DEFAULT_CONNS, "header set");
 
 	/* 100 events of 1000 ns, 10 of 1e6 ns, 1 of 1e9 ns */
 	for (i = 0; i < 100; i++)
@@ -79,19 +80,33 @@ int main(void)
 	ok(f && f->requests == 9, "child's slot visible to the parent");
 	is_int(b->stage[STATS_WRITE].count, 1, "child's stage visible to the parent");
 
-	snap = malloc(sizeof(*snap));
+	snap = malloc(stats_block_bytes(b->conn_cap));
 	stats_snapshot(b, snap);
 	is_int(snap->nconns, 4, "snapshot: nconns");
 	is_int(snap->stage[STATS_PARSE].count, 111, "snapshot: stage");
 	ok(snap->conn[0].bytes_read == 123 && snap->conn[4].state == 0, "snapshot: conns");
 	free(snap);
 
-	while (b->nconns < STATS_MAX_CONNS)
+	while (b->nconns < STATS_DEFAULT_CONNS)
 		stats_conn_open(b, AF_INET, a4, 1);
 	ok(stats_conn_open(b, AF_INET, a4, 2) == NULL, "full table: NULL");
 	is_int(b->conns_overflow, 1, "full table: counted in conns_overflow");
-	is_int(b->nconns, STATS_MAX_CONNS, "nconns stays at the bound");
+	is_int(b->nconns, STATS_DEFAULT_CONNS, "nconns stays at the bound");
 	stats_destroy(b);
 	stats_destroy(NULL);
+
+	/* a block sized for a long replay: slots beyond the default work */
+	is_int(stats_create(&b, 200000), 0, "stats_create with 200000 slots");
+	if (!b)
+		bail_out("no stats block");
+	while (b->nconns < 200000)
+		if (!stats_conn_open(b, AF_INET, a4, (uint16_t)(b->nconns & 0xffff)))
+			break;
+	is_int(b->nconns, 200000, "200000 slots claimed");
+	f = stats_conn_find(b, AF_INET, a4, (uint16_t)(199999 & 0xffff));
+	ok(f == &b->conn[199999], "the last slot is found (newest first)");
+	ok(stats_conn_open(b, AF_INET, a4, 2) == NULL, "then full");
+	stats_destroy(b);
+	is_int(stats_create(&b, STATS_MAX_CONNS + 1), -EINVAL, "more than STATS_MAX_CONNS: EINVAL");
 	return exit_status();
 }

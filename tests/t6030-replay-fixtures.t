@@ -63,4 +63,8 @@ expect_exit 2 "bad --via" -- "$PKTMEM" replay --via carrier-pigeon "$F/demo.pcap
 expect_exit 2 "bad --speed" -- "$PKTMEM" replay --speed fast "$F/demo.pcap"
 expect_exit 2 "missing capture" -- "$PKTMEM" replay "$TAP_TMP/none.pcap"
 grep -q "none.pcap" "$TAP_TMP/err"; ok $? "missing capture named in the error"
+# more connections than one run can verify: refused before anything starts
+expect_exit 2 "--loop beyond the verifiable" -- "$PKTMEM" replay -q --via socket --loop 900000 "$F/demo.pcap"
+grep -q "18000000 connections (flows x loops) are more than one replay can verify" "$TAP_TMP/err"
+ok $? "--loop beyond the verifiable: says how many and what to do"
 done_testing
