@@ -47,7 +47,7 @@ struct sampler {
 	/* user-space names (usym.h) */
 	struct usym *usym;
 	int usym_err;			/* first failure to read a server's maps */
-	struct { pid_t pid; bool server; } watch[USYM_MAX_PIDS];
+	struct { pid_t pid; bool server; uint64_t user; } watch[USYM_MAX_PIDS];
 	int nwatch;
 	struct { uint32_t pid; int8_t w; } seen[SEEN_CACHE];
 	unsigned nseen;
@@ -81,6 +81,7 @@ static int watch_add(struct sampler *s, pid_t pid, bool server)
 		return rc;
 	s->watch[s->nwatch].pid = pid;
 	s->watch[s->nwatch].server = server;
+	s->watch[s->nwatch].user = 0;
 	return s->nwatch++;
 }
 
@@ -313,8 +314,10 @@ static void on_sample(void *arg, const struct perf_event_header *h, const void *
 	w = watch_of(s, ps.pid);
 	if (w >= 0 && s->watch[w].server) {
 		s->srv_samples++;
-		if (ps.nr && ps.ips[0] == PERF_CONTEXT_USER)
+		if (ps.nr && ps.ips[0] == PERF_CONTEXT_USER) {
 			s->srv_user++;
+			s->watch[w].user++;
+		}
 	}
 	/* A watched process's chain is named after the run; the rest is
 	 * folded now with "[user]". */
@@ -474,7 +477,7 @@ int sampler_write_folded(struct sampler *s, FILE *f)
 void sampler_user_symbols(struct sampler *s, struct report_usyms *out)
 {
 	char exe[64] = "";
-	int w;
+	int w, i;
 
 	symbolize(s);
 	*out = s->top;
@@ -496,6 +499,11 @@ void sampler_user_symbols(struct sampler *s, struct report_usyms *out)
 			snprintf(out->reason, sizeof(out->reason), "no server process to watch");
 		return;
 	}
+	/* The binary that ran most: "sh -c CMD" (--exec) is a server pid
+	 * too, but not the one whose symbols matter. */
+	for (i = w + 1; i < s->nwatch; i++)
+		if (s->watch[i].server && s->watch[i].user > s->watch[w].user)
+			w = i;
 	if (usym_main_has_symbols(s->usym, s->watch[w].pid, exe, sizeof(exe)) == 0)
 		snprintf(out->note, sizeof(out->note),
 			 "the server's binary '%s' has no symbol table (stripped?): its own frames "

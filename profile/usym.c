@@ -166,6 +166,9 @@ int usym_name(struct usym *u, pid_t pid, uint64_t addr, char *buf, size_t len,
 		return -ENOENT;
 	}
 	mname = base_name(dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL));
+	/* libdwfl calls it "[vdso: PID]": one name for every process */
+	if (!strncmp(mname, "[vdso", 5))
+		mname = "[vdso]";
 	if (module)
 		*module = mname;
 	sym = dwfl_module_addrinfo(mod, addr, &off, &s, NULL, NULL, NULL);
