@@ -160,6 +160,7 @@ bool report_usyms_merge(const struct report *r, struct report_usyms *out)
 		if (!any) {
 			*out = *u;	/* reason, source, note of the first */
 			out->samples = out->user_samples = out->resolved = out->symbolize_ns = 0;
+			out->unwind_ns = 0;
 			out->ntop = 0;
 			out->available = false;
 			any = true;
@@ -176,6 +177,7 @@ bool report_usyms_merge(const struct report *r, struct report_usyms *out)
 		out->user_samples += u->user_samples;
 		out->resolved += u->resolved;
 		out->symbolize_ns += u->symbolize_ns;
+		out->unwind_ns += u->unwind_ns;
 		for (i = 0; i < u->ntop && i < REPORT_MAX_USYMS; i++) {
 			for (j = 0; j < n; j++)
 				if (!strcmp(all[j].name, u->top[i].name) &&
@@ -584,6 +586,7 @@ static json_t *usyms_json(const struct report_usyms *u)
 	json_object_set_new(o, "user_samples", json_integer((json_int_t)u->user_samples));
 	json_object_set_new(o, "resolved", json_integer((json_int_t)u->resolved));
 	json_object_set_new(o, "symbolize_ns", json_integer((json_int_t)u->symbolize_ns));
+	json_object_set_new(o, "unwind_ns", json_integer((json_int_t)u->unwind_ns));
 	for (i = 0; i < u->ntop && i < REPORT_MAX_USYMS; i++)
 		json_array_append_new(top, json_pack("{s:s, s:s, s:I, s:f}", "symbol", u->top[i].name,
 						     "module", u->top[i].module, "samples",
@@ -1111,6 +1114,7 @@ static void read_usyms(struct rd *d, json_t *o, struct report_usyms *u)
 	u->user_samples = get_u64(d, o, "user_samples", false);
 	u->resolved = get_u64(d, o, "resolved", false);
 	u->symbolize_ns = opt_u64(d, o, "symbolize_ns");
+	u->unwind_ns = opt_u64(d, o, "unwind_ns");
 	top = get_arr(d, o, "top");
 	for (i = 0; top && !d->failed && i < json_array_size(top) && i < REPORT_MAX_USYMS; i++) {
 		json_t *e = json_array_get(top, i), *sy, *mo, *sa, *sh;

@@ -136,6 +136,7 @@ struct report_usyms {
 	uint64_t user_samples;	/* of those, taken in user space */
 	uint64_t resolved;	/* of those, in a named function */
 	uint64_t symbolize_ns;	/* cost of naming them (mappings, lookups), ns */
+	uint64_t unwind_ns;	/* DWARF unwinding during the run, ns (0: none) */
 	size_t ntop;
 	struct report_usym top[REPORT_MAX_USYMS];
 };

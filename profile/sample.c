@@ -16,6 +16,11 @@
 #define TOP_MAX 4096		/* distinct user leaf functions counted */
 #define IS_MARKER(ip) ((ip) >= (uint64_t)-4095)
 #define USER_TOP 0x0000800000000000ULL	/* x86-64 user addresses end below */
+/* User stack copied with each sample for DWARF unwinding: enough for the
+ * core server's frames from the leaf up past server_run; a u16 record
+ * size bounds it below 64 KiB. */
+#define STACK_BYTES 16384
+#define MAX_UFRAMES 127		/* perf's default callchain depth */
 
 /* A watched process's callchain, kept raw until the run is over. */
 struct chain {
@@ -37,7 +42,12 @@ struct sampler {
 	struct perf_ring *ring;
 	struct ksym *ksym;
 	struct ksym_folded *folded;
-	uint64_t sample_type;
+	uint64_t sample_type;		/* what perf_sample_parse() reads */
+	uint64_t regs_mask;		/* user registers and stacks: unwinding */
+	unsigned nregs;
+	uint64_t unwound, fp_only;	/* watched samples by how their user stack was walked */
+	uint64_t unwind_ns;		/* spent unwinding, in the reader thread */
+	uint64_t chain_tmp[2 * MAX_UFRAMES + 8];
 	bool cycles;
 	int hz;
 	uint64_t samples[KS__N], period[KS__N], lost;
@@ -233,6 +243,7 @@ int sampler_new(struct sampler **out, const struct sampler_cfg *cfg)
 {
 	struct perf_event_attr attr;
 	struct sampler *s;
+	unsigned ring_pages = 64;
 	int rc;
 
 	*out = NULL;
@@ -267,17 +278,29 @@ int sampler_new(struct sampler **out, const struct sampler_cfg *cfg)
 	attr.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
 			   PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_CALLCHAIN;
 	s->sample_type = attr.sample_type;
+	/* Watched processes are unwound by DWARF CFI, as Debian's libc keeps
+	 * no frame pointers: every sample then carries the user registers and
+	 * a copy of the user stack (system-wide, so other processes' too, at
+	 * about 1 us of copying each; only the watched are unwound). */
+	if (s->nwatch && usym_regs_mask()) {
+		s->regs_mask = usym_regs_mask();
+		s->nregs = (unsigned)__builtin_popcountll(s->regs_mask);
+		attr.sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+		attr.sample_regs_user = s->regs_mask;
+		attr.sample_stack_user = STACK_BYTES;
+		ring_pages = 256;
+	}
 	rc = -ENOENT;
 	if (cfg->try_cycles) {
 		attr.type = PERF_TYPE_HARDWARE;
 		attr.config = PERF_COUNT_HW_CPU_CYCLES;
-		rc = perf_ring_open(&s->ring, &attr, NULL, 1, cfg->pid, 64);
+		rc = perf_ring_open(&s->ring, &attr, NULL, 1, cfg->pid, ring_pages);
 		s->cycles = rc == 0;
 	}
 	if (rc < 0) {
 		attr.type = PERF_TYPE_SOFTWARE;
 		attr.config = PERF_COUNT_SW_CPU_CLOCK;
-		rc = perf_ring_open(&s->ring, &attr, NULL, 1, cfg->pid, 64);
+		rc = perf_ring_open(&s->ring, &attr, NULL, 1, cfg->pid, ring_pages);
 	}
 	if (rc < 0)
 		goto fail;
@@ -294,6 +317,71 @@ int sampler_fds(const struct sampler *s, int *fds, int max) { return perf_ring_f
 const char *sampler_event(const struct sampler *s) { return s->cycles ? "cycles" : "cpu-clock"; }
 int sampler_hz(const struct sampler *s) { return s->hz; }
 
+/*
+ * The sample's user stack unwound by DWARF CFI (usym_unwind), put in
+ * place of the frame-pointer part of its callchain: *ips points to
+ * s->chain_tmp then.  Kept as it was when the unwinder gets less than
+ * the frame pointers did (a leaf without CFI, a stack beyond the copy).
+ * Layout after the callchain (perf_event_open(2)): REGS_USER { u64 abi;
+ * u64 regs[nregs] when abi != 0 }, STACK_USER { u64 size; u8 data[size];
+ * u64 dyn_size when size != 0 }.
+ */
+static size_t unwind(struct sampler *s, const struct perf_sample *ps, const unsigned char *rec,
+		     size_t len, const uint64_t **ips)
+{
+	const unsigned char *q = rec + 5 * 8 + 8 + ps->nr * 8, *end = rec + len;
+	const uint64_t *regs = NULL;
+	uint64_t abi, size = 0, dyn = 0, regs_copy[USYM_NREGS + 1];
+	size_t kern = 0, fp = 0, i;
+	uint64_t t0;
+	int n;
+
+	if ((size_t)(end - q) < 8)
+		return ps->nr;
+	memcpy(&abi, q, 8);
+	q += 8;
+	if (abi) {
+		if ((size_t)(end - q) < 8 * (size_t)s->nregs + 8 || s->nregs > USYM_NREGS + 1)
+			return ps->nr;
+		memcpy(regs_copy, q, 8 * (size_t)s->nregs);	/* the ring may not align it */
+		regs = regs_copy;
+		q += 8 * (size_t)s->nregs;
+	}
+	if ((size_t)(end - q) < 8)
+		return ps->nr;
+	memcpy(&size, q, 8);
+	q += 8;
+	if (size) {
+		if ((uint64_t)(end - q) < size + 8)
+			return ps->nr;
+		memcpy(&dyn, q + size, 8);
+		if (dyn > size)
+			dyn = size;
+	}
+	if (!regs || !dyn)
+		return ps->nr;
+	/* the kernel part: up to the user marker */
+	while (kern < ps->nr && ps->ips[kern] != PERF_CONTEXT_USER)
+		kern++;
+	for (i = kern + 1; i < ps->nr && !IS_MARKER(ps->ips[i]); i++)
+		fp++;
+	if (kern > MAX_UFRAMES)
+		return ps->nr;
+	memcpy(s->chain_tmp, ps->ips, kern * 8);
+	s->chain_tmp[kern] = PERF_CONTEXT_USER;
+	t0 = mono_ns();
+	n = usym_unwind(s->usym, (pid_t)ps->pid, (pid_t)ps->tid, regs, q, (size_t)dyn,
+			s->chain_tmp + kern + 1, MAX_UFRAMES);
+	s->unwind_ns += mono_ns() - t0;
+	if (n < 2 && (size_t)n < fp) {
+		s->fp_only++;
+		return ps->nr;
+	}
+	s->unwound++;
+	*ips = s->chain_tmp;
+	return kern + 1 + (size_t)n;
+}
+
 static void on_sample(void *arg, const struct perf_event_header *h, const void *rec, size_t len)
 {
 	struct sampler *s = arg;
@@ -304,6 +392,8 @@ static void on_sample(void *arg, const struct perf_event_header *h, const void *
 	int w;
 
 	(void)h;
+	/* REGS_USER and STACK_USER come after what perf_sample_parse()
+	 * reads: unwind() takes them */
 	if (perf_sample_parse(s->sample_type, rec, len, &ps) < 0)
 		return;
 	/* PERIOD follows IP, TID, TIME, CPU: 4 words in. */
@@ -322,7 +412,12 @@ static void on_sample(void *arg, const struct perf_event_header *h, const void *
 	/* A watched process's chain is named after the run; the rest is
 	 * folded now with "[user]". */
 	if (w >= 0 && (s->folded || s->watch[w].server)) {
-		if (chain_keep(s, ps.pid, s->watch[w].server, comm_of(s, ps.pid), ps.ips, ps.nr) == 0)
+		const uint64_t *ips = ps.ips;
+		size_t nr = ps.nr;
+
+		if (s->regs_mask)
+			nr = unwind(s, &ps, p, len, &ips);
+		if (chain_keep(s, ps.pid, s->watch[w].server, comm_of(s, ps.pid), ips, nr) == 0)
 			return;
 		s->chain_dropped++;
 	}
@@ -485,9 +580,16 @@ void sampler_user_symbols(struct sampler *s, struct report_usyms *out)
 	out->samples = s->srv_samples;
 	out->user_samples = s->srv_user;
 	out->symbolize_ns = s->add_ns + s->resolve_ns;
-	snprintf(out->source, sizeof(out->source),
-		 "sampling %s %d Hz, user stacks by frame pointer, names by elfutils libdwfl",
-		 sampler_event(s), s->hz);
+	out->unwind_ns = s->unwind_ns;
+	if (s->regs_mask)
+		snprintf(out->source, sizeof(out->source),
+			 "sampling %s %d Hz, user stacks by DWARF CFI (%llu) or frame pointer "
+			 "(%llu), names by elfutils libdwfl", sampler_event(s), s->hz,
+			 (unsigned long long)s->unwound, (unsigned long long)s->fp_only);
+	else
+		snprintf(out->source, sizeof(out->source),
+			 "sampling %s %d Hz, user stacks by frame pointer, names by elfutils libdwfl",
+			 sampler_event(s), s->hz);
 	for (w = 0; w < s->nwatch && !s->watch[w].server; w++)
 		;
 	if (w == s->nwatch) {

@@ -21,6 +21,13 @@ struct usym_proc {
 	 * ranges, which span data and gaps too, would say. */
 	struct { uint64_t lo, hi; } x[USYM_MAX_EXEC];
 	int nx;
+	bool attached;		/* dwfl_attach_state done: can unwind */
+	/* the sample being unwound (usym_unwind) */
+	pid_t tid;
+	const uint64_t *regs;
+	const unsigned char *stack;
+	uint64_t sp;
+	size_t len;
 };
 
 struct usym {
@@ -82,6 +89,127 @@ static int open_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_A
 	return DWARF_CB_OK;
 }
 
+/* ---- unwinding a sampled stack (x86-64) ---------------------------- */
+
+/* perf's x86-64 register numbers (arch/x86/include/uapi/asm/perf_regs.h) */
+enum { PR_AX = 0, PR_BX, PR_CX, PR_DX, PR_SI, PR_DI, PR_BP, PR_SP, PR_IP, PR_FLAGS,
+       PR_CS, PR_SS, PR_DS, PR_ES, PR_FS, PR_GS, PR_R8, PR_R15 = PR_R8 + 7 };
+
+uint64_t usym_regs_mask(void)
+{
+#ifdef __x86_64__
+	/* AX..IP and R8..R15: what the DWARF x86-64 register file holds */
+	return ((1ULL << (PR_IP + 1)) - 1) | (((1ULL << 8) - 1) << PR_R8);
+#else
+	return 0;
+#endif
+}
+
+/* One thread per unwind: the sampled one. */
+static pid_t cb_next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	struct usym_proc *p = arg;
+
+	(void)dwfl;
+	if (*thread_argp)
+		return 0;
+	*thread_argp = p;
+	return p->tid;
+}
+
+static bool cb_get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	struct usym_proc *p = arg;
+
+	(void)dwfl;
+	*thread_argp = p;
+	return tid == p->tid;
+}
+
+/* Only the stack copy: memory elsewhere is not read (the process may be
+ * gone); CFI on x86-64 needs nothing else. */
+static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct usym_proc *p = arg;
+
+	(void)dwfl;
+	if (addr < p->sp || addr - p->sp + sizeof(*result) > p->len)
+		return false;
+	memcpy(result, p->stack + (addr - p->sp), sizeof(*result));
+	return true;
+}
+
+static bool cb_set_initial_registers(Dwfl_Thread *thread, void *arg)
+{
+	struct usym_proc *p = arg;
+	/* the perf registers packed in mask order: AX..IP are 0..8, R8..R15 9..16 */
+	const uint64_t *r = p->regs;
+	Dwarf_Word dw[17];
+	int i;
+
+	/* DWARF x86-64 numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
+	dw[0] = r[PR_AX];
+	dw[1] = r[PR_DX];
+	dw[2] = r[PR_CX];
+	dw[3] = r[PR_BX];
+	dw[4] = r[PR_SI];
+	dw[5] = r[PR_DI];
+	dw[6] = r[PR_BP];
+	dw[7] = r[PR_SP];
+	for (i = 0; i < 8; i++)
+		dw[8 + i] = r[PR_IP + 1 + i];
+	dw[16] = r[PR_IP];
+	if (!dwfl_thread_state_registers(thread, 0, 17, dw))
+		return false;
+	dwfl_thread_state_register_pc(thread, r[PR_IP]);
+	return true;
+}
+
+static const Dwfl_Thread_Callbacks thread_callbacks = {
+	.next_thread = cb_next_thread,
+	.get_thread = cb_get_thread,
+	.memory_read = cb_memory_read,
+	.set_initial_registers = cb_set_initial_registers,
+};
+
+struct frames {
+	uint64_t *pcs;
+	int n, max;
+};
+
+static int on_frame(Dwfl_Frame *state, void *arg)
+{
+	struct frames *f = arg;
+	Dwarf_Addr pc;
+	bool activation;
+
+	if (!dwfl_frame_pc(state, &pc, &activation) || pc == 0)
+		return DWARF_CB_ABORT;
+	f->pcs[f->n++] = pc;
+	return f->n < f->max ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+int usym_unwind(struct usym *u, pid_t pid, pid_t tid, const uint64_t *regs,
+		const void *stack, size_t len, uint64_t *pcs, int max)
+{
+	struct usym_proc *p = u ? find(u, pid) : NULL;
+	struct frames f = { pcs, 0, max };
+
+	if (!p || !p->attached || !regs || max <= 0)
+		return 0;
+	p->tid = tid;
+	p->regs = regs;
+	p->stack = stack;
+	p->sp = regs[PR_SP];
+	p->len = stack ? len : 0;
+	/* ends with an error at the outermost frame or where the copy ends;
+	 * the frames up to there are what counts */
+	dwfl_getthread_frames(p->dwfl, tid, on_frame, &f);
+	p->regs = NULL;
+	p->stack = NULL;
+	return f.n;
+}
+
 int usym_add_pid(struct usym *u, pid_t pid)
 {
 	struct usym_proc *p;
@@ -127,6 +255,10 @@ int usym_add_pid(struct usym *u, pid_t pid)
 	n = readlink(link, p->exe, sizeof(p->exe) - 1);
 	p->exe[n > 0 ? n : 0] = 0;
 	dwfl_getmodules(p->dwfl, open_elf, NULL, 0);
+#ifdef __x86_64__
+	/* the process's "state" is each sample's registers and stack copy */
+	p->attached = dwfl_attach_state(p->dwfl, NULL, pid, &thread_callbacks, p);
+#endif
 	u->n++;
 	return 0;
 }

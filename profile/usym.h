@@ -44,6 +44,20 @@ bool usym_knows(const struct usym *u, pid_t pid);
 int usym_name(struct usym *u, pid_t pid, uint64_t addr, char *buf, size_t len,
 	      const char **module);
 
+/* Unwinds one user stack by the binaries' DWARF call frame information
+ * (.eh_frame), for code built without frame pointers (Debian's libc):
+ * regs are the sampled user registers in perf's x86-64 order (AX, BX, CX,
+ * DX, SI, DI, BP, SP, IP, then R8..R15: USYM_REGS_MASK), stack a copy of
+ * len bytes from the stack pointer up.  pcs gets the instruction pointer,
+ * then the return addresses (leaf first).  Returns how many, 0 when it
+ * cannot (not x86-64, pid unknown, no CFI for the leaf).  Reads only the
+ * copy: nothing of the process, which may have exited. */
+int usym_unwind(struct usym *u, pid_t pid, pid_t tid, const uint64_t *regs,
+		const void *stack, size_t len, uint64_t *pcs, int max);
+/* perf_event_attr.sample_regs_user for usym_unwind, 0 where unsupported. */
+uint64_t usym_regs_mask(void);
+#define USYM_NREGS 16
+
 /* Whether pid's main executable (the first module: its own binary) has
  * symbols (a .symtab, or a .dynsym with functions); name gets its base
  * name.  -ENOENT when pid is unknown. */
