@@ -103,15 +103,31 @@ static void stripped(void)
 		execl("/bin/sleep", "sleep", "10", (char *)NULL);
 		_exit(127);
 	}
-	/* until the exec has happened */
-	for (rc = 0; rc < 200; rc++) {
-		char link[64], tgt[256] = "";
+	/* until the exec is over and ld.so has mapped libc (exe changes at the
+	 * exec, the mappings only after it) */
+	for (rc = 0; rc < 400; rc++) {
+		char path[64], line[512], tgt[256] = "";
+		bool done = false;
+		FILE *m;
 
-		snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
-		if (readlink(link, tgt, sizeof(tgt) - 1) > 0 && strstr(tgt, "sleep"))
+		/* the fork has libc mapped too, before the exec */
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+		if (readlink(path, tgt, sizeof(tgt) - 1) <= 0 || !strstr(tgt, "sleep")) {
+			usleep(5000);
+			continue;
+		}
+		snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+		m = fopen(path, "r");
+		while (m && fgets(line, sizeof(line), m))
+			if (strstr(line, "libc.so"))
+				done = true;
+		if (m)
+			fclose(m);
+		if (done)
 			break;
 		usleep(5000);
 	}
+	usleep(20000);	/* past ld.so's relocation, asleep in nanosleep */
 	usym_new(&u);
 	is_int(usym_add_pid(u, pid), 0, "a stripped program's mappings");
 	rc = usym_main_has_symbols(u, pid, exe, sizeof(exe));
