@@ -14,7 +14,9 @@
  * Their mappings are recorded at sampler_new() and when a server child
  * first shows up; their chains are kept raw and named only after the run
  * (sampler_user_symbols, sampler_write_folded), so the lookups cost
- * nothing inside the measured window.  Everything else folds as "[user]".
+ * nothing inside the measured window.  Their user stacks are unwound by
+ * DWARF CFI from a copy taken with each sample (x86-64; frame pointers
+ * otherwise and as the fallback).  Everything else folds as "[user]".
  *
  * A struct sampler owns its ring, its symbol tables and its folded stacks.
  * The caller drains it periodically (sampler_drain) from one thread.
