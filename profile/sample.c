@@ -625,6 +625,10 @@ void sampler_user_symbols(struct sampler *s, struct report_usyms *out)
 			 out->note[0] ? "' has no symbol table: stripped or static without symbols)" : "");
 	else
 		out->available = true;
+	if (s->lost)
+		snprintf(out->note + strlen(out->note), sizeof(out->note) - strlen(out->note),
+			 "%ssamples lost (ring buffer full): %llu", out->note[0] ? "; " : "",
+			 (unsigned long long)s->lost);
 	if (s->chain_dropped)
 		snprintf(out->note + strlen(out->note), sizeof(out->note) - strlen(out->note),
 			 "%s%llu samples not named (more than %u distinct stacks)",
