@@ -105,6 +105,7 @@ uint64_t usym_regs_mask(void)
 #endif
 }
 
+#ifdef __x86_64__
 /* One thread per unwind: the sampled one. */
 static pid_t cb_next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
 {
@@ -189,9 +190,12 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	return f->n < f->max ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
+#endif
+
 int usym_unwind(struct usym *u, pid_t pid, pid_t tid, const uint64_t *regs,
 		const void *stack, size_t len, uint64_t *pcs, int max)
 {
+#ifdef __x86_64__
 	struct usym_proc *p = u ? find(u, pid) : NULL;
 	struct frames f = { pcs, 0, max };
 
@@ -208,6 +212,10 @@ int usym_unwind(struct usym *u, pid_t pid, pid_t tid, const uint64_t *regs,
 	p->regs = NULL;
 	p->stack = NULL;
 	return f.n;
+#else
+	(void)u; (void)pid; (void)tid; (void)regs; (void)stack; (void)len; (void)pcs; (void)max;
+	return 0;
+#endif
 }
 
 int usym_add_pid(struct usym *u, pid_t pid)
