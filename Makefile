@@ -18,7 +18,12 @@ CFLAGS   ?= -O2 -g
 WARN      = -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
 CPPFLAGS += -I. -D_GNU_SOURCE
 # libpfm4 ships no pkg-config file on Debian: link -lpfm directly.
-LIBS      = -lpcap -lz -lpfm -lmnl -ljansson -luring -lcap -lpthread -lm
+# libdw/libelf (elfutils): user-space symbols of sampled stacks (profile/usym.c).
+LIBS      = -lpcap -lz -lpfm -lmnl -ljansson -luring -lcap -lpthread -lm -ldw -lelf
+# Frame pointers, also when CFLAGS is overridden: the kernel walks user
+# stacks by them for sampled callchains (PERF_SAMPLE_CALLCHAIN), so without
+# them a flame graph of the server stops at the sampled function.
+FPFLAGS   = -fno-omit-frame-pointer
 
 ifdef SANITIZE
 VARIANT   = san
@@ -74,7 +79,7 @@ FORCE:
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(FPFLAGS) $(WARN) -MMD -MP -c -o $@ $<
 
 $(O)/tests/%.t: $(O)/tests/%.o $(O)/libpktmem.a
 	$(CC) $(LDFLAGS) -o $@ $< $(O)/libpktmem.a $(LIBS)
@@ -102,7 +107,7 @@ check-layers:
 # Every Debian package the build, tests and benchmarks use.  Only missing
 # ones are installed.
 DEBS = build-essential pkg-config libpcap-dev zlib1g-dev libpfm4-dev libmnl-dev \
-       libjansson-dev liburing-dev libcap-dev clang libclang-rt-14-dev llvm \
+       libjansson-dev liburing-dev libcap-dev libdw-dev clang libclang-rt-14-dev llvm \
        tshark tcpdump tcpflow tcpreplay netsniff-ng libh2o-dev libhttp-parser-dev \
        curl wrk nginx-light iproute2 hyperfine ncat python3 valgrind \
        chromium perl libcap2-bin

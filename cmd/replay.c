@@ -93,7 +93,8 @@ static void usage(FILE *f)
 "  --events LIST           hardware counters for the server's stages (libpfm4\n"
 "                          or perf names; default cycles,instructions,\n"
 "                          cache-misses,branch-misses where a PMU exists)\n"
-"  --folded FILE           folded kernel stacks for a flame graph (--profile full)\n"
+"  --folded FILE           folded stacks for flamegraph.pl, the server's and the\n"
+"                          replayer's user frames named (--profile full)\n"
 
 "  --iface IFACE --server-ip IP\n"
 "                          replay onto a named interface (not built yet)\n"

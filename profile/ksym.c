@@ -453,6 +453,12 @@ static int folded_grow(struct ksym_folded *f)
 int ksym_folded_add(struct ksym_folded *f, const struct ksym *k, const char *comm,
 		    const uint64_t *ips, size_t n)
 {
+	return ksym_folded_add_user(f, k, comm, NULL, ips, n, 1);
+}
+
+int ksym_folded_add_user(struct ksym_folded *f, const struct ksym *k, const char *comm,
+			 const char *user, const uint64_t *ips, size_t n, uint64_t count)
+{
 	const char *names[128];
 	char key[8192];
 	size_t m, len, i, j;
@@ -463,11 +469,15 @@ int ksym_folded_add(struct ksym_folded *f, const struct ksym *k, const char *com
 	for (i = 0; i < n; i++)
 		if (ips[i] == PERF_CONTEXT_USER)
 			has_user = true;
-	/* Root first: the task, then user space (unsymbolized), then the
-	 * kernel frames from the outermost to the leaf. */
-	w = snprintf(key, sizeof(key), "%s%s", comm && *comm ? comm : "[unknown]",
-		     has_user || user_leaf ? ";[user]" : "");
+	/* Root first: the task, then user space (its frames from the
+	 * outermost, or "[user]" when not symbolized), then the kernel
+	 * frames from the outermost to the leaf. */
+	w = snprintf(key, sizeof(key), "%s%s%s", comm && *comm ? comm : "[unknown]",
+		     has_user || user_leaf ? ";" : "",
+		     has_user || user_leaf ? (user && *user ? user : "[user]") : "");
 	len = w > 0 ? (size_t)w : 0;
+	if (len >= sizeof(key))
+		len = sizeof(key) - 1;
 	for (i = m; i-- > 0 && len < sizeof(key) - 1;) {
 		w = snprintf(key + len, sizeof(key) - len, ";%s", names[i]);
 		if (w < 0)
@@ -491,7 +501,7 @@ int ksym_folded_add(struct ksym_folded *f, const struct ksym *k, const char *com
 			return -ENOMEM;
 		f->n++;
 	}
-	f->t[j].count++;
+	f->t[j].count += count;
 	return 0;
 }
 

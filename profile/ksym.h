@@ -58,12 +58,17 @@ enum ksym_stage ksym_classify(const struct ksym *k, const uint64_t *ips, size_t 
 /* The same for a chain of names, leaf first (tests, recorded chains). */
 enum ksym_stage ksym_classify_names(const char *const *names, size_t n);
 
-/* Folded stacks ("comm;root;...;leaf count") for flame graphs. */
+/* Folded stacks ("comm;[user];kroot;...;kleaf count") for flame graphs. */
 struct ksym_folded;
 struct ksym_folded *ksym_folded_new(void);
 void ksym_folded_free(struct ksym_folded *f);
 int ksym_folded_add(struct ksym_folded *f, const struct ksym *k, const char *comm,
 		    const uint64_t *ips, size_t n);
+/* The same, count times, with the user-space part given: user is the
+ * chain's user frames from the outermost, ';'-separated ("main;server_run;
+ * read"), or NULL for "[user]". */
+int ksym_folded_add_user(struct ksym_folded *f, const struct ksym *k, const char *comm,
+			 const char *user, const uint64_t *ips, size_t n, uint64_t count);
 int ksym_folded_write(const struct ksym_folded *f, FILE *out);
 size_t ksym_folded_count(const struct ksym_folded *f);
 

@@ -756,7 +756,9 @@ int profiler_start(struct profiler **out, const struct profiler_cfg *cfg)
 	}
 	if (cfg->mode == PROFILE_FULL) {
 		struct sampler_cfg sc = { .pid = -1, .hz = cfg->sample_hz,
-					  .try_cycles = p->pmu_err == 0, .folded = cfg->folded };
+					  .try_cycles = p->pmu_err == 0, .folded = cfg->folded,
+					  .server = cfg->server_pid, .nserver = cfg->nserver,
+					  .other = cfg->sender_pid, .nother = cfg->nsender };
 
 		p->err_sample = sampler_new(&p->sampler, &sc);
 	}
@@ -1235,6 +1237,27 @@ static void fill_alloc(struct profiler *p, struct stage_result *st, uint64_t req
 		fill_hw_kernel(p, st, (const enum ksym_stage[]){ KS_ALLOC }, 1);
 }
 
+/* The server's user-space functions by sampling (full mode). */
+static void fill_usyms(struct profiler *p, struct report_usyms *u)
+{
+	char buf[REPORT_REASON];
+
+	memset(u, 0, sizeof(*u));
+	if (p->sampler) {
+		sampler_user_symbols(p->sampler, u);
+		return;
+	}
+	u->present = true;
+	if (p->cfg.mode != PROFILE_FULL)
+		snprintf(u->reason, sizeof(u->reason),
+			 "user symbols come from sampling: use --profile full");
+	else if (p->err_sample)
+		snprintf(u->reason, sizeof(u->reason), "sampling: %s",
+			 perf_strerror(p->err_sample, "cpu-clock", buf, sizeof(buf)));
+	else
+		snprintf(u->reason, sizeof(u->reason), "%s", p->tp_reason);
+}
+
 int profiler_fill(struct profiler *p, struct trial *t)
 {
 	uint64_t reqs;
@@ -1255,6 +1278,7 @@ int profiler_fill(struct profiler *p, struct trial *t)
 	fill_alloc(p, &t->stage[RS_ALLOC], reqs);
 	fill_user(p, &t->stage[RS_HANDLER], STATS_HANDLER, reqs);
 	fill_user(p, &t->stage[RS_WRITE], STATS_WRITE, reqs);
+	fill_usyms(p, &t->usyms);
 	return 0;
 }
 
@@ -1282,7 +1306,7 @@ bool profiler_samples(const struct profiler *p, uint64_t samples[KS__N])
 	return true;
 }
 
-int profiler_write_folded(const struct profiler *p, FILE *f)
+int profiler_write_folded(struct profiler *p, FILE *f)
 {
 	if (!p || !p->sampler)
 		return p && p->err_sample ? p->err_sample : -ENODATA;

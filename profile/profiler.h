@@ -68,7 +68,8 @@ void profiler_set_expected(struct profiler *p, uint64_t bytes, uint64_t segments
 void profiler_set_stats(struct profiler *p, const struct stats_block *st);
 /* Sample classes (full mode): samples per ksym class; false when none. */
 bool profiler_samples(const struct profiler *p, uint64_t samples[KS__N]);
-int profiler_write_folded(const struct profiler *p, FILE *f);
+/* Folded stacks; the server's and the replayer's user frames named. */
+int profiler_write_folded(struct profiler *p, FILE *f);
 /* One-line notes gathered during the session (lost records, private
  * tracefs mount, ...), '\n'-separated; "" when none. */
 const char *profiler_notes(const struct profiler *p);

@@ -331,7 +331,42 @@ int render_html(FILE *f, const struct report *r)
 			fputs("</td></tr>\n", f);
 		}
 	}
-	fputs("</table>\n<h2>Durations</h2>\n", f);
+	fputs("</table>\n", f);
+	{
+		struct report_usyms u;
+		size_t k;
+
+		if (report_usyms_merge(r, &u)) {
+			fputs("<h2>User symbols (server, sampled)</h2>\n", f);
+			if (!u.available) {
+				fputs("<p id=\"usyms\" class=\"na\">unavailable: ", f);
+				esc(f, u.reason);
+				fputs("</p>\n", f);
+			} else {
+				fprintf(f, "<p>%llu user-space samples of the server, %llu in a named function "
+					"(self samples; ", (unsigned long long)u.user_samples,
+					(unsigned long long)u.resolved);
+				esc(f, u.source);
+				fputs(").</p>\n<table id=\"usyms\"><tr><th>share</th><th>samples</th>"
+				      "<th>function</th><th>module</th></tr>\n", f);
+				for (k = 0; k < u.ntop; k++) {
+					fprintf(f, "<tr><td>%.1f%%</td><td>%llu</td><td><code>", u.top[k].share,
+						(unsigned long long)u.top[k].samples);
+					esc(f, u.top[k].name);
+					fputs("</code></td><td>", f);
+					esc(f, u.top[k].module);
+					fputs("</td></tr>\n", f);
+				}
+				fputs("</table>\n", f);
+				if (u.note[0]) {
+					fputs("<p>", f);
+					esc(f, u.note);
+					fputs("</p>\n", f);
+				}
+			}
+		}
+	}
+	fputs("<h2>Durations</h2>\n", f);
 	for (s = 0; s < RS__N; s++)
 		hist_svg(f, r, s);
 

@@ -131,6 +131,40 @@ int render_md(FILE *f, const struct report *r)
 		fputc('\n', f);
 	}
 
+	{
+		struct report_usyms u;
+		size_t k;
+
+		if (report_usyms_merge(r, &u)) {
+			fprintf(f, "### User symbols (server, sampled)\n\n");
+			if (!u.available) {
+				fprintf(f, "unavailable: ");
+				cell(f, u.reason);
+				fprintf(f, "\n\n");
+			} else {
+				fprintf(f, "%llu user-space samples of the server, %llu in a named function "
+					"(self samples; ", (unsigned long long)u.user_samples,
+					(unsigned long long)u.resolved);
+				cell(f, u.source);
+				fprintf(f, ").\n\n| share | samples | function | module |\n|--:|--:|---|---|\n");
+				for (k = 0; k < u.ntop; k++) {
+					fprintf(f, "| %.1f%% | %llu | `", u.top[k].share,
+						(unsigned long long)u.top[k].samples);
+					cell(f, u.top[k].name);
+					fprintf(f, "` | ");
+					cell(f, u.top[k].module);
+					fprintf(f, " |\n");
+				}
+				fputc('\n', f);
+				if (u.note[0]) {
+					fprintf(f, "Note: ");
+					cell(f, u.note);
+					fprintf(f, "\n\n");
+				}
+			}
+		}
+	}
+
 	fprintf(f, "### Run\n\n");
 	for (s = 0; s < RS__N; s++) {
 		const char *note = r->ntrials ? r->trial[0].stage[s].note : "";

@@ -450,6 +450,36 @@ static void metrics_text(FILE *f, struct render_view *v)
 	}
 }
 
+/* The server's top user-space functions by sampling: a short list. */
+static void usyms_text(FILE *f, const struct report *r)
+{
+	struct report_usyms u;
+	char line[600];
+	size_t i;
+
+	if (!report_usyms_merge(r, &u))
+		return;
+	fputc('\n', f);
+	if (!u.available) {
+		snprintf(line, sizeof(line), "unavailable: %s", u.reason);
+		wrap(f, "user symbols: ", line, 14);
+		return;
+	}
+	fprintf(f, "user symbols (the server's %llu user-space samples, %llu in a named "
+		"function; self):\n", (unsigned long long)u.user_samples,
+		(unsigned long long)u.resolved);
+	for (i = 0; i < u.ntop && i < 5; i++) {
+		const struct report_usym *e = &u.top[i];
+		/* "libc.so.6+0x1234" names its module already */
+		bool mod = e->module[0] && strncmp(e->name, e->module, strlen(e->module));
+
+		fprintf(f, "  %5.1f%%  %6llu  %s%s%s%s\n", e->share, (unsigned long long)e->samples,
+			e->name, mod ? " (" : "", mod ? e->module : "", mod ? ")" : "");
+	}
+	if (u.note[0])
+		wrap(f, "note: ", u.note, 6);
+}
+
 int render_text(FILE *f, const struct report *r, const struct render_opts *o)
 {
 	struct render_view *v = malloc(sizeof(*v));
@@ -470,6 +500,7 @@ int render_text(FILE *f, const struct report *r, const struct render_opts *o)
 	copy_line(f, v, "");
 	if (r->ntrials)
 		metrics_text(f, v);
+	usyms_text(f, r);
 
 	fputc('\n', f);
 	for (s = 0; s < RS__N; s++) {

@@ -136,6 +136,74 @@ struct metric *stage_add_metric(struct stage_result *st, const char *name,
 	return m;
 }
 
+static int cmp_usym(const void *a, const void *b)
+{
+	const struct report_usym *x = a, *y = b;
+
+	if (x->samples != y->samples)
+		return x->samples > y->samples ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+bool report_usyms_merge(const struct report *r, struct report_usyms *out)
+{
+	struct report_usym all[REPORT_MAX_USYMS * 16];
+	size_t n = 0, t, i, j;
+	bool any = false;
+
+	memset(out, 0, sizeof(*out));
+	for (t = 0; t < r->ntrials; t++) {
+		const struct report_usyms *u = &r->trial[t].usyms;
+
+		if (!u->present)
+			continue;
+		if (!any) {
+			*out = *u;	/* reason, source, note of the first */
+			out->samples = out->user_samples = out->resolved = out->symbolize_ns = 0;
+			out->unwind_ns = 0;
+			out->ntop = 0;
+			out->available = false;
+			any = true;
+		}
+		if (!u->available)
+			continue;
+		if (!out->available) {
+			out->available = true;
+			out->reason[0] = 0;
+			setstr(out->source, sizeof(out->source), u->source);
+			setstr(out->note, sizeof(out->note), u->note);
+		}
+		out->samples += u->samples;
+		out->user_samples += u->user_samples;
+		out->resolved += u->resolved;
+		out->symbolize_ns += u->symbolize_ns;
+		out->unwind_ns += u->unwind_ns;
+		for (i = 0; i < u->ntop && i < REPORT_MAX_USYMS; i++) {
+			for (j = 0; j < n; j++)
+				if (!strcmp(all[j].name, u->top[i].name) &&
+				    !strcmp(all[j].module, u->top[i].module))
+					break;
+			if (j == n) {
+				if (n >= sizeof(all) / sizeof(all[0]))
+					continue;
+				all[n++] = u->top[i];
+				all[j].samples = 0;
+			}
+			all[j].samples += u->top[i].samples;
+		}
+	}
+	if (!any)
+		return false;
+	qsort(all, n, sizeof(all[0]), cmp_usym);
+	for (i = 0; i < n && i < REPORT_MAX_USYMS; i++) {
+		out->top[i] = all[i];
+		out->top[i].share = out->user_samples ?
+			100.0 * (double)all[i].samples / (double)out->user_samples : 0;
+	}
+	out->ntop = i;
+	return true;
+}
+
 const struct metric *stage_find_metric(const struct stage_result *st, const char *name)
 {
 	size_t i;
@@ -503,6 +571,31 @@ static json_t *replay_json(const struct replay_summary *p)
 	return o;
 }
 
+/* Optional, additive (docs/report-schema.md): the server's top user
+ * symbols by sampling. */
+static json_t *usyms_json(const struct report_usyms *u)
+{
+	json_t *o = json_object(), *top = json_array();
+	size_t i;
+
+	json_object_set_new(o, "available", json_boolean(u->available));
+	json_object_set_new(o, "reason", json_string(u->reason));
+	json_object_set_new(o, "source", json_string(u->source));
+	json_object_set_new(o, "note", json_string(u->note));
+	json_object_set_new(o, "samples", json_integer((json_int_t)u->samples));
+	json_object_set_new(o, "user_samples", json_integer((json_int_t)u->user_samples));
+	json_object_set_new(o, "resolved", json_integer((json_int_t)u->resolved));
+	json_object_set_new(o, "symbolize_ns", json_integer((json_int_t)u->symbolize_ns));
+	json_object_set_new(o, "unwind_ns", json_integer((json_int_t)u->unwind_ns));
+	for (i = 0; i < u->ntop && i < REPORT_MAX_USYMS; i++)
+		json_array_append_new(top, json_pack("{s:s, s:s, s:I, s:f}", "symbol", u->top[i].name,
+						     "module", u->top[i].module, "samples",
+						     (json_int_t)u->top[i].samples, "share",
+						     u->top[i].share));
+	json_object_set_new(o, "top", top);
+	return o;
+}
+
 static json_t *stat_json(const struct report_stat *st)
 {
 	json_t *o = json_object();
@@ -593,6 +686,8 @@ static json_t *report_json(const struct report *r)
 			json_array_append_new(sa, stage_json(s, &r->trial[t].stage[s]));
 		json_object_set_new(to, "stages", sa);
 		json_object_set_new(to, "replay", replay_json(&r->trial[t].replay));
+		if (r->trial[t].usyms.present)
+			json_object_set_new(to, "user_symbols", usyms_json(&r->trial[t].usyms));
 		json_array_append_new(trials, to);
 	}
 	json_object_set_new(o, "trials", trials);
@@ -1004,6 +1099,41 @@ static void read_replay(struct rd *d, json_t *o, struct replay_summary *p)
 	read_replay_extra(d, o, p);
 }
 
+static void read_usyms(struct rd *d, json_t *o, struct report_usyms *u)
+{
+	json_t *top;
+	size_t i;
+
+	u->present = true;
+	u->available = get_bool(d, o, "available");
+	get_str(d, o, "reason", u->reason, sizeof(u->reason));
+	get_str(d, o, "source", u->source, sizeof(u->source));
+	if (json_object_get(o, "note"))
+		get_str(d, o, "note", u->note, sizeof(u->note));
+	u->samples = get_u64(d, o, "samples", false);
+	u->user_samples = get_u64(d, o, "user_samples", false);
+	u->resolved = get_u64(d, o, "resolved", false);
+	u->symbolize_ns = opt_u64(d, o, "symbolize_ns");
+	u->unwind_ns = opt_u64(d, o, "unwind_ns");
+	top = get_arr(d, o, "top");
+	for (i = 0; top && !d->failed && i < json_array_size(top) && i < REPORT_MAX_USYMS; i++) {
+		json_t *e = json_array_get(top, i), *sy, *mo, *sa, *sh;
+
+		sy = json_object_get(e, "symbol");
+		mo = json_object_get(e, "module");
+		sa = json_object_get(e, "samples");
+		sh = json_object_get(e, "share");
+		if (!json_is_string(sy) || !json_is_string(mo) || !json_is_integer(sa) ||
+		    json_integer_value(sa) < 0 || !json_is_number(sh))
+			return type_err(d, "top", "an array of {symbol, module, samples, share}");
+		setstr(u->top[i].name, sizeof(u->top[i].name), json_string_value(sy));
+		setstr(u->top[i].module, sizeof(u->top[i].module), json_string_value(mo));
+		u->top[i].samples = (uint64_t)json_integer_value(sa);
+		u->top[i].share = json_number_value(sh);
+		u->ntop = i + 1;
+	}
+}
+
 static void read_trial(struct rd *d, json_t *o, struct trial *tr)
 {
 	json_t *sa = get_arr(d, o, "stages"), *rp;
@@ -1043,6 +1173,16 @@ static void read_trial(struct rd *d, json_t *o, struct trial *tr)
 	if (rp && !d->failed) {
 		snprintf(d->where + wl, sizeof(d->where) - wl, ".replay");
 		read_replay(d, rp, &tr->replay);
+		d->where[wl] = '\0';
+	}
+	/* optional, additive */
+	rp = json_object_get(o, "user_symbols");
+	if (rp && !d->failed) {
+		snprintf(d->where + wl, sizeof(d->where) - wl, ".user_symbols");
+		if (!json_is_object(rp))
+			rd_fail(d, "'%s' must be an object", d->where);
+		else
+			read_usyms(d, rp, &tr->usyms);
 		d->where[wl] = '\0';
 	}
 }

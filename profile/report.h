@@ -115,9 +115,36 @@ struct replay_summary {
 	struct report_counter counter[REPORT_MAX_COUNTERS];
 };
 
+/* The server's user-space code by sampling (--profile full): the
+ * functions the sampled instruction pointer was in most often.  Optional
+ * in the file (additive); shown, never gated. */
+#define REPORT_MAX_USYMS 10
+struct report_usym {
+	char name[128];		/* function, "<module>+0x<off>", or "[unknown]" */
+	char module[64];	/* base name of its ELF file, "" when none */
+	uint64_t samples;	/* samples with the server running it (self) */
+	double share;		/* % of the server's user-space samples */
+};
+
+struct report_usyms {
+	bool present;		/* in the file / filled by the profiler */
+	bool available;
+	char reason[REPORT_REASON];
+	char source[128];
+	char note[REPORT_REASON]; /* "the server's binary 'x' has no symbol table" */
+	uint64_t samples;	/* samples of the server's processes */
+	uint64_t user_samples;	/* of those, taken in user space */
+	uint64_t resolved;	/* of those, in a named function */
+	uint64_t symbolize_ns;	/* cost of naming them (mappings, lookups), ns */
+	uint64_t unwind_ns;	/* DWARF unwinding during the run, ns (0: none) */
+	size_t ntop;
+	struct report_usym top[REPORT_MAX_USYMS];
+};
+
 struct trial {
 	struct stage_result stage[RS__N];
 	struct replay_summary replay;
+	struct report_usyms usyms;
 };
 
 struct report_env {
@@ -203,6 +230,11 @@ int report_write_json(const struct report *r, const char *path);
 int report_write_file_atomic(const char *path, const char *data, size_t len);
 /* Reads and validates; on error err says what is wrong (one line). */
 int report_read_json(const char *path, struct report **out, char *err, size_t errlen);
+
+/* The user symbols of all trials summed (samples added per name and
+ * module, shares recomputed), for renderers: false when no trial has
+ * them; out->available false with trial 0's reason when none measured. */
+bool report_usyms_merge(const struct report *r, struct report_usyms *out);
 
 /* Summary over trials of a stage's time or a metric: median, min, max, MAD. */
 struct report_stat { double median, min, max, mad; size_t n; };

@@ -5,7 +5,9 @@
 # server read == the capture's payload, irq a measured zero with the veth
 # note, hardware columns unavailable with the ENOENT reason without a PMU;
 # --profile off leaves the kernel stages unavailable with the reason;
-# --folded writes stacks in full mode; bad --profile/--events are usage errors.
+# --folded writes stacks in full mode, whose user frames name the core
+# server's functions (server_run, core/server.c), and the report lists the
+# server's top user symbols; bad --profile/--events are usage errors.
 . "$(dirname "$0")/tap.sh"
 
 is_root || skip_all "needs root (network namespaces, tracepoints)"
@@ -52,6 +54,31 @@ expect_exit 0 "replay --profile full --folded" -- "$PKTMEM" replay -q --profile 
 check "$TAP_TMP/f.json" full; ok $? "full: the same, plus softirq and copy times"
 [ $? -eq 0 ] || sed 's/^/# /' "$TAP_TMP/py" >&2
 [ -s "$TAP_TMP/f.txt" ] && grep -qE '^[^ ]+ [0-9]+$' "$TAP_TMP/f.txt"; ok $? "folded stacks written"
+
+# User-space names: a few loops so that the server gets samples (the
+# bundled capture alone replays in ~7 ms, a handful of samples at 999 Hz).
+expect_exit 0 "replay --profile full --loop 30 --folded" -- "$PKTMEM" replay -q --profile full --loop 30 --folded "$TAP_TMP/u.txt" --json "$TAP_TMP/u.json" "$cap"
+grep -qE '^[^ ]*;server_run;[^ ]* [0-9]+$' "$TAP_TMP/u.txt"; ok $? "folded stacks name the core server's server_run (core/server.c)"
+[ $? -eq 0 ] || grep -v '\[user\]' "$TAP_TMP/u.txt" | head -5 | sed 's/^/# /' >&2
+python3 - "$TAP_TMP/u.json" >"$TAP_TMP/py" 2>&1 <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["trials"][0]
+u = t["user_symbols"]
+assert u["available"] and u["user_samples"] > 0 and 0 < u["resolved"] <= u["user_samples"], u
+assert 0 < len(u["top"]) <= 10 and all(e["samples"] > 0 and 0 < e["share"] <= 100 for e in u["top"]), u["top"]
+assert any(e["module"] == "pktmem" for e in u["top"]) or u["resolved"] < u["user_samples"], u["top"]
+PY
+ok $? "report: the server's top user symbols with samples and share"
+[ $? -eq 0 ] || sed 's/^/# /' "$TAP_TMP/py" >&2
+"$PKTMEM" report "$TAP_TMP/u.json" >"$TAP_TMP/ut" 2>&1
+grep -q '^user symbols (the server' "$TAP_TMP/ut"; ok $? "terminal report lists the user symbols"
+"$PKTMEM" report "$TAP_TMP/u.json" --md - 2>&1 | grep -q '^### User symbols'; ok $? "Markdown report lists them"
+python3 - "$TAP_TMP/c.json" >"$TAP_TMP/py" 2>&1 <<'PY'
+import json, sys
+u = json.load(open(sys.argv[1]))["trials"][0]["user_symbols"]
+assert not u["available"] and "--profile full" in u["reason"], u
+PY
+ok $? "counts mode: user symbols unavailable, saying how to get them"
 
 expect_exit 0 "replay --profile off" -- "$PKTMEM" replay -q --profile off --json "$TAP_TMP/o.json" "$cap"
 python3 - "$TAP_TMP/o.json" <<'PY' >"$TAP_TMP/py" 2>&1
