@@ -1160,6 +1160,7 @@ int cmd_replay(int argc, char **argv)
 		snprintf(pc.dev, sizeof(pc.dev), "%s", o.via == ENGINE_SOCKET ? "lo" : NETNS_SERVER_DEV);
 		pc.veth = o.via != ENGINE_SOCKET;
 		pc.loopback = o.via == ENGINE_SOCKET;
+		snprintf(pc.events, sizeof(pc.events), "%s", o.events ? o.events : "");
 		if (prof_attach_new(&srv.prof, &pc) < 0)
 			cmd_warn("replay", "profiler: cannot start: stages not measured");
 		cfg.server.forked = start_profiler;

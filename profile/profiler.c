@@ -1,5 +1,6 @@
 /* profiler.c: a profiling session around a replay (profiler.h). */
 #include "profile/profiler.h"
+#include "profile/bpfcount.h"
 #include "profile/perf.h"
 #include "profile/sample.h"
 
@@ -73,6 +74,15 @@ struct profiler {
 	int err_irq, err_si, err_srv;
 	struct sampler *sampler;
 	int err_sample;
+
+	/* Exact counter deltas of softirq and copy by BPF (full mode or
+	 * --events): bpf_res is read at stop. */
+	bool bpf_wanted;
+	struct bpfcount *bpf;
+	int err_bpf;
+	char bpf_why[REPORT_REASON];
+	struct bpfcount_result bpf_res[BPFCOUNT__N];
+	bool bpf_read[BPFCOUNT__N];
 
 	pthread_t thr;
 	bool thr_running;
@@ -760,6 +770,22 @@ int profiler_start(struct profiler **out, const struct profiler_cfg *cfg)
 
 		p->err_sample = sampler_new(&p->sampler, &sc);
 	}
+	p->bpf_wanted = cfg->mode == PROFILE_FULL || cfg->events[0];
+	if (p->bpf_wanted) {
+		/* The same tasks as the softirq counts (the replayer and
+		 * ksoftirqd/N, by process) and the server's reads. */
+		struct bpfcount_cfg bc = { .events = cfg->events };
+
+		for (i = 0; i < cfg->nsender && bc.nsoftirq < BPFCOUNT_MAX_PIDS; i++)
+			bc.softirq_pid[bc.nsoftirq++] = cfg->sender_pid[i];
+		for (i = 0; cfg->nsender && i < p->nksoftirqd && bc.nsoftirq < BPFCOUNT_MAX_PIDS; i++)
+			bc.softirq_pid[bc.nsoftirq++] = p->ksoftirqd[i];
+		for (i = 0; i < cfg->nserver && bc.nserver < BPFCOUNT_MAX_PIDS; i++)
+			bc.server_pid[bc.nserver++] = cfg->server_pid[i];
+		p->err_bpf = bpfcount_open(&p->bpf, &bc, p->bpf_why, sizeof(p->bpf_why));
+		if (p->err_bpf < 0 && !p->bpf_why[0])
+			snprintf(p->bpf_why, sizeof(p->bpf_why), "bpf: %s", strerror(-p->err_bpf));
+	}
 
 started:
 	p->t0 = now_ns();
@@ -780,6 +806,13 @@ started:
 		perf_ring_enable(p->r_srv[i]);
 	if (p->sampler)
 		sampler_enable(p->sampler);
+	if (p->bpf && (rc = bpfcount_enable(p->bpf)) < 0) {
+		p->err_bpf = rc;
+		snprintf(p->bpf_why, sizeof(p->bpf_why), "attaching the BPF stage counters: %s",
+			 strerror(-rc));
+		bpfcount_free(p->bpf);
+		p->bpf = NULL;
+	}
 	if (p->r_irq || p->r_si || p->n_srv || p->sampler) {
 		if (pthread_create(&p->thr, NULL, reader, p) == 0)
 			p->thr_running = true;
@@ -797,6 +830,12 @@ int profiler_stop(struct profiler *p)
 	if (!p || p->stopped)
 		return 0;
 	p->t1 = now_ns();
+	if (p->bpf) {
+		bpfcount_disable(p->bpf);
+		for (i = 0; i < BPFCOUNT__N; i++)
+			p->bpf_read[i] = bpfcount_read(p->bpf, (enum bpfcount_stage)i,
+						       &p->bpf_res[i]) == 0;
+	}
 	cnt_enable(&p->si_all, false);
 	cnt_enable(&p->si_sender, false);
 	cnt_enable(&p->si_ksoftirqd, false);
@@ -840,12 +879,81 @@ int profiler_stop(struct profiler *p)
 
 /* ---- filling the stage table ------------------------------------------- */
 
+static bool has_metric(const struct stage_result *st, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < st->nmetrics; i++)
+		if (!strcmp(st->metric[i].name, name))
+			return true;
+	return false;
+}
+
+/* The BPF counters of a kernel stage: cpu-clock as bpf_cpu_clock_ns (the
+ * mechanism, measured even without a PMU), every --events counter under
+ * its own name, and why a counter is missing. */
+static void fill_bpf(struct profiler *p, struct stage_result *st, enum bpfcount_stage s)
+{
+	const struct bpfcount_result *r = &p->bpf_res[s];
+	const char *src = bpfcount_source(s);
+	const char *per = s == BPFCOUNT_SOFTIRQ ? "bpf_cpu_clock_ns_per_softirq"
+						: "bpf_cpu_clock_ns_per_call";
+	char buf[REPORT_REASON], why[160];
+	bool mux = false;
+	int i;
+
+	if (!p->bpf_wanted)
+		return;
+	if (!p->bpf || !p->bpf_read[s]) {
+		metric_na(st, "bpf_cpu_clock_ns", "ns", MC_TIMING,
+			  p->bpf ? "reading the BPF stage sums failed" :
+			  p->tp_ok ? p->bpf_why : p->tp_reason);
+		return;
+	}
+	metric(st, "bpf_pairs", "count", MC_INFO, (double)r->pairs, src);
+	if (r->slept || r->migrated) {
+		metric(st, "bpf_pairs_set_aside", "count", MC_INFO, (double)(r->slept + r->migrated), src);
+		stage_note(st, "bpf counters: %llu reads slept or changed CPU inside and are not "
+			   "summed (per-CPU counters would include other tasks)",
+			   (unsigned long long)(r->slept + r->migrated));
+	}
+	for (i = 0; i < r->nev; i++) {
+		const struct bpfcount_event *e = &r->ev[i];
+
+		if (!e->cpus_open) {
+			perf_strerror(e->open_err ? e->open_err : -ENODEV, e->name, why, sizeof(why));
+			snprintf(buf, sizeof(buf), "%s%s", why,
+				 e->read_err == -ENOENT
+				 ? "; bpf_perf_event_read_value = -ENOENT (empty slot)" : "");
+			metric_na(st, i == 0 ? "bpf_cpu_clock_ns" : e->name, i == 0 ? "ns" : "count",
+				  i == 0 ? MC_TIMING : MC_HW, buf);
+			continue;
+		}
+		if (e->read_errors && r->pairs)
+			stage_note(st, "bpf %s: %llu failed reads (last %s): undercounts", e->name,
+				   (unsigned long long)e->read_errors, strerror(-e->read_err));
+		mux |= e->multiplexed;
+		if (i == 0) {
+			metric(st, "bpf_cpu_clock_ns", "ns", MC_TIMING, e->scaled, src);
+			if (r->pairs)
+				metric(st, per, "ns", MC_TIMING, e->scaled / (double)r->pairs, src);
+		} else {
+			metric(st, e->name, "count", e->software ? MC_COUNT : MC_HW, e->scaled, src);
+		}
+	}
+	if (mux)
+		stage_note(st, "bpf counters multiplexed: scaled by time enabled / running");
+}
+
 static void fill_hw_kernel(struct profiler *p, struct stage_result *st,
 			   const enum ksym_stage *cls, int ncls)
 {
 	uint64_t samples[KS__N], period[KS__N], total = 0, mine = 0, mine_p = 0;
 	char buf[REPORT_REASON];
 	int i;
+
+	/* The BPF counters, where they ran, own the name "cycles". */
+	bool bpf_cycles = has_metric(st, "cycles");
 
 	if (p->sampler) {
 		sampler_counts(p->sampler, samples, period, NULL);
@@ -863,8 +971,11 @@ static void fill_hw_kernel(struct profiler *p, struct stage_result *st,
 			metric(st, "samples", "count", MC_INFO, (double)mine, buf);
 		}
 		if (p->pmu_err == 0 && !strcmp(sampler_event(p->sampler), "cycles"))
-			metric(st, "cycles", "count", MC_HW, (double)mine_p, buf);
+			metric(st, bpf_cycles ? "sampled_cycles" : "cycles", "count", MC_HW,
+			       (double)mine_p, buf);
 	}
+	if (bpf_cycles)
+		return;
 	if (p->pmu_err)
 		metric_na(st, "cycles", "count", MC_HW, p->pmu_reason);
 	else if (!p->sampler)
@@ -1014,6 +1125,7 @@ static void fill_softirq(struct profiler *p, struct stage_result *st)
 	if (p->lost)
 		stage_note(st, "%llu trace records lost (ring buffer full): times undercount",
 			   (unsigned long long)p->lost);
+	fill_bpf(p, st, BPFCOUNT_SOFTIRQ);
 	fill_hw_kernel(p, st, (const enum ksym_stage[]){ KS_SOFTIRQ, KS_IP, KS_TCP }, 3);
 }
 
@@ -1117,6 +1229,7 @@ static void fill_copy(struct profiler *p, struct stage_result *st, uint64_t reqs
 	if (p->lost)
 		stage_note(st, "%llu trace records lost (ring buffer full): copy bytes and times undercount",
 			   (unsigned long long)p->lost);
+	fill_bpf(p, st, BPFCOUNT_COPY);
 	fill_hw_kernel(p, st, (const enum ksym_stage[]){ KS_COPY }, 1);
 }
 
@@ -1317,5 +1430,6 @@ void profiler_free(struct profiler *p)
 	for (i = 0; i < p->n_srv; i++)
 		perf_ring_free(p->r_srv[i]);
 	sampler_free(p->sampler);
+	bpfcount_free(p->bpf);
 	free(p);
 }
