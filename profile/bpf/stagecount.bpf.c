@@ -246,12 +246,17 @@ int rd_enter(void *ctx)
 	if (!isread || !*isread)
 		return KEEP;
 	tid = (__u32)bpf_get_current_pid_tgid();
-	__builtin_memset(&zero_st, 0, sizeof(zero_st));
-	if (bpf_map_update_elem(&rd_start, &tid, &zero_st, BPF_ANY))
-		return KEEP;
+	/* A thread's slot is made once and reused: an update per call
+	 * would cost an element swap in the hash on every read. */
 	st = bpf_map_lookup_elem(&rd_start, &tid);
-	if (!st)
-		return KEEP;
+	if (!st) {
+		__builtin_memset(&zero_st, 0, sizeof(zero_st));
+		if (bpf_map_update_elem(&rd_start, &tid, &zero_st, BPF_NOEXIST))
+			return KEEP;
+		st = bpf_map_lookup_elem(&rd_start, &tid);
+		if (!st)
+			return KEEP;
+	}
 	count_hit(SC_COPY);
 	cpu = bpf_get_smp_processor_id();
 	st->cpu = cpu;
