@@ -92,7 +92,9 @@ static void usage(FILE *f)
 "                          (user stages still come from the server's clock)\n"
 "  --events LIST           hardware counters for the server's stages (libpfm4\n"
 "                          or perf names; default cycles,instructions,\n"
-"                          cache-misses,branch-misses where a PMU exists)\n"
+"                          cache-misses,branch-misses where a PMU exists);\n"
+"                          also read by BPF per softirq and read() (on with\n"
+"                          --profile full, plus cpu-clock)\n"
 "  --folded FILE           folded kernel stacks for a flame graph (--profile full)\n"
 
 "  --iface IFACE --server-ip IP\n"
