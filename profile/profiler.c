@@ -879,14 +879,54 @@ int profiler_stop(struct profiler *p)
 
 /* ---- filling the stage table ------------------------------------------- */
 
-static bool has_metric(const struct stage_result *st, const char *name)
+static struct metric *find_metric(struct stage_result *st, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < st->nmetrics; i++)
 		if (!strcmp(st->metric[i].name, name))
-			return true;
-	return false;
+			return &st->metric[i];
+	return NULL;
+}
+
+/* A BPF counter named like a metric fill_hw_kernel already made: the
+ * unavailable "cycles" is replaced (the BPF reason says more), a sampled
+ * one is kept as "sampled_<name>". */
+static struct metric *bpf_metric(struct stage_result *st, const char *name, const char *unit,
+				 enum metric_class cls, double value, const char *source)
+{
+	struct metric *old = find_metric(st, name);
+
+	if (old && !old->available) {
+		memset(old, 0, sizeof(*old));
+		snprintf(old->name, sizeof(old->name), "%s", name);
+		snprintf(old->unit, sizeof(old->unit), "%s", unit);
+		old->cls = cls;
+		old->lower_is_better = true;
+		old->available = true;
+		old->value = value;
+		snprintf(old->source, sizeof(old->source), "%s", source);
+		return old;
+	}
+	if (old) {
+		char was[sizeof(old->name)];
+
+		snprintf(was, sizeof(was), "%s", old->name);
+		snprintf(old->name, sizeof(old->name), "sampled_%.38s", was);
+	}
+	return metric(st, name, unit, cls, value, source);
+}
+
+static void bpf_metric_na(struct stage_result *st, const char *name, const char *unit,
+			  enum metric_class cls, const char *reason)
+{
+	struct metric *m = bpf_metric(st, name, unit, cls, 0, "");
+
+	if (m) {
+		m->available = false;
+		m->value = 0;
+		snprintf(m->reason, sizeof(m->reason), "%s", reason);
+	}
 }
 
 /* The BPF counters of a kernel stage: cpu-clock as bpf_cpu_clock_ns (the
@@ -925,8 +965,8 @@ static void fill_bpf(struct profiler *p, struct stage_result *st, enum bpfcount_
 			snprintf(buf, sizeof(buf), "%s%s", why,
 				 e->read_err == -ENOENT
 				 ? "; bpf_perf_event_read_value = -ENOENT (empty slot)" : "");
-			metric_na(st, i == 0 ? "bpf_cpu_clock_ns" : e->name, i == 0 ? "ns" : "count",
-				  i == 0 ? MC_TIMING : MC_HW, buf);
+			bpf_metric_na(st, i == 0 ? "bpf_cpu_clock_ns" : e->name, i == 0 ? "ns" : "count",
+				      i == 0 ? MC_TIMING : MC_HW, buf);
 			continue;
 		}
 		if (e->read_errors && r->pairs)
@@ -938,11 +978,13 @@ static void fill_bpf(struct profiler *p, struct stage_result *st, enum bpfcount_
 			if (r->pairs)
 				metric(st, per, "ns", MC_TIMING, e->scaled / (double)r->pairs, src);
 		} else {
-			metric(st, e->name, "count", e->software ? MC_COUNT : MC_HW, e->scaled, src);
+			bpf_metric(st, e->name, "count", e->software ? MC_COUNT : MC_HW, e->scaled, src);
 		}
 	}
 	if (mux)
 		stage_note(st, "bpf counters multiplexed: scaled by time enabled / running");
+	if (st->nmetrics >= REPORT_MAX_METRICS)
+		stage_note(st, "metrics beyond %d not recorded: name fewer --events", REPORT_MAX_METRICS);
 }
 
 static void fill_hw_kernel(struct profiler *p, struct stage_result *st,
@@ -952,8 +994,6 @@ static void fill_hw_kernel(struct profiler *p, struct stage_result *st,
 	char buf[REPORT_REASON];
 	int i;
 
-	/* The BPF counters, where they ran, own the name "cycles". */
-	bool bpf_cycles = has_metric(st, "cycles");
 
 	if (p->sampler) {
 		sampler_counts(p->sampler, samples, period, NULL);
@@ -971,11 +1011,8 @@ static void fill_hw_kernel(struct profiler *p, struct stage_result *st,
 			metric(st, "samples", "count", MC_INFO, (double)mine, buf);
 		}
 		if (p->pmu_err == 0 && !strcmp(sampler_event(p->sampler), "cycles"))
-			metric(st, bpf_cycles ? "sampled_cycles" : "cycles", "count", MC_HW,
-			       (double)mine_p, buf);
+			metric(st, "cycles", "count", MC_HW, (double)mine_p, buf);
 	}
-	if (bpf_cycles)
-		return;
 	if (p->pmu_err)
 		metric_na(st, "cycles", "count", MC_HW, p->pmu_reason);
 	else if (!p->sampler)
@@ -1125,8 +1162,8 @@ static void fill_softirq(struct profiler *p, struct stage_result *st)
 	if (p->lost)
 		stage_note(st, "%llu trace records lost (ring buffer full): times undercount",
 			   (unsigned long long)p->lost);
-	fill_bpf(p, st, BPFCOUNT_SOFTIRQ);
 	fill_hw_kernel(p, st, (const enum ksym_stage[]){ KS_SOFTIRQ, KS_IP, KS_TCP }, 3);
+	fill_bpf(p, st, BPFCOUNT_SOFTIRQ);
 }
 
 static uint64_t requests_of(const struct profiler *p, const struct trial *t)
@@ -1229,8 +1266,8 @@ static void fill_copy(struct profiler *p, struct stage_result *st, uint64_t reqs
 	if (p->lost)
 		stage_note(st, "%llu trace records lost (ring buffer full): copy bytes and times undercount",
 			   (unsigned long long)p->lost);
-	fill_bpf(p, st, BPFCOUNT_COPY);
 	fill_hw_kernel(p, st, (const enum ksym_stage[]){ KS_COPY }, 1);
+	fill_bpf(p, st, BPFCOUNT_COPY);
 }
 
 /* stats.c is the server helper's; the profiler needs only the names. */
