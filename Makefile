@@ -19,11 +19,20 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
 CPPFLAGS += -I. -D_GNU_SOURCE
 # libpfm4 ships no pkg-config file on Debian: link -lpfm directly.
 # libdw/libelf (elfutils): user-space symbols of sampled stacks (profile/usym.c).
-LIBS      = -lpcap -lz -lpfm -lmnl -ljansson -luring -lcap -lpthread -lm -ldw -lelf
+# libbpf: the per-stage counter program (profile/bpfcount.c).
+LIBS      = -lpcap -lz -lpfm -lmnl -ljansson -luring -lcap -lbpf -lpthread -lm -ldw -lelf
 # Frame pointers, also when CFLAGS is overridden: the kernel walks user
 # stacks by them for sampled callchains (PERF_SAMPLE_CALLCHAIN), so without
 # them a flame graph of the server stops at the sampled function.
 FPFLAGS   = -fno-omit-frame-pointer
+
+# The BPF side of profile/bpfcount.c: compiled by clang for the bpf target
+# and embedded as a C initializer (build/gen/stagecount.bpf.inc), so every
+# variant (std, san, fuzz) and compiler includes the same bytes.  The
+# object does not depend on the variant: one copy under build/gen.
+BPF_CLANG ?= clang
+BPF_GEN    = build/gen
+CPPFLAGS  += -I$(BPF_GEN)
 
 ifdef SANITIZE
 VARIANT   = san
@@ -81,6 +90,15 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(FPFLAGS) $(WARN) -MMD -MP -c -o $@ $<
 
+$(BPF_GEN)/stagecount.bpf.o: profile/bpf/stagecount.bpf.c profile/bpf/stagecount.h
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) -O2 -g -target bpf -Wall -Werror -I. \
+	  -idirafter /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null || echo x86_64-linux-gnu) \
+	  -c -o $@ $<
+$(BPF_GEN)/stagecount.bpf.inc: $(BPF_GEN)/stagecount.bpf.o
+	od -An -v -tx1 $< | sed -e 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g' > $@.tmp && mv $@.tmp $@
+$(O)/profile/bpfcount.o build/fuzz/obj/profile/bpfcount.o: $(BPF_GEN)/stagecount.bpf.inc
+
 $(O)/tests/%.t: $(O)/tests/%.o $(O)/libpktmem.a
 	$(CC) $(LDFLAGS) -o $@ $< $(O)/libpktmem.a $(LIBS)
 
@@ -107,7 +125,7 @@ check-layers:
 # Every Debian package the build, tests and benchmarks use.  Only missing
 # ones are installed.
 DEBS = build-essential pkg-config libpcap-dev zlib1g-dev libpfm4-dev libmnl-dev \
-       libjansson-dev liburing-dev libcap-dev libdw-dev clang libclang-rt-14-dev llvm \
+       libjansson-dev liburing-dev libcap-dev libdw-dev libbpf-dev clang libclang-rt-14-dev llvm \
        tshark tcpdump tcpflow tcpreplay netsniff-ng libh2o-dev libhttp-parser-dev \
        curl wrk nginx-light iproute2 hyperfine ncat python3 valgrind \
        chromium perl libcap2-bin

@@ -92,7 +92,9 @@ static void usage(FILE *f)
 "                          (user stages still come from the server's clock)\n"
 "  --events LIST           hardware counters for the server's stages (libpfm4\n"
 "                          or perf names; default cycles,instructions,\n"
-"                          cache-misses,branch-misses where a PMU exists)\n"
+"                          cache-misses,branch-misses where a PMU exists);\n"
+"                          also read by BPF per softirq and read() (on with\n"
+"                          --profile full, plus cpu-clock)\n"
 "  --folded FILE           folded stacks for flamegraph.pl, the server's and the\n"
 "                          replayer's user frames named (--profile full)\n"
 
@@ -1161,6 +1163,7 @@ int cmd_replay(int argc, char **argv)
 		snprintf(pc.dev, sizeof(pc.dev), "%s", o.via == ENGINE_SOCKET ? "lo" : NETNS_SERVER_DEV);
 		pc.veth = o.via != ENGINE_SOCKET;
 		pc.loopback = o.via == ENGINE_SOCKET;
+		snprintf(pc.events, sizeof(pc.events), "%s", o.events ? o.events : "");
 		if (prof_attach_new(&srv.prof, &pc) < 0)
 			cmd_warn("replay", "profiler: cannot start: stages not measured");
 		cfg.server.forked = start_profiler;

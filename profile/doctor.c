@@ -1,5 +1,6 @@
 /* doctor.c: probes of what this machine lets pktmem measure (doctor.h). */
 #include "profile/doctor.h"
+#include "profile/bpfcount.h"
 #include "profile/perf.h"
 #include "profile/pfm.h"
 
@@ -268,6 +269,84 @@ out:
 		close(prog);
 }
 
+/* Loopback datagrams to ourselves: each send raises NET_RX, which runs
+ * on local_bh_enable in this task. */
+static void make_net_rx(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	char byte = 0;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), i;
+
+	if (s < 0)
+		return;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(s, (struct sockaddr *)&a, &alen) == 0)
+		for (i = 0; i < 16; i++)
+			if (sendto(s, &byte, 1, 0, (struct sockaddr *)&a, sizeof(a)) < 0)
+				break;
+	close(s);
+}
+
+/* The kernel stages' exact counters (profile/bpfcount.c): the program
+ * reads cpu-clock (software: the mechanism) and cycles (the PMU) on
+ * NET_RX entry and exit. */
+static void probe_bpf_counters(struct doctor_report *r)
+{
+	struct bpfcount_cfg cfg = { .events = "cycles" };
+	struct bpfcount_result res;
+	struct bpfcount *b = NULL;
+	char why[256] = "", hw[256];
+	const struct bpfcount_event *clk, *cyc;
+	int rc;
+
+	rc = bpfcount_open(&b, &cfg, why, sizeof(why));
+	if (rc == 0 && (rc = bpfcount_enable(b)) < 0)
+		snprintf(why, sizeof(why), "attaching: %s", strerror(-rc));
+	if (rc == 0) {
+		make_net_rx();
+		bpfcount_disable(b);
+		rc = bpfcount_read(b, BPFCOUNT_SOFTIRQ, &res);
+		if (rc < 0)
+			snprintf(why, sizeof(why), "reading the sums: %s", strerror(-rc));
+	}
+	if (rc < 0) {
+		add(r, "bpf counter read (software)", DOCTOR_WARN, false,
+		    "run as root (CAP_BPF + CAP_PERFMON); kernel stages then have no exact counters",
+		    "%s", why);
+		add(r, "bpf counter read (PMU)", DOCTOR_WARN, false,
+		    "needs the BPF counter read first", "not tried: %s", why);
+		bpfcount_free(b);
+		return;
+	}
+	clk = &res.ev[0];
+	cyc = &res.ev[1];
+	if (!res.pairs)
+		add(r, "bpf counter read (software)", DOCTOR_INFO, false, NULL,
+		    "the program loads and attaches; no NET_RX ran during the probe to read %s on",
+		    clk->name);
+	else
+		add(r, "bpf counter read (software)",
+		    clk->read_errors ? DOCTOR_WARN : DOCTOR_OK, false,
+		    "check the kernel log; kernel stages get no exact counters",
+		    "bpf_perf_event_read_value(%s) on irq:softirq_entry/exit: %.0f ns per NET_RX "
+		    "over %llu%s", clk->name, (double)clk->counter / (double)res.pairs,
+		    (unsigned long long)res.pairs,
+		    clk->read_errors ? " (some reads failed)" : "");
+	if (cyc->cpus_open)
+		add(r, "bpf counter read (PMU)", DOCTOR_OK, false, NULL,
+		    "cycles opened on %d CPUs%s", cyc->cpus_open,
+		    res.pairs && !cyc->read_errors ? ", read by the program" : "");
+	else
+		add(r, "bpf counter read (PMU)", DOCTOR_WARN, false,
+		    "hardware counters need bare metal or a VM with a virtual PMU; kernel stages "
+		    "then report cpu-clock only",
+		    "%s%s", perf_strerror(cyc->open_err ? cyc->open_err : -ENODEV, "cycles", hw, sizeof(hw)),
+		    cyc->read_err == -ENOENT ? "; bpf_perf_event_read_value = -ENOENT (empty slot)" : "");
+	bpfcount_free(b);
+}
+
 static void probe_io_uring(struct doctor_report *r)
 {
 	struct io_uring ring;
@@ -418,6 +497,7 @@ int doctor_run(struct doctor_report *r)
 	probe_tracefs(r, &tp_ok);
 	probe_sampling(r);
 	probe_bpf(r);
+	probe_bpf_counters(r);
 	probe_io_uring(r);
 	probe_netns(r);
 	r->can_replay = true;

@@ -1,5 +1,6 @@
 /* profiler.c: a profiling session around a replay (profiler.h). */
 #include "profile/profiler.h"
+#include "profile/bpfcount.h"
 #include "profile/perf.h"
 #include "profile/sample.h"
 
@@ -73,6 +74,15 @@ struct profiler {
 	int err_irq, err_si, err_srv;
 	struct sampler *sampler;
 	int err_sample;
+
+	/* Exact counter deltas of softirq and copy by BPF (full mode or
+	 * --events): bpf_res is read at stop. */
+	bool bpf_wanted;
+	struct bpfcount *bpf;
+	int err_bpf;
+	char bpf_why[REPORT_REASON];
+	struct bpfcount_result bpf_res[BPFCOUNT__N];
+	bool bpf_read[BPFCOUNT__N];
 
 	pthread_t thr;
 	bool thr_running;
@@ -762,6 +772,22 @@ int profiler_start(struct profiler **out, const struct profiler_cfg *cfg)
 
 		p->err_sample = sampler_new(&p->sampler, &sc);
 	}
+	p->bpf_wanted = cfg->mode == PROFILE_FULL || cfg->events[0];
+	if (p->bpf_wanted) {
+		/* The same tasks as the softirq counts (the replayer and
+		 * ksoftirqd/N, by process) and the server's reads. */
+		struct bpfcount_cfg bc = { .events = cfg->events };
+
+		for (i = 0; i < cfg->nsender && bc.nsoftirq < BPFCOUNT_MAX_PIDS; i++)
+			bc.softirq_pid[bc.nsoftirq++] = cfg->sender_pid[i];
+		for (i = 0; cfg->nsender && i < p->nksoftirqd && bc.nsoftirq < BPFCOUNT_MAX_PIDS; i++)
+			bc.softirq_pid[bc.nsoftirq++] = p->ksoftirqd[i];
+		for (i = 0; i < cfg->nserver && bc.nserver < BPFCOUNT_MAX_PIDS; i++)
+			bc.server_pid[bc.nserver++] = cfg->server_pid[i];
+		p->err_bpf = bpfcount_open(&p->bpf, &bc, p->bpf_why, sizeof(p->bpf_why));
+		if (p->err_bpf < 0 && !p->bpf_why[0])
+			snprintf(p->bpf_why, sizeof(p->bpf_why), "bpf: %s", strerror(-p->err_bpf));
+	}
 
 started:
 	p->t0 = now_ns();
@@ -782,6 +808,13 @@ started:
 		perf_ring_enable(p->r_srv[i]);
 	if (p->sampler)
 		sampler_enable(p->sampler);
+	if (p->bpf && (rc = bpfcount_enable(p->bpf)) < 0) {
+		p->err_bpf = rc;
+		snprintf(p->bpf_why, sizeof(p->bpf_why), "attaching the BPF stage counters: %s",
+			 strerror(-rc));
+		bpfcount_free(p->bpf);
+		p->bpf = NULL;
+	}
 	if (p->r_irq || p->r_si || p->n_srv || p->sampler) {
 		if (pthread_create(&p->thr, NULL, reader, p) == 0)
 			p->thr_running = true;
@@ -799,6 +832,12 @@ int profiler_stop(struct profiler *p)
 	if (!p || p->stopped)
 		return 0;
 	p->t1 = now_ns();
+	if (p->bpf) {
+		bpfcount_disable(p->bpf);
+		for (i = 0; i < BPFCOUNT__N; i++)
+			p->bpf_read[i] = bpfcount_read(p->bpf, (enum bpfcount_stage)i,
+						       &p->bpf_res[i]) == 0;
+	}
 	cnt_enable(&p->si_all, false);
 	cnt_enable(&p->si_sender, false);
 	cnt_enable(&p->si_ksoftirqd, false);
@@ -842,12 +881,121 @@ int profiler_stop(struct profiler *p)
 
 /* ---- filling the stage table ------------------------------------------- */
 
+static struct metric *find_metric(struct stage_result *st, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < st->nmetrics; i++)
+		if (!strcmp(st->metric[i].name, name))
+			return &st->metric[i];
+	return NULL;
+}
+
+/* A BPF counter named like a metric fill_hw_kernel already made: the
+ * unavailable "cycles" is replaced (the BPF reason says more), a sampled
+ * one is kept as "sampled_<name>". */
+static struct metric *bpf_metric(struct stage_result *st, const char *name, const char *unit,
+				 enum metric_class cls, double value, const char *source)
+{
+	struct metric *old = find_metric(st, name);
+
+	if (old && !old->available) {
+		memset(old, 0, sizeof(*old));
+		snprintf(old->name, sizeof(old->name), "%s", name);
+		snprintf(old->unit, sizeof(old->unit), "%s", unit);
+		old->cls = cls;
+		old->lower_is_better = true;
+		old->available = true;
+		old->value = value;
+		snprintf(old->source, sizeof(old->source), "%s", source);
+		return old;
+	}
+	if (old) {
+		char was[sizeof(old->name)];
+
+		snprintf(was, sizeof(was), "%s", old->name);
+		snprintf(old->name, sizeof(old->name), "sampled_%.38s", was);
+	}
+	return metric(st, name, unit, cls, value, source);
+}
+
+static void bpf_metric_na(struct stage_result *st, const char *name, const char *unit,
+			  enum metric_class cls, const char *reason)
+{
+	struct metric *m = bpf_metric(st, name, unit, cls, 0, "");
+
+	if (m) {
+		m->available = false;
+		m->value = 0;
+		snprintf(m->reason, sizeof(m->reason), "%s", reason);
+	}
+}
+
+/* The BPF counters of a kernel stage: cpu-clock as bpf_cpu_clock_ns (the
+ * mechanism, measured even without a PMU), every --events counter under
+ * its own name, and why a counter is missing. */
+static void fill_bpf(struct profiler *p, struct stage_result *st, enum bpfcount_stage s)
+{
+	const struct bpfcount_result *r = &p->bpf_res[s];
+	const char *src = bpfcount_source(s);
+	const char *per = s == BPFCOUNT_SOFTIRQ ? "bpf_cpu_clock_ns_per_softirq"
+						: "bpf_cpu_clock_ns_per_call";
+	char buf[REPORT_REASON], why[160];
+	bool mux = false;
+	int i;
+
+	if (!p->bpf_wanted)
+		return;
+	if (!p->bpf || !p->bpf_read[s]) {
+		metric_na(st, "bpf_cpu_clock_ns", "ns", MC_TIMING,
+			  p->bpf ? "reading the BPF stage sums failed" :
+			  p->tp_ok ? p->bpf_why : p->tp_reason);
+		return;
+	}
+	metric(st, "bpf_pairs", "count", MC_INFO, (double)r->pairs, src);
+	if (r->slept || r->migrated) {
+		metric(st, "bpf_pairs_set_aside", "count", MC_INFO, (double)(r->slept + r->migrated), src);
+		stage_note(st, "bpf counters: %llu reads slept or changed CPU inside and are not "
+			   "summed (per-CPU counters would include other tasks)",
+			   (unsigned long long)(r->slept + r->migrated));
+	}
+	for (i = 0; i < r->nev; i++) {
+		const struct bpfcount_event *e = &r->ev[i];
+
+		if (!e->cpus_open) {
+			perf_strerror(e->open_err ? e->open_err : -ENODEV, e->name, why, sizeof(why));
+			snprintf(buf, sizeof(buf), "%s%s", why,
+				 e->read_err == -ENOENT
+				 ? "; bpf_perf_event_read_value = -ENOENT (empty slot)" : "");
+			bpf_metric_na(st, i == 0 ? "bpf_cpu_clock_ns" : e->name, i == 0 ? "ns" : "count",
+				      i == 0 ? MC_TIMING : MC_HW, buf);
+			continue;
+		}
+		if (e->read_errors && r->pairs)
+			stage_note(st, "bpf %s: %llu failed reads (last %s): undercounts", e->name,
+				   (unsigned long long)e->read_errors, strerror(-e->read_err));
+		mux |= e->multiplexed;
+		if (i == 0) {
+			metric(st, "bpf_cpu_clock_ns", "ns", MC_TIMING, e->scaled, src);
+			if (r->pairs)
+				metric(st, per, "ns", MC_TIMING, e->scaled / (double)r->pairs, src);
+		} else {
+			bpf_metric(st, e->name, "count", e->software ? MC_COUNT : MC_HW, e->scaled, src);
+		}
+	}
+	if (mux)
+		stage_note(st, "bpf counters multiplexed: scaled by time enabled / running");
+	if (st->nmetrics >= REPORT_MAX_METRICS)
+		stage_note(st, "metrics beyond %d not recorded: name fewer --events", REPORT_MAX_METRICS);
+}
+
 static void fill_hw_kernel(struct profiler *p, struct stage_result *st,
 			   const enum ksym_stage *cls, int ncls)
 {
 	uint64_t samples[KS__N], period[KS__N], total = 0, mine = 0, mine_p = 0;
 	char buf[REPORT_REASON];
 	int i;
+
 
 	if (p->sampler) {
 		sampler_counts(p->sampler, samples, period, NULL);
@@ -1017,6 +1165,7 @@ static void fill_softirq(struct profiler *p, struct stage_result *st)
 		stage_note(st, "%llu trace records lost (ring buffer full): times undercount",
 			   (unsigned long long)p->lost);
 	fill_hw_kernel(p, st, (const enum ksym_stage[]){ KS_SOFTIRQ, KS_IP, KS_TCP }, 3);
+	fill_bpf(p, st, BPFCOUNT_SOFTIRQ);
 }
 
 static uint64_t requests_of(const struct profiler *p, const struct trial *t)
@@ -1120,6 +1269,7 @@ static void fill_copy(struct profiler *p, struct stage_result *st, uint64_t reqs
 		stage_note(st, "%llu trace records lost (ring buffer full): copy bytes and times undercount",
 			   (unsigned long long)p->lost);
 	fill_hw_kernel(p, st, (const enum ksym_stage[]){ KS_COPY }, 1);
+	fill_bpf(p, st, BPFCOUNT_COPY);
 }
 
 /* stats.c is the server helper's; the profiler needs only the names. */
@@ -1341,5 +1491,6 @@ void profiler_free(struct profiler *p)
 	for (i = 0; i < p->n_srv; i++)
 		perf_ring_free(p->r_srv[i]);
 	sampler_free(p->sampler);
+	bpfcount_free(p->bpf);
 	free(p);
 }

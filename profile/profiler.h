@@ -13,7 +13,8 @@
  * (plus a ring for skb_copy_datagram_iovec, whose byte count cannot be
  * counted) and the rare irq entry/exit pairs; PROFILE_FULL adds timestamped
  * rings (softirq and syscall durations, histograms) and cpu-clock/cycles
- * sampling with callchains.
+ * sampling with callchains, and exact per-stage counter deltas of the
+ * kernel stages read by BPF (profile/bpfcount.h; also with --events).
  *
  * What cannot be measured is reported unavailable with the reason and the
  * fix (perf_strerror()), never as zero.  A struct profiler owns every
@@ -48,6 +49,9 @@ struct profiler_cfg {
 	uint64_t expected_bytes;	/* capture payload client->server; 0 unknown */
 	uint64_t expected_segments;	/* data segments sent; 0 unknown */
 	int sample_hz;		/* full mode; 0 = 999 */
+	char events[256];	/* --events as given ("" = not given): with
+				 * --profile full it also turns on the BPF
+				 * per-stage counters of the kernel stages */
 	bool folded;		/* keep folded stacks (--folded) */
 };
 

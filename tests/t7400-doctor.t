@@ -21,7 +21,8 @@ want = ["privileges", "perf_event_paranoid", "pmu", "libpfm4", "tracefs",
         "tracepoint raw_syscalls:sys_enter", "tracepoint raw_syscalls:sys_exit",
         "tracepoint skb:skb_copy_datagram_iovec", "tracepoint sock:sock_recv_length",
         "tracepoint kmem:kmalloc", "tracepoint kmem:kmem_cache_alloc",
-        "sampling cpu-clock (all CPUs)", "bpf on tracepoints", "io_uring",
+        "sampling cpu-clock (all CPUs)", "bpf on tracepoints",
+        "bpf counter read (software)", "bpf counter read (PMU)", "io_uring",
         "netns", "veth", "packet_mmap_tx"]
 assert d["schema"] == "pktmem.doctor/1", d["schema"]
 missing = [w for w in want if w not in names]
@@ -40,7 +41,7 @@ ok $? "JSON parses, names every probe, each not-ok probe has a fix, exit matches
 [ $? -eq 0 ] || sed 's/^/# /' "$TAP_TMP/py" >&2
 
 n=$(grep -cE '^(ok|warn|missing|info) ' "$TAP_TMP/table")
-[ "$n" -ge 23 ]; ok $? "table: one line per probe ($n)"
+[ "$n" -ge 25 ]; ok $? "table: one line per probe ($n)"
 grep -q '^verdict: ' "$TAP_TMP/table"; ok $? "table ends with a verdict"
 
 "$PKTMEM" doctor --json - >"$TAP_TMP/stdout.json" 2>/dev/null

@@ -4,10 +4,12 @@
 # packets >= data segments sent, bytes copied to user space == bytes the
 # server read == the capture's payload, irq a measured zero with the veth
 # note, hardware columns unavailable with the ENOENT reason without a PMU;
-# --profile off leaves the kernel stages unavailable with the reason;
-# --folded writes stacks in full mode, whose user frames name the core
-# server's functions (server_run, core/server.c), and the report lists the
-# server's top user symbols; bad --profile/--events are usage errors.
+# full mode adds the BPF per-stage counters (cpu-clock measured, hardware
+# ones unavailable with ENOENT where no PMU); --profile off leaves the
+# kernel stages unavailable with the reason; --folded writes stacks in full
+# mode, whose user frames name the core server's functions (server_run,
+# core/server.c), and the report lists the server's top user symbols; bad
+# --profile/--events are usage errors.
 . "$(dirname "$0")/tap.sh"
 
 is_root || skip_all "needs root (network namespaces, tracepoints)"
@@ -44,6 +46,22 @@ if not d["env"]["pmu"]:
 if mode == "full":
     assert st["softirq"]["time_available"] and st["softirq"]["has_hist"], st["softirq"]
     assert cp["time_available"], cp
+    # BPF stage counters: on in full mode; cpu-clock is measured without
+    # a PMU; the pairs are the same NET_RX entries the tracepoint counted
+    # (same tasks, nested windows: a couple apart at most)
+    bp, bc = m("softirq", "bpf_pairs"), m("softirq", "bpf_cpu_clock_ns")
+    assert bp and bc and bc["available"] and bc["value"] > 0, (bp, bc)
+    assert "bpf_perf_event_read_value on irq:softirq_entry/exit" in bc["source"], bc
+    n = st["softirq"]["count"]
+    assert abs(bp["value"] - n) <= max(2, n // 100), (bp["value"], n)
+    cc = m("copy", "bpf_cpu_clock_ns")
+    assert cc and cc["available"] and cc["value"] > 0, cc
+    if not d["env"]["pmu"]:
+        sc = m("softirq", "cycles")
+        assert sc and not sc["available"] and "ENOENT" in sc["reason"] and \
+            "bpf_perf_event_read_value = -ENOENT" in sc["reason"], sc
+else:
+    assert m("softirq", "bpf_cpu_clock_ns") is None, "BPF counters are opt-in"
 print("ok")
 PY
 }
