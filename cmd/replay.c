@@ -891,8 +891,9 @@ static void effective_options(const struct opts *o, const struct server_choice *
 	const char *io = "sink", *deser = "none";
 
 #if HAVE_CORE_SERVER
-	if (o->exec || o->target) {
-		io = o->exec ? "exec" : "target";	/* not pktmem's server */
+	if (o->exec || o->target || o->iface) {
+		/* not pktmem's server */
+		io = o->exec ? "exec" : o->target ? "target" : "remote";
 	} else if (strcmp(o->server, "sink")) {
 		io = server_io_name(srv->sc.io);
 		deser = srv->sc.kind == SERVER_HTTP ? deser_mode_name(srv->sc.deser) : "none";
