@@ -384,6 +384,7 @@ static int iface_setup(const struct opts *o, const struct plan *plan, struct ifa
 	struct iface_clients_cfg cc;
 	struct iface_route rt;
 	char a[INET6_ADDRSTRLEN], dev[IF_NAMESIZE] = "?";
+	uint8_t last[16] = { 0 };
 	int family, e;
 	size_t i;
 
@@ -451,6 +452,11 @@ static int iface_setup(const struct opts *o, const struct plan *plan, struct ifa
 					 "--client-net CIDR (%s) to map the clients", f->id,
 					 f->family == AF_INET ? "IPv4" : "IPv6", o->server_ip,
 					 family == AF_INET ? "IPv4" : "IPv6");
+		/* one netlink round trip per address, not per flow: flows
+		 * of one client usually follow each other */
+		if (!o->client_net && i && !memcmp(f->caddr, last, 16))
+			continue;
+		memcpy(last, f->caddr, 16);
 		if (!o->client_net && (iface_is_local(family, f->caddr) == 1 ||
 				       !memcmp(f->caddr, ir->rm.server_addr, 16))) {
 			inet_ntop(family, f->caddr, a, sizeof(a));
