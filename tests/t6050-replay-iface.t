@@ -103,6 +103,8 @@ serve "[fd77::1]:8080"
 replay --iface "$VC" --server-ip fd77::1 --port 8080 --client-net fd77::/64 "$F/demo.pcap"; rc=$?
 unserve
 verified "IPv6, IPv4 capture mapped"
+grep -q "on-link fd77::1 (..:..:..:..:..:.., resolved by pktmem)" "$TAP_TMP/out"
+ok $? "IPv6: the server's MAC from pktmem's own neighbour solicitation"
 same "IPv6 mapped" bytes_read bytes
 same "IPv6 mapped" requests requests
 serve "[fd77::1]:8080"
