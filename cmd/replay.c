@@ -599,7 +599,8 @@ static json_t *target_json(const struct opts *o, const struct target_report *tr)
 
 static int write_json(const char *path, const struct replay_summary *s,
 		      const struct engine_result *r, const struct load_info *li,
-		      const struct opts *op, const struct target_report *tr)
+		      const struct opts *op, const struct target_report *tr,
+		      const struct iface_run *ifr)
 {
 	json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:b, s:s, s:b}",
 			      "schema", "pktmem.replay/1", "via", s->via,
@@ -637,6 +638,19 @@ static int write_json(const char *path, const struct replay_summary *s,
 	json_object_set_new(o, "failures", fails);
 	if (tr)
 		json_object_set_new(o, "target", target_json(op, tr));
+	if (ifr) {
+		char mac[18];
+		const uint8_t *m = ifr->rm.dst_mac;
+
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+			 m[4], m[5]);
+		json_object_set_new(o, "iface", json_pack("{s:s, s:s, s:i, s:s, s:b, s:s, s:b, s:I, s:I}",
+			"name", ifr->link.name, "server_ip", op->server_ip, "port", (int)op->port,
+			"next_hop", ifr->nexthop, "gateway", ifr->gateway, "next_hop_mac", mac,
+			"resolved_by_pktmem", ifr->resolved,
+			"neighbour_answers", (json_int_t)r->peer.answers,
+			"client_out_rsts", (json_int_t)r->client_out_rsts));
+	}
 	{
 		json_t *ctr = json_object();
 		uint32_t k;
@@ -1421,7 +1435,7 @@ int cmd_replay(int argc, char **argv)
 	}
 	rc = s.verified && !r.peer_err ? EXIT_OK : EXIT_VERDICT;
 	if (o.report && (erc = write_json(o.report, &s, &r, &li, &o,
-					  o.exec || o.target ? &tr : NULL)) < 0)
+					  o.exec || o.target ? &tr : NULL, o.iface ? &ifr : NULL)) < 0)
 		rc = cmd_error("replay", "writing '%s': %s", o.report, strerror(-erc));
 	if (wfail)
 		rc = EXIT_USAGE;

@@ -76,8 +76,9 @@ verified "IPv4 --client-net"
 same "IPv4 --client-net" bytes_read bytes
 same "IPv4 --client-net" requests requests
 same "IPv4 --client-net" connections flows
-grep -q "Tcp:OutRsts +0, [1-9][0-9]* ARP/ND answers" "$TAP_TMP/out"
-ok $? "IPv4: this host's kernel sent no RST, the peer answered ARP for its clients"
+grep -q "Tcp:OutRsts +0, [1-9][0-9]* ARP/ND answers" "$TAP_TMP/out" &&
+python3 -c 'import json,sys; i=json.load(open(sys.argv[1]))["iface"]; sys.exit(not (i["client_out_rsts"] == 0 and i["neighbour_answers"] > 0 and i["resolved_by_pktmem"]))' "$TAP_TMP/sum.json"
+ok $? "IPv4: this host's kernel sent no RST, the peer answered ARP for its clients (text and JSON)"
 grep -q "resolved by pktmem" "$TAP_TMP/out"
 ok $? "IPv4: the server's MAC came from pktmem's own ARP request (the kernel had none)"
 grep -q "10.77.0.2:" "$TAP_TMP/err" "$TAP_TMP/out"
