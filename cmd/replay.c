@@ -202,6 +202,8 @@ struct server_choice {
 	struct sink_cfg sink;
 	bool core;
 	struct prof_attach *prof;	/* NULL: not profiled */
+	/* --iface: this host's kernel stages, the replayer's own context */
+	struct profiler *host;
 	/* the core server's per-thread counter group (--events) */
 	struct perf_event_attr attrs[PFM_MAX_EVENTS];
 	char names[PFM_MAX_EVENTS][PFM_NAME];
@@ -938,7 +940,7 @@ static int profile_report(const struct opts *o, const struct server_choice *srv,
 			  const struct plan *plan, const struct load_info *li,
 			  const struct engine_result *r, const struct replay_summary *s,
 			  struct prof_attach *pa, const char *const *captures, size_t ncaptures,
-			  int json_fd)
+			  int json_fd, const struct iface_run *ifr)
 {
 	struct render_opts ro = { .color = json_fd < 0 && cmd_use_color(stdout) };
 	struct report *rep = report_new(1);
@@ -981,19 +983,34 @@ static int profile_report(const struct opts *o, const struct server_choice *srv,
 		if (rc < 0)
 			cmd_warn("replay", "profiler: the server never reported: stages not measured");
 	}
-	if (o->iface) {
-		/* the server's stages happen on its host; this host's kernel
-		 * only carries the server's ACKs and answers, which is not
-		 * the receive path the table is about */
+	if (ifr) {
+		/* the server's stages happen on its host: unavailable; the
+		 * kernel stages are this host's (the server's ACKs and
+		 * responses arriving on IFACE), said so in a note */
 		int k;
 
-		for (k = 0; k < RS__N; k++)
-			stage_set_unavailable(&rep->trial[0].stage[k], "%s",
-					      k <= RS_SOFTIRQ ?
-					      "the server runs on another host (--iface): its interrupts and "
-					      "NET_RX softirq happen there; this host's are not profiled" :
-					      "the server runs on another host (--iface): measure it there "
-					      "('pktmem serve --json FILE' prints its stages)");
+		if (srv->host) {
+			profiler_stop(srv->host);
+			profiler_set_expected(srv->host, plan->bytes * loops, r->peer.data_segments);
+			profiler_set_stats(srv->host, NULL);
+			profiler_fill(srv->host, &rep->trial[0]);
+		}
+		for (k = 0; k < RS__N; k++) {
+			struct stage_result *st = &rep->trial[0].stage[k];
+
+			if (k > RS_SOFTIRQ)
+				stage_set_unavailable(st, "the server runs on another host (--iface): "
+						      "measure it there ('pktmem serve --json FILE')");
+			else if (!srv->host)
+				stage_set_unavailable(st, "the server runs on another host (--iface) and "
+						      "this host's kernel was not profiled (--profile off)");
+			else
+				snprintf(st->note, sizeof(st->note), "this host's, in the replayer's "
+					 "context; packets: the server's ACKs and responses on %s (the "
+					 "requests' receive path runs on the server's host%s)", o->iface,
+					 !strcmp(ifr->link.kind, "veth") ? ", but a veth peer's runs in "
+					 "this context too" : "");
+		}
 	}
 	putchar('\n');
 	if (render_text(stdout, rep, &ro) < 0)
@@ -1366,8 +1383,20 @@ int cmd_replay(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	if (o.iface && o.profile != PROFILE_OFF) {
+		/* no server here: this host's kernel stages, in the
+		 * replayer's context (profile_report marks the rest) */
+		struct profiler_cfg pc = { .mode = o.profile, .folded = o.folded != NULL };
+
+		snprintf(pc.dev, sizeof(pc.dev), "%s", o.iface);
+		pc.veth = !strcmp(ifr.link.kind, "veth");
+		pc.sender_pid[0] = getpid();
+		pc.nsender = 1;
+		if (profiler_start(&srv.host, &pc) < 0)
+			cmd_warn("replay", "profiler: cannot start: stages not measured");
+	}
 	if (!o.iface) {
-		/* --iface: no server here to profile (profile_report says so) */
+		/* --iface: no server here to attach to (see above) */
 		struct profiler_cfg pc = { .mode = o.profile, .folded = o.folded != NULL };
 
 		snprintf(pc.dev, sizeof(pc.dev), "%s", o.via == ENGINE_SOCKET ? "lo" : NETNS_SERVER_DEV);
@@ -1422,7 +1451,8 @@ int cmd_replay(int argc, char **argv)
 	if (o.exec || o.target)
 		print_target(&o, &tr, r.requests);
 	wfail = profile_report(&o, &srv, plan, &li, &r, &s, srv.prof,
-			       (const char *const *)argv + optind, (size_t)(argc - optind), json_fd);
+			       (const char *const *)argv + optind, (size_t)(argc - optind), json_fd,
+			       o.iface ? &ifr : NULL);
 	if (r.peer_err)
 		cmd_error("replay", "%s", err);
 	{
@@ -1443,6 +1473,7 @@ out:
 	if (json_fd >= 0)
 		close(json_fd);
 	prof_attach_free(srv.prof);
+	profiler_free(srv.host);
 	if (dp.d)
 		pcap_dump_close(dp.d);
 	if (dp.p)

@@ -94,6 +94,16 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 			if (mnl_attr_get_payload_len(a) == 6)
 				memcpy(l->mac, mnl_attr_get_payload(a), 6);
 			break;
+		case IFLA_LINKINFO: {
+			const struct nlattr *in;
+
+			mnl_attr_for_each_nested(in, a)
+				if (mnl_attr_get_type(in) == IFLA_INFO_KIND)
+					snprintf(l->kind, sizeof(l->kind), "%.*s",
+						 (int)mnl_attr_get_payload_len(in),
+						 (const char *)mnl_attr_get_payload(in));
+			break;
+		}
 		}
 	}
 	return MNL_CB_OK;

@@ -53,6 +53,7 @@ struct iface_link {
 	uint8_t mac[6];
 	unsigned int flags;	/* IFF_* */
 	char name[16];
+	char kind[16];		/* IFLA_INFO_KIND: "veth", ...; "" for a plain NIC */
 };
 
 /* RTM_GETLINK by name.  0, or IFACE_E_NOLINK / _LOOPBACK / _DOWN /

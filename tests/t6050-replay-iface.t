@@ -84,6 +84,20 @@ ok $? "IPv4: the server's MAC came from pktmem's own ARP request (the kernel had
 grep -q "10.77.0.2:" "$TAP_TMP/err" "$TAP_TMP/out"
 [ $? -ne 0 ]; ok $? "IPv4: no client used the host's own address"
 
+# the stage table: this host's kernel stages (softirq counted), the
+# server's unavailable with the reason, no server drops claimed
+serve 10.77.0.1:8080
+ip netns exec "$C" "$PKTMEM" replay -q --iface "$VC" --server-ip 10.77.0.1 --port 8080 \
+	--client-net 10.77.0.0/24 --limit-flows 4 "$F/demo.pcap" >"$TAP_TMP/out" 2>"$TAP_TMP/err"; rc=$?
+unserve
+[ "$rc" -eq 0 ] &&
+grep -q "^copy .*n/a" "$TAP_TMP/out" &&
+grep -q "copy: the server runs on another host (--iface)" "$TAP_TMP/out" &&
+grep -q "^softirq  *[^n]*[0-9]" "$TAP_TMP/out" &&
+grep -q "note: softirq: this host's" "$TAP_TMP/out" &&
+grep -q "n/a (remote) server drops" "$TAP_TMP/out"
+ok $? "profiled: this host's softirq measured, server stages unavailable with the reason (exit $rc)"
+
 # 2. the captured client addresses and server port (80), routed on-link
 # by the server; --via raw
 ip -n "$S" route add 10.0.0.0/24 dev "$VS"
