@@ -138,6 +138,9 @@ int iface_link_get(const char *name, struct iface_link *out)
 		return IFACE_E_NOTETHER;
 	if (!(out->flags & IFF_UP))
 		return IFACE_E_DOWN;
+	/* IFF_RUNNING mirrors the operational state (RFC 2863 "up") */
+	if (!(out->flags & IFF_RUNNING))
+		return IFACE_E_NOCARRIER;
 	return 0;
 }
 
@@ -688,6 +691,8 @@ const char *iface_strerror(int err)
 	case IFACE_E_LOCAL: return "a client address is an address of this host or the server's";
 	case IFACE_E_NETFULL: return "--client-net has no free address left";
 	case IFACE_E_CIDR: return "want ADDRESS/PREFIX with at least 2 host bits";
+	case IFACE_E_NOCARRIER: return "the interface is up but has no carrier (no link; a veth "
+				       "whose peer is down)";
 	}
 	return strerror(-err);
 }

@@ -45,6 +45,7 @@ enum {
 	IFACE_E_LOCAL = -10009,		/* a client address of this host */
 	IFACE_E_NETFULL = -10010,	/* --client-net has no address left */
 	IFACE_E_CIDR = -10011,		/* not ADDR/PREFIX */
+	IFACE_E_NOCARRIER = -10012,	/* up, but no carrier (IFF_RUNNING off) */
 };
 
 struct iface_link {
@@ -56,8 +57,8 @@ struct iface_link {
 	char kind[16];		/* IFLA_INFO_KIND: "veth", ...; "" for a plain NIC */
 };
 
-/* RTM_GETLINK by name.  0, or IFACE_E_NOLINK / _LOOPBACK / _DOWN /
- * _NOTETHER (out is filled as far as known), or -errno. */
+/* RTM_GETLINK by name.  0, or IFACE_E_NOLINK / _LOOPBACK / _NOTETHER /
+ * _DOWN / _NOCARRIER (out is filled as far as known), or -errno. */
 int iface_link_get(const char *name, struct iface_link *out);
 
 struct iface_route {

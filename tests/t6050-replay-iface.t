@@ -151,6 +151,9 @@ err2 "loopback" "--iface lo: a loopback interface" -- --iface lo --server-ip 10.
 ip -n "$C" link add "d$$" type veth peer name "e$$"
 err2 "interface down" "--iface d$$: the interface is down" -- \
 	--iface "d$$" --server-ip 10.77.0.1 "$F/demo.pcap"
+ip -n "$C" link set "d$$" up
+err2 "no carrier" "--iface d$$: the interface is up but has no carrier" -- \
+	--iface "d$$" --server-ip 10.77.0.1 "$F/demo.pcap"
 err2 "--via socket" "--via socket with --iface" -- \
 	--via socket --iface "$VC" --server-ip 10.77.0.1 "$F/demo.pcap"
 err2 "--iface alone" "go together" -- --iface "$VC" "$F/demo.pcap"
