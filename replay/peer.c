@@ -403,7 +403,7 @@ static uint32_t seg_find(const struct plan_flow *pf, uint64_t off)
 	return lo;
 }
 
-/* The live address number for a captured client address. */
+/* The family a flow is replayed in: the server's with cfg->family. */
 static int live_family(const struct ppeer *p, const struct plan_flow *pf)
 {
 	return p->cfg->family ? p->cfg->family : pf->family;
@@ -458,6 +458,7 @@ static void live_addr(const struct ppeer *p, int family, uint32_t idx, uint8_t o
 		netns_client_addr(family, idx, out);
 }
 
+/* The live address number for a captured client address. */
 static int client_idx(struct ppeer *p, const struct plan_flow *pf, uint32_t *idx)
 {
 	uint64_t h = 1469598103934665603ull;
