@@ -12,6 +12,7 @@
 #include "profile/report.h"
 #include "profile/sha256.h"
 #include "replay/engine.h"
+#include "replay/iface.h"
 #include "replay/load.h"
 #include "replay/netns.h"
 #include "replay/plan.h"
@@ -33,6 +34,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
@@ -98,8 +100,13 @@ static void usage(FILE *f)
 "  --folded FILE           folded stacks for flamegraph.pl, the server's and the\n"
 "                          replayer's user frames named (--profile full)\n"
 
-"  --iface IFACE --server-ip IP\n"
-"                          replay onto a named interface (not built yet)\n"
+"  --iface IFACE --server-ip IP [--port N] [--client-net CIDR]\n"
+"                          replay onto an existing interface, to a server on\n"
+"                          another host (e.g. 'pktmem serve'): packet path\n"
+"                          only, CAP_NET_RAW + CAP_NET_ADMIN; --port: the\n"
+"                          server's port (default: each flow's captured one);\n"
+"                          --client-net: number the clients in CIDR (default:\n"
+"                          the captured addresses; docs/replay.md)\n"
 "  --dump-frames FILE      write every frame sent (packet path) to a pcap\n"
 "  --exec 'CMD ARGS' --port N\n"
 "                          replay into your own server instead: pktmem starts\n"
@@ -140,6 +147,7 @@ struct opts {
 	enum profile_mode profile;
 	const char *events, *folded;
 	const char *report;		/* --summary-json */
+	const char *client_net;		/* --iface: --client-net CIDR */
 };
 
 /* --dump-frames: the frames as they went into the ring */
@@ -197,6 +205,8 @@ struct server_choice {
 	struct sink_cfg sink;
 	bool core;
 	struct prof_attach *prof;	/* NULL: not profiled */
+	/* --iface: this host's kernel stages, the replayer's own context */
+	struct profiler *host;
 	/* the core server's per-thread counter group (--events) */
 	struct perf_event_attr attrs[PFM_MAX_EVENTS];
 	char names[PFM_MAX_EVENTS][PFM_NAME];
@@ -334,8 +344,157 @@ static const char *human_ns(uint64_t ns, char *buf, size_t n)
 	return buf;
 }
 
+/* --- --iface IFACE --server-ip IP (replay/iface.h) --- */
+
+struct iface_run {
+	struct iface_link link;
+	struct iface_clients *clients;
+	struct engine_remote rm;
+	char nexthop[INET6_ADDRSTRLEN];
+	bool gateway;
+	bool resolved;		/* pktmem asked the wire (ARP / NS), not the kernel */
+};
+
+/* Option combinations for --iface; EXIT_OK or the usage error's code. */
+static int iface_options(const struct opts *o)
+{
+	if (!o->iface && !o->server_ip) {
+		if (o->client_net)
+			return cmd_error("replay", "--client-net goes with --iface and --server-ip");
+		return EXIT_OK;
+	}
+	if (!o->iface || !o->server_ip)
+		return cmd_error("replay", "--iface and --server-ip go together: the interface to "
+				 "transmit on and the server's address");
+	if (o->exec || o->target || o->netns || o->ready_ms || o->no_preload)
+		return cmd_error("replay", "--iface replays to a server on another host: not with "
+				 "--exec, --target, --netns, --ready-timeout or --no-preload");
+	if (o->io || o->deser || strcmp(o->server, HAVE_CORE_SERVER ? "http" : "sink"))
+		return cmd_error("replay", "--server/--io/--deser choose pktmem's own server: with "
+				 "--iface the server is the one at --server-ip");
+	if (o->via_set && o->via == ENGINE_SOCKET)
+		return cmd_error("replay", "--via socket with --iface: the socket path lets this host's "
+				 "kernel make the connections, so nothing is replayed as captured on the "
+				 "interface; use --via mmap or raw (or --target HOST:PORT for plain sockets)");
+	if (o->extra_alloc)
+		return cmd_error("replay", "--test-extra-alloc needs pktmem's own server, not --iface");
+	return EXIT_OK;
+}
+
+/* Resolves the link, the route, the next hop's MAC and the client
+ * addresses, and fills cfg->remote.  EXIT_OK or the error's code. */
+static int iface_setup(const struct opts *o, const struct plan *plan, struct iface_run *ir,
+		       struct engine_cfg *cfg)
+{
+	struct iface_clients_cfg cc;
+	struct iface_route rt;
+	char a[INET6_ADDRSTRLEN], dev[IF_NAMESIZE] = "?";
+	uint8_t last[16] = { 0 };
+	int family, e;
+	size_t i;
+
+	memset(&cc, 0, sizeof(cc));
+	cc.prefix = -1;
+	family = AF_INET;
+	if (inet_pton(AF_INET, o->server_ip, ir->rm.server_addr) != 1) {
+		family = AF_INET6;
+		if (inet_pton(AF_INET6, o->server_ip, ir->rm.server_addr) != 1)
+			return cmd_error("replay", "--server-ip '%s': not an IPv4 or IPv6 address",
+					 o->server_ip);
+	}
+	if (o->client_net) {
+		int cf;
+
+		if ((e = iface_parse_cidr(o->client_net, &cf, cc.net, &cc.prefix)) < 0)
+			return cmd_error("replay", "--client-net '%s': %s", o->client_net, iface_strerror(e));
+		if (cf != family)
+			return cmd_error("replay", "--client-net '%s' and --server-ip %s: not the same "
+					 "address family", o->client_net, o->server_ip);
+	}
+	e = iface_link_get(o->iface, &ir->link);
+	if (e == IFACE_E_DOWN)
+		return cmd_error("replay", "--iface %s: the interface is down (ip link set %s up)",
+				 o->iface, o->iface);
+	if (e < 0)
+		return cmd_error("replay", "--iface %s: %s", o->iface, iface_strerror(e));
+	if (iface_forwarding(o->iface, family) == 1)
+		return cmd_error("replay", "--iface %s: this host forwards %s on it (sysctl "
+				 "net.%s.conf.%s.forwarding=1): it would forward the server's packets for "
+				 "the client addresses instead of dropping them; turn forwarding off or "
+				 "replay from a network namespace", o->iface, family == AF_INET ? "IPv4" : "IPv6",
+				 family == AF_INET ? "ipv4" : "ipv6", o->iface);
+	e = iface_route_get(family, ir->rm.server_addr, &rt);
+	if (e < 0)
+		return cmd_error("replay", "--server-ip %s: %s", o->server_ip, iface_strerror(e));
+	if (iface_is_local(family, ir->rm.server_addr) == 1)
+		return cmd_error("replay", "--server-ip %s is an address of this host: --iface replays "
+				 "to another host (for a local server: --target or --exec)", o->server_ip);
+	if (rt.oif != ir->link.ifindex) {
+		if_indextoname((unsigned int)rt.oif, dev);
+		return cmd_error("replay", "--server-ip %s is routed via %s, not --iface %s",
+				 o->server_ip, dev, o->iface);
+	}
+	ir->gateway = rt.gateway;
+	inet_ntop(family, rt.nexthop, ir->nexthop, sizeof(ir->nexthop));
+	if (iface_neigh_get(family, rt.nexthop, ir->link.ifindex, ir->rm.dst_mac) < 0) {
+		/* the kernel has no entry: ask the wire ourselves, 3 x 1 s */
+		e = iface_neigh_resolve(&ir->link, family, rt.nexthop, rt.have_src ? rt.src : NULL,
+					3, 1000, ir->rm.dst_mac);
+		if (e < 0)
+			return cmd_error("replay", "--server-ip %s: %s %s on %s: %s%s", o->server_ip,
+					 ir->gateway ? "gateway" : "next hop", ir->nexthop, o->iface,
+					 iface_strerror(e), e == IFACE_E_NEIGH ?
+					 " within 3 s (is it up and on this link?)" : "");
+		ir->resolved = true;
+	}
+	for (i = 0; i < plan->nflows; i++) {
+		const struct plan_flow *f = plan->flow[i];
+
+		if (f->skip != PLAN_OK)
+			continue;
+		if (f->family != family && !o->client_net)
+			return cmd_error("replay", "flow %" PRIu64 " is %s and --server-ip %s is not: give "
+					 "--client-net CIDR (%s) to map the clients", f->id,
+					 f->family == AF_INET ? "IPv4" : "IPv6", o->server_ip,
+					 family == AF_INET ? "IPv4" : "IPv6");
+		/* one netlink round trip per address, not per flow: flows
+		 * of one client usually follow each other */
+		if (!o->client_net && i && !memcmp(f->caddr, last, 16))
+			continue;
+		memcpy(last, f->caddr, 16);
+		if (!o->client_net && (iface_is_local(family, f->caddr) == 1 ||
+				       !memcmp(f->caddr, ir->rm.server_addr, 16))) {
+			inet_ntop(family, f->caddr, a, sizeof(a));
+			return cmd_error("replay", "flow %" PRIu64 ": client address %s is %s: the kernel "
+					 "would reset the replayed connections; map the clients elsewhere "
+					 "with --client-net CIDR", f->id, a,
+					 iface_is_local(family, f->caddr) == 1 ? "an address of this host"
+									       : "the server's");
+		}
+	}
+	cc.link = ir->link;
+	cc.family = family;
+	memcpy(cc.server, ir->rm.server_addr, 16);
+	if ((e = iface_clients_new(&ir->clients, &cc)) < 0)
+		return cmd_error("replay", "%s", iface_strerror(e));
+	ir->rm.ifindex = ir->link.ifindex;
+	ir->rm.mtu = ir->link.mtu;
+	ir->rm.family = family;
+	ir->rm.port = (uint16_t)o->port;
+	memcpy(ir->rm.src_mac, ir->link.mac, 6);
+	ir->rm.client_addr = iface_clients_addr;
+	ir->rm.add_client = iface_clients_add;
+	ir->rm.answer = iface_clients_answer;
+	ir->rm.arg = ir->clients;
+	cfg->remote = &ir->rm;
+	cfg->server.foreign = true;
+	cfg->server.counts_requests = false;
+	return EXIT_OK;
+}
+
 static void print_summary(const struct opts *o, const struct plan *plan, const struct load_info *li,
-			  const struct engine_result *r, const struct replay_summary *s)
+			  const struct engine_result *r, const struct replay_summary *s,
+			  const struct iface_run *ifr)
 {
 	char a[32], b[32], c[32];
 	uint32_t i;
@@ -343,7 +502,14 @@ static void print_summary(const struct opts *o, const struct plan *plan, const s
 	printf("replay: %" PRIu64 " flows in the capture, %zu planned, via %s%s\n",
 	       li->flows, plan->nflows - (size_t)r->flows_skipped, s->via,
 	       s->interrupted ? " (INTERRUPTED: partial summary)" : "");
-	if (r->via == ENGINE_MMAP)
+	if (ifr)
+		printf("  path        %s MTU %u, to %s via %s %s (%02x:%02x:%02x:%02x:%02x:%02x%s), "
+		       "%s, RX ring TPACKET_V%d\n", ifr->link.name, r->mtu, o->server_ip,
+		       ifr->gateway ? "gateway" : "on-link", ifr->nexthop, ifr->rm.dst_mac[0],
+		       ifr->rm.dst_mac[1], ifr->rm.dst_mac[2], ifr->rm.dst_mac[3], ifr->rm.dst_mac[4],
+		       ifr->rm.dst_mac[5], ifr->resolved ? ", resolved by pktmem" : "",
+		       r->via == ENGINE_MMAP ? "TX ring" : "sendto() per frame", o->rx == 2 ? 2 : 3);
+	else if (r->via == ENGINE_MMAP)
 		printf("  path        veth MTU %u, TX ring %u frames of %u bytes, RX ring TPACKET_V%d\n",
 		       r->mtu, r->ring_frames, r->ring_frame_size, o->rx == 2 ? 2 : 3);
 	else if (r->via == ENGINE_RAW)
@@ -374,14 +540,18 @@ static void print_summary(const struct opts *o, const struct plan *plan, const s
 		printf("  requests    %" PRIu64 " in the replayed bytes; server parsed %" PRIu64 "\n",
 		       s->requests, r->server_requests);
 	else if (li->requests_known)
-		printf("  requests    %" PRIu64 " in the replayed bytes (this server does not parse)\n",
-		       s->requests);
+		printf("  requests    %" PRIu64 " in the replayed bytes (%s)\n", s->requests,
+		       ifr ? "the server is on another host: its own count is there" :
+		       "this server does not parse");
 	printf("  segments    %" PRIu64 " data segments, %" PRIu64 " bytes, %" PRIu64
 	       " retransmitted, %" PRIu64 " split\n",
 	       s->segments, s->bytes, s->retransmits, r->peer.splits);
 	printf("  rate        %s, %.0f segments/s, %.1f Mbit/s\n",
 	       human_ns(s->duration_ns, a, sizeof(a)), s->segments_per_s, s->mbit_per_s);
-	if (s->segments)
+	if (s->segments && ifr)
+		printf("  cpu         replayer %s per data segment; server unavailable: it runs on "
+		       "another host\n", human_ns(r->cpu_self_ns / s->segments, a, sizeof(a)));
+	else if (s->segments)
 		printf("  cpu         replayer %s per data segment (receive path included), "
 		       "server %s per data segment\n",
 		       human_ns(r->cpu_self_ns / s->segments, a, sizeof(a)),
@@ -394,16 +564,21 @@ static void print_summary(const struct opts *o, const struct plan *plan, const s
 		printf("  lateness    p50 %s, p99 %s, max %s behind the schedule\n",
 		       human_ns(r->peer.late_p50, a, sizeof(a)), human_ns(r->peer.late_p99, b, sizeof(b)),
 		       human_ns(r->peer.late_max, c, sizeof(c)));
-	if (o->exec || o->target)
+	if (ifr)
+		printf("  server      %s on another host: ACKed %" PRIu64 " client bytes, sent %" PRIu64
+		       " bytes back; this host: Tcp:OutRsts +%" PRIu64 ", %" PRIu64 " ARP/ND answers "
+		       "for the clients", o->server_ip, r->peer.bytes, r->peer.server_bytes,
+		       r->client_out_rsts, r->peer.answers);
+	else if (o->exec || o->target)
 		printf("  server      not pktmem's: ACKed %" PRIu64 " client bytes, sent %" PRIu64
 		       " bytes back", r->peer.bytes, r->peer.server_bytes);
 	else
 		printf("  server      read %" PRIu64 " bytes, sent %" PRIu64 " bytes back",
 		       r->server_bytes_read, r->peer.server_bytes);
-	if (r->via != ENGINE_SOCKET)
+	if (r->via != ENGINE_SOCKET && !ifr)
 		printf(", kernel drops %" PRIu64, s->server_drops);
 	printf("\n");
-	if (r->via != ENGINE_SOCKET) {
+	if (r->via != ENGINE_SOCKET && !ifr) {
 		/* the counters that say something went wrong (all are in --json) */
 		static const char *const bad[] = { "Drop", "Err", "Discard", "Overflow",
 						   "Retrans", "Reset", "Abort", "Fail", "Prune" };
@@ -429,7 +604,8 @@ static json_t *target_json(const struct opts *o, const struct target_report *tr)
 
 static int write_json(const char *path, const struct replay_summary *s,
 		      const struct engine_result *r, const struct load_info *li,
-		      const struct opts *op, const struct target_report *tr)
+		      const struct opts *op, const struct target_report *tr,
+		      const struct iface_run *ifr)
 {
 	json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:b, s:s, s:b}",
 			      "schema", "pktmem.replay/1", "via", s->via,
@@ -467,6 +643,19 @@ static int write_json(const char *path, const struct replay_summary *s,
 	json_object_set_new(o, "failures", fails);
 	if (tr)
 		json_object_set_new(o, "target", target_json(op, tr));
+	if (ifr) {
+		char mac[18];
+		const uint8_t *m = ifr->rm.dst_mac;
+
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+			 m[4], m[5]);
+		json_object_set_new(o, "iface", json_pack("{s:s, s:s, s:i, s:s, s:b, s:s, s:b, s:I, s:I}",
+			"name", ifr->link.name, "server_ip", op->server_ip, "port", (int)op->port,
+			"next_hop", ifr->nexthop, "gateway", ifr->gateway, "next_hop_mac", mac,
+			"resolved_by_pktmem", ifr->resolved,
+			"neighbour_answers", (json_int_t)r->peer.answers,
+			"client_out_rsts", (json_int_t)r->client_out_rsts));
+	}
 	{
 		json_t *ctr = json_object();
 		uint32_t k;
@@ -490,9 +679,9 @@ static int target_options(struct opts *o, struct sockaddr_storage *sa, socklen_t
 	int e;
 
 	if (!o->exec && !o->target) {
-		if (o->port || o->netns || o->ready_ms || o->no_preload)
+		if ((o->port && !o->iface) || o->netns || o->ready_ms || o->no_preload)
 			return cmd_error("replay", "--port/--netns/--ready-timeout/--no-preload go with "
-					 "--exec or --target");
+					 "--exec or --target%s", o->port ? " (or --iface)" : "");
 		return EXIT_OK;
 	}
 	if (o->exec && o->target)
@@ -727,8 +916,9 @@ static void effective_options(const struct opts *o, const struct server_choice *
 	const char *io = "sink", *deser = "none";
 
 #if HAVE_CORE_SERVER
-	if (o->exec || o->target) {
-		io = o->exec ? "exec" : "target";	/* not pktmem's server */
+	if (o->exec || o->target || o->iface) {
+		/* not pktmem's server */
+		io = o->exec ? "exec" : o->target ? "target" : "remote";
 	} else if (strcmp(o->server, "sink")) {
 		io = server_io_name(srv->sc.io);
 		deser = srv->sc.kind == SERVER_HTTP ? deser_mode_name(srv->sc.deser) : "none";
@@ -753,7 +943,7 @@ static int profile_report(const struct opts *o, const struct server_choice *srv,
 			  const struct plan *plan, const struct load_info *li,
 			  const struct engine_result *r, const struct replay_summary *s,
 			  struct prof_attach *pa, const char *const *captures, size_t ncaptures,
-			  int json_fd)
+			  int json_fd, const struct iface_run *ifr)
 {
 	struct render_opts ro = { .color = json_fd < 0 && cmd_use_color(stdout) };
 	struct report *rep = report_new(1);
@@ -796,6 +986,35 @@ static int profile_report(const struct opts *o, const struct server_choice *srv,
 		if (rc < 0)
 			cmd_warn("replay", "profiler: the server never reported: stages not measured");
 	}
+	if (ifr) {
+		/* the server's stages happen on its host: unavailable; the
+		 * kernel stages are this host's (the server's ACKs and
+		 * responses arriving on IFACE), said so in a note */
+		int k;
+
+		if (srv->host) {
+			profiler_stop(srv->host);
+			profiler_set_expected(srv->host, plan->bytes * loops, r->peer.data_segments);
+			profiler_set_stats(srv->host, NULL);
+			profiler_fill(srv->host, &rep->trial[0]);
+		}
+		for (k = 0; k < RS__N; k++) {
+			struct stage_result *st = &rep->trial[0].stage[k];
+
+			if (k > RS_SOFTIRQ)
+				stage_set_unavailable(st, "the server runs on another host (--iface): "
+						      "measure it there ('pktmem serve --json FILE')");
+			else if (!srv->host)
+				stage_set_unavailable(st, "the server runs on another host (--iface) and "
+						      "this host's kernel was not profiled (--profile off)");
+			else
+				snprintf(st->note, sizeof(st->note), "this host's, in the replayer's "
+					 "context; packets: the server's ACKs and responses on %s (the "
+					 "requests' receive path runs on the server's host%s)", o->iface,
+					 !strcmp(ifr->link.kind, "veth") ? ", but a veth peer's runs in "
+					 "this context too" : "");
+		}
+	}
 	putchar('\n');
 	if (render_text(stdout, rep, &ro) < 0)
 		cmd_warn("replay", "writing the stage table failed");
@@ -832,6 +1051,7 @@ int cmd_replay(int argc, char **argv)
 		{ "json", required_argument, NULL, 'j' },
 		{ "iface", required_argument, NULL, 'i' },
 		{ "server-ip", required_argument, NULL, 'I' },
+		{ "client-net", required_argument, NULL, 'C' },
 		{ "io", required_argument, NULL, 'o' },
 		{ "deser", required_argument, NULL, 'd' },
 		{ "server", required_argument, NULL, 'S' },
@@ -863,6 +1083,7 @@ int cmd_replay(int argc, char **argv)
 	struct load_cfg lc = { 0 };
 	struct server_choice srv;
 	struct target *tgt = NULL;
+	struct iface_run ifr;
 	struct target_report tr;
 	struct sockaddr_storage tsa;
 	socklen_t tsa_len = 0;
@@ -878,6 +1099,7 @@ int cmd_replay(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	memset(&srv, 0, sizeof(srv));
 	memset(&tr, 0, sizeof(tr));
+	memset(&ifr, 0, sizeof(ifr));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hq", lopts, NULL)) != -1) {
 		switch (c) {
@@ -939,6 +1161,9 @@ int cmd_replay(int argc, char **argv)
 			break;
 		case 'I':
 			o.server_ip = optarg;
+			break;
+		case 'C':
+			o.client_net = optarg;
 			break;
 		case 'o':
 			o.io = optarg;
@@ -1030,8 +1255,8 @@ int cmd_replay(int argc, char **argv)
 		usage(stderr);
 		return cmd_error("replay", "no capture given");
 	}
-	if (o.iface || o.server_ip)
-		return cmd_error("replay", "--iface/--server-ip: replay onto a named interface is not built yet");
+	if ((erc = iface_options(&o)) != EXIT_OK)
+		return erc;
 	if (o.folded && o.profile != PROFILE_FULL)
 		return cmd_error("replay", "--folded needs --profile full (stacks come from sampling)");
 	if (o.events || o.profile != PROFILE_OFF) {
@@ -1060,7 +1285,9 @@ int cmd_replay(int argc, char **argv)
 
 	if (o.netns && (erc = target_enter_netns(o.netns)) < 0)
 		return cmd_error("replay", "--netns '%s': %s", o.netns, target_strerror(erc));
-	why = engine_packet_path_unavailable();
+	why = o.iface ? engine_iface_unavailable() : engine_packet_path_unavailable();
+	if (why && o.iface)
+		return cmd_error("replay", "--iface %s: %s", o.iface, why);
 	if (why && o.via != ENGINE_SOCKET) {
 		if (o.via_set)
 			return cmd_error("replay", "--via %s: %s; run as root (sudo pktmem replay ...) "
@@ -1135,6 +1362,8 @@ int cmd_replay(int argc, char **argv)
 		cmd_warn("replay", "--io/--deser: the core server is not built yet; replaying into the sink");
 #endif
 
+	if (o.iface && (rc = iface_setup(&o, plan, &ifr, &cfg)) != EXIT_OK)
+		goto out;
 	if ((o.exec || o.target) &&
 	    (rc = target_setup(&o, &tgt, &cfg, (struct sockaddr *)&tsa, tsa_len, &srv.prof)) != EXIT_OK)
 		goto out;
@@ -1157,7 +1386,20 @@ int cmd_replay(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	{
+	if (o.iface && o.profile != PROFILE_OFF) {
+		/* no server here: this host's kernel stages, in the
+		 * replayer's context (profile_report marks the rest) */
+		struct profiler_cfg pc = { .mode = o.profile, .folded = o.folded != NULL };
+
+		snprintf(pc.dev, sizeof(pc.dev), "%s", o.iface);
+		pc.veth = !strcmp(ifr.link.kind, "veth");
+		pc.sender_pid[0] = getpid();
+		pc.nsender = 1;
+		if (profiler_start(&srv.host, &pc) < 0)
+			cmd_warn("replay", "profiler: cannot start: stages not measured");
+	}
+	if (!o.iface) {
+		/* --iface: no server here to attach to (see above) */
 		struct profiler_cfg pc = { .mode = o.profile, .folded = o.folded != NULL };
 
 		snprintf(pc.dev, sizeof(pc.dev), "%s", o.via == ENGINE_SOCKET ? "lo" : NETNS_SERVER_DEV);
@@ -1196,7 +1438,7 @@ int cmd_replay(int argc, char **argv)
 		 * kernel ACKed before */
 		s.verified = false;
 		snprintf(s.verify_msg, sizeof(s.verify_msg), "%s", target_error(tgt));
-	} else if (tgt && s.verified) {
+	} else if ((tgt || o.iface) && s.verified) {
 		snprintf(s.verify_msg, sizeof(s.verify_msg), "the server's kernel ACKed every client byte "
 			 "of every flow");
 	}
@@ -1209,11 +1451,12 @@ int cmd_replay(int argc, char **argv)
 			goto out;
 		}
 	}
-	print_summary(&o, plan, &li, &r, &s);
+	print_summary(&o, plan, &li, &r, &s, o.iface ? &ifr : NULL);
 	if (o.exec || o.target)
 		print_target(&o, &tr, r.requests);
 	wfail = profile_report(&o, &srv, plan, &li, &r, &s, srv.prof,
-			       (const char *const *)argv + optind, (size_t)(argc - optind), json_fd);
+			       (const char *const *)argv + optind, (size_t)(argc - optind), json_fd,
+			       o.iface ? &ifr : NULL);
 	if (r.peer_err)
 		cmd_error("replay", "%s", err);
 	{
@@ -1226,7 +1469,7 @@ int cmd_replay(int argc, char **argv)
 	}
 	rc = s.verified && !r.peer_err ? EXIT_OK : EXIT_VERDICT;
 	if (o.report && (erc = write_json(o.report, &s, &r, &li, &o,
-					  o.exec || o.target ? &tr : NULL)) < 0)
+					  o.exec || o.target ? &tr : NULL, o.iface ? &ifr : NULL)) < 0)
 		rc = cmd_error("replay", "writing '%s': %s", o.report, strerror(-erc));
 	if (wfail)
 		rc = EXIT_USAGE;
@@ -1234,11 +1477,13 @@ out:
 	if (json_fd >= 0)
 		close(json_fd);
 	prof_attach_free(srv.prof);
+	profiler_free(srv.host);
 	if (dp.d)
 		pcap_dump_close(dp.d);
 	if (dp.p)
 		pcap_close(dp.p);
 	engine_result_release(&r);
+	iface_clients_free(ifr.clients);
 	target_free(tgt);
 	plan_free(plan);
 	return cmd_finish_stdout("replay", rc);

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,18 +47,41 @@ uint32_t engine_mtu_for(const struct plan *plan)
 	return need;
 }
 
-const char *engine_packet_path_unavailable(void)
+static int cap_eff(unsigned long long *eff)
 {
 	char line[256];
-	unsigned long long eff = 0;
 	FILE *f = fopen("/proc/self/status", "r");
 
+	*eff = 0;
 	if (!f)
-		return "cannot read /proc/self/status";
+		return -errno;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+		if (sscanf(line, "CapEff: %llx", eff) == 1)
 			break;
 	fclose(f);
+	return 0;
+}
+
+const char *engine_iface_unavailable(void)
+{
+	unsigned long long eff;
+
+	if (cap_eff(&eff) < 0)
+		return "cannot read /proc/self/status";
+	/* packet sockets on the interface: CAP_NET_RAW 13; the ring's
+	 * PACKET_QDISC_BYPASS and ALLMULTI membership: CAP_NET_ADMIN 12 */
+	if (!(eff & (1ull << 12)) || !(eff & (1ull << 13)))
+		return "needs CAP_NET_RAW and CAP_NET_ADMIN (packet sockets on the interface): "
+		       "run as root";
+	return NULL;
+}
+
+const char *engine_packet_path_unavailable(void)
+{
+	unsigned long long eff;
+
+	if (cap_eff(&eff) < 0)
+		return "cannot read /proc/self/status";
 	/* linux/capability.h: CAP_NET_ADMIN 12, CAP_NET_RAW 13, CAP_SYS_ADMIN 21 */
 	if (!(eff & (1ull << 12)) || !(eff & (1ull << 13)) || !(eff & (1ull << 21)))
 		return "no CAP_NET_ADMIN, CAP_NET_RAW and CAP_SYS_ADMIN (the network namespace, "
@@ -117,6 +141,11 @@ out:
 static void snapshot(const struct netns_topo *t, enum netns_side side, struct ctrs *c)
 {
 	c->n = 0;
+	if (!t) {
+		/* --iface: the namespace this process runs in */
+		read_ctrs(fopen("/proc/thread-self/net/snmp", "r"), c, true);
+		return;
+	}
 	read_ctrs(netns_proc_net(t, side, "snmp"), c, true);
 	read_ctrs(netns_proc_net(t, side, "netstat"), c, true);
 	read_ctrs(netns_proc_net(t, side, "snmp6"), c, false);
@@ -398,6 +427,7 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 		  const struct peer_result *res, uint64_t nres,
 		  struct stats_block *const blocks[2], struct engine_result *r)
 {
+	bool foreign = cfg->server.foreign || cfg->remote;
 	uint32_t wait_ms = cfg->verify_wait_ms ? cfg->verify_wait_ms : 3000, waited = 0;
 	const struct stats_conn **match = calloc(nres ? nres : 1, sizeof(*match));
 	uint64_t i;
@@ -406,7 +436,7 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 	if (!match)
 		return -ENOMEM;
 	/* a foreign server keeps no per-connection record to wait for */
-	for (; !cfg->server.foreign;) {
+	for (; !foreign;) {
 		bool pending = false;
 
 		if ((err = match_all(blocks, res, nres, match)) < 0)
@@ -427,11 +457,11 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 		usleep(10000);
 		waited += 10;
 	}
-	if (!cfg->server.foreign && (err = match_all(blocks, res, nres, match)) < 0)
+	if (!foreign && (err = match_all(blocks, res, nres, match)) < 0)
 		goto out;
 
 	r->nfailures = 0;
-	r->requests_verified = cfg->server.counts_requests && !cfg->server.foreign;
+	r->requests_verified = cfg->server.counts_requests && !foreign;
 	for (i = 0; i < nres; i++) {
 		const struct peer_result *pr = &res[i];
 		const struct plan_flow *pf = plan->flow[pr->flow];
@@ -447,14 +477,14 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 		else
 			r->requests_verified = false;
 		fmt_peer(who, sizeof(who), pr->family, pr->addr, pr->port);
-		if (pf->expect_close && cfg->server.foreign && pr->acked < pf->bytes &&
+		if (pf->expect_close && foreign && pr->acked < pf->bytes &&
 		    (pr->status == PEER_FLOW_OK || pr->status == PEER_FLOW_RESET)) {
 			/* a foreign server may refuse such a request and close
 			 * before the rest arrived: counted, not a failure */
 			r->flows_rejected++;
 			continue;
 		}
-		if (pf->expect_close && !cfg->server.foreign &&
+		if (pf->expect_close && !foreign &&
 		    (pr->status == PEER_FLOW_OK || pr->status == PEER_FLOW_RESET)) {
 			/* the framer rejects one of its requests: the server
 			 * answers and closes; it must have read no more than
@@ -472,7 +502,7 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 			continue;
 		}
 		if (pr->status != PEER_FLOW_OK &&
-		    !(cfg->server.foreign && pr->status == PEER_FLOW_RESET && pr->acked == pf->bytes)) {
+		    !(foreign && pr->status == PEER_FLOW_RESET && pr->acked == pf->bytes)) {
 			if (pr->status == PEER_FLOW_ABORTED || pr->status == PEER_FLOW_PENDING) {
 				if (r->interrupted)
 					continue;
@@ -482,7 +512,7 @@ static int verify(const struct plan *plan, const struct engine_cfg *cfg,
 				    (unsigned long long)pr->acked, (unsigned long long)pf->bytes);
 			continue;
 		}
-		if (cfg->server.foreign) {
+		if (foreign) {
 			/* delivered = the server's kernel ACKed every byte (it
 			 * may then reset: an early close with unread data) */
 			if (pr->acked != pf->bytes)
@@ -544,6 +574,17 @@ static uint64_t cpu_ns(int who)
 	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
 }
 
+/* A packet socket in the client namespace, or (--iface) in ours. */
+static int packet_socket(const struct netns_topo *topo)
+{
+	int fd;
+
+	if (topo)
+		return netns_socket(topo, NETNS_CLIENT, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
 static int add_client(void *arg, int family, const uint8_t addr[16])
 {
 	return netns_add_client(arg, family, addr);
@@ -601,6 +642,15 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 		fam_used[0] = true;
 		fam_used[1] = false;
 	}
+	/* --iface: the server is on another host, nothing to start here */
+	if (cfg->remote) {
+		if (cfg->via == ENGINE_SOCKET) {
+			rc = -EINVAL;
+			snprintf(err, errlen, "--iface needs the packet path");
+			goto out;
+		}
+		fam_used[0] = fam_used[1] = false;
+	}
 	/* every (loop, flow) is a connection, plus room for strays (a
 	 * client's retried SYN after a reset, a readiness probe) */
 	conns = nres + 1024;
@@ -622,7 +672,7 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 		}
 	}
 
-	if (cfg->via != ENGINE_SOCKET) {
+	if (cfg->via != ENGINE_SOCKET && !cfg->remote) {
 		struct netns_cfg nc = { .mtu = engine_mtu_for(plan) };
 
 		r->mtu = nc.mtu;
@@ -657,6 +707,21 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 	}
 	if (cfg->server.foreign)
 		pc.server_port[1] = pc.server_port[0];
+	if (cfg->remote) {
+		const struct engine_remote *rm = cfg->remote;
+
+		pc.server_port[0] = pc.server_port[1] = rm->port;
+		pc.captured_port = !rm->port;
+		pc.family = rm->family;
+		memcpy(pc.server_addr, rm->server_addr, 16);
+		pc.src_mac = rm->src_mac;
+		pc.dst_mac = rm->dst_mac;
+		pc.client_addr = rm->client_addr;
+		pc.client_addr_arg = rm->arg;
+		pc.answer = rm->answer;
+		pc.answer_arg = rm->arg;
+		r->mtu = rm->mtu;
+	}
 
 	if (cfg->via == ENGINE_SOCKET) {
 		struct sockaddr_in sa = { .sin_family = AF_INET };
@@ -679,14 +744,20 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 		struct rxq_cfg rcfg = { 0 };
 		char filter[160];
 
-		snapshot(topo, NETNS_SERVER, before);
+		int ifindex = cfg->remote ? cfg->remote->ifindex : netns_ifindex(topo, NETNS_CLIENT);
+		uint32_t need = engine_mtu_for(plan);
+
+		if (topo)
+			snapshot(topo, NETNS_SERVER, before);
 		snapshot(topo, NETNS_CLIENT, cbefore);
 		tc.via = cfg->via == ENGINE_MMAP ? TXQ_MMAP : TXQ_RAW;
-		tc.ifindex = netns_ifindex(topo, NETNS_CLIENT);
-		tc.max_frame = TCPGEN_ETH + r->mtu;
+		tc.ifindex = ifindex;
+		/* --iface: the link's MTU bounds what is sent (the peer's MSS),
+		 * but a slot must hold any frame the peer may build */
+		tc.max_frame = TCPGEN_ETH + (r->mtu > need ? r->mtu : need);
 		tc.ring_bytes = cfg->ring_bytes;
 		tc.qdisc_bypass = cfg->qdisc_bypass;
-		fd = netns_socket(topo, NETNS_CLIENT, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+		fd = packet_socket(topo);
 		if (fd < 0) {
 			rc = fd;
 			snprintf(err, errlen, "socket(AF_PACKET): %s", strerror(-rc));
@@ -698,24 +769,50 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 		}
 		r->ring_frames = txq_stats(tx)->frame_nr;
 		r->ring_frame_size = txq_stats(tx)->frame_size;
-		fd = netns_socket(topo, NETNS_CLIENT, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+		fd = packet_socket(topo);
 		if (fd < 0) {
 			rc = fd;
 			snprintf(err, errlen, "socket(AF_PACKET): %s", strerror(-rc));
 			goto out;
 		}
-		snprintf(filter, sizeof(filter),
-			 "tcp and ((src host %s and src port %u) or (src host %s and src port %u))",
-			 NETNS_SERVER_IP4, pc.server_port[0], NETNS_SERVER_IP6, pc.server_port[1]);
-		rcfg.ifindex = netns_ifindex(topo, NETNS_CLIENT);
+		if (cfg->remote) {
+			const struct engine_remote *rm = cfg->remote;
+			char ip[INET6_ADDRSTRLEN], port[32] = "";
+
+			inet_ntop(rm->family, rm->server_addr, ip, sizeof(ip));
+			if (rm->port)
+				snprintf(port, sizeof(port), " and src port %u", rm->port);
+			/* the server's TCP, and what asks for our client
+			 * addresses: ARP, or ICMPv6 neighbour solicitations
+			 * (type 135 right after a plain IPv6 header) */
+			snprintf(filter, sizeof(filter), "(tcp and src host %s%s) or %s", ip, port,
+				 rm->family == AF_INET6 ? "(icmp6 and ip6[40] == 135)" : "arp");
+			if (rm->family == AF_INET6) {
+				/* neighbour solicitations go to a solicited-node
+				 * multicast group: let the NIC pass them all */
+				struct packet_mreq mr = { .mr_ifindex = rm->ifindex,
+							  .mr_type = PACKET_MR_ALLMULTI };
+
+				setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr));
+			}
+		} else {
+			snprintf(filter, sizeof(filter),
+				 "tcp and ((src host %s and src port %u) or (src host %s and src port %u))",
+				 NETNS_SERVER_IP4, pc.server_port[0], NETNS_SERVER_IP6, pc.server_port[1]);
+		}
+		rcfg.ifindex = ifindex;
 		rcfg.version = cfg->rx_version;
 		rcfg.filter = filter;
 		if ((rc = rxq_new(&rx, fd, &rcfg, err, errlen)) < 0)
 			goto out;
 		pc.add_client = add_client;
 		pc.add_client_arg = topo;
+		if (cfg->remote) {
+			pc.add_client = cfg->remote->add_client;
+			pc.add_client_arg = cfg->remote->arg;
+		}
 		if (!pc.mss)
-			pc.mss = r->mtu - 60;
+			pc.mss = r->mtu - (cfg->remote && cfg->remote->family == AF_INET ? 40 : 60);
 		cpu0 = cpu_ns(RUSAGE_SELF);
 		rc = peer_run_packet(plan, &pc, tx, rx, res, &r->peer, stop);
 		r->cpu_self_ns = cpu_ns(RUSAGE_SELF) - cpu0;
@@ -748,8 +845,10 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 	}
 	if (topo) {
 		snapshot(topo, NETNS_SERVER, after);
-		snapshot(topo, NETNS_CLIENT, cafter);
 		ctr_summary(before, after, r);
+	}
+	if (topo || cfg->remote) {
+		snapshot(topo, NETNS_CLIENT, cafter);
 		r->client_out_rsts = (uint64_t)ctr_delta(cbefore, cafter, "Tcp:OutRsts");
 	}
 out:

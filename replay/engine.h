@@ -78,8 +78,28 @@ struct engine_server {
 	void *forked_arg;
 };
 
+/* --iface IFACE --server-ip IP (replay/iface.h): the peer transmits on an
+ * existing interface of this namespace to a server on another host; no
+ * namespaces, no server child; delivery is verified as for a foreign
+ * server (the server's kernel ACKed every client byte). */
+struct engine_remote {
+	int ifindex;
+	uint32_t mtu;			/* the interface's */
+	int family;			/* the server's; every flow is replayed in it */
+	uint8_t server_addr[16];
+	uint16_t port;			/* 0: each flow's captured server port */
+	uint8_t src_mac[6], dst_mac[6];	/* the interface's, the next hop's */
+	/* as peer_cfg's: client addresses, their ARP/NS, the answers */
+	int (*client_addr)(void *arg, int family, uint32_t idx, const uint8_t *captured,
+			   uint8_t out[16]);
+	int (*add_client)(void *arg, int family, const uint8_t addr[16]);
+	int (*answer)(void *arg, const uint8_t *frame, uint32_t len, uint8_t *out, uint32_t cap);
+	void *arg;
+};
+
 struct engine_cfg {
 	enum engine_via via;
+	const struct engine_remote *remote;	/* NULL: pktmem's own topology */
 	struct peer_cfg peer;		/* server_port and add_client are set by the engine */
 	struct engine_server server;
 	int rx_version;			/* TPACKET_V2 or V3 for the RX ring; 0 = 3 */
@@ -140,6 +160,9 @@ void engine_result_release(struct engine_result *r);
 /* Why the full path is not available to this process, or NULL if it is
  * (CAP_NET_ADMIN, CAP_NET_RAW and CAP_SYS_ADMIN in the effective set). */
 const char *engine_packet_path_unavailable(void);
+
+/* The same for --iface (CAP_NET_RAW and CAP_NET_ADMIN; no namespaces). */
+const char *engine_iface_unavailable(void);
 
 const char *engine_via_name(enum engine_via via);
 

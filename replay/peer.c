@@ -331,6 +331,10 @@ struct ppeer {
 	struct ptab tab;
 	/* captured client address -> live address number */
 	struct ptab amap;
+	/* cfg->client_addr: live address -> number, and number -> address */
+	struct ptab rmap;
+	uint8_t (*live)[16];
+	uint32_t nlive;
 	uint32_t next_idx[2];
 	uint32_t queued;		/* frames since the last flush */
 	uint64_t wake;			/* earliest timer/deadline seen this pass */
@@ -433,11 +437,66 @@ static uint32_t seg_find(const struct plan_flow *pf, uint64_t off)
 	return lo;
 }
 
+/* The family a flow is replayed in: the server's with cfg->family. */
+static int live_family(const struct ppeer *p, const struct plan_flow *pf)
+{
+	return p->cfg->family ? p->cfg->family : pf->family;
+}
+
+static uint64_t addr_key(int family, const uint8_t a[16])
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ a[i]) * 1099511628211ull;
+	return (h ^ (uint64_t)(family == AF_INET6)) | 1;
+}
+
+/* A new live address number: with cfg->client_addr, its address comes
+ * from there (captured: the captured client's, NULL for an extra one) and
+ * is remembered both ways, for on_packet(). */
+static int new_idx(struct ppeer *p, int family, const uint8_t *captured, uint32_t *idx)
+{
+	int fam = family == AF_INET6, err;
+
+	if (p->next_idx[fam] > 65534)
+		return -EADDRNOTAVAIL;
+	*idx = p->next_idx[fam]++;
+	if (!p->cfg->client_addr)
+		return 0;
+	if (*idx >= p->nlive) {
+		uint32_t n = p->nlive ? p->nlive * 2 : 256;
+		uint8_t (*l)[16];
+
+		while (n <= *idx)
+			n *= 2;
+		l = realloc(p->live, (size_t)n * sizeof(*l) * 2);
+		if (!l)
+			return -ENOMEM;
+		p->live = l;
+		p->nlive = n;
+	}
+	/* [2 * idx + fam]: both families number from 1 */
+	if ((err = p->cfg->client_addr(p->cfg->client_addr_arg, family, *idx, captured,
+				       p->live[2 * *idx + fam])) < 0)
+		return err;
+	return ptab_put(&p->rmap, addr_key(family, p->live[2 * *idx + fam]), (int32_t)*idx);
+}
+
+static void live_addr(const struct ppeer *p, int family, uint32_t idx, uint8_t out[16])
+{
+	if (p->cfg->client_addr)
+		memcpy(out, p->live[2 * idx + (family == AF_INET6)], 16);
+	else
+		netns_client_addr(family, idx, out);
+}
+
 /* The live address number for a captured client address. */
 static int client_idx(struct ppeer *p, const struct plan_flow *pf, uint32_t *idx)
 {
 	uint64_t h = 1469598103934665603ull;
-	int fam = pf->family == AF_INET6;
+	int fam = pf->family == AF_INET6, err;
 	int32_t *v;
 	size_t i;
 
@@ -449,9 +508,8 @@ static int client_idx(struct ppeer *p, const struct plan_flow *pf, uint32_t *idx
 		*idx = (uint32_t)*v;
 		return 0;
 	}
-	if (p->next_idx[fam] > 65534)
-		return -EADDRNOTAVAIL;
-	*idx = p->next_idx[fam]++;
+	if ((err = new_idx(p, live_family(p, pf), pf->caddr, idx)) < 0)
+		return err;
 	return ptab_put(&p->amap, h, (int32_t)*idx);
 }
 
@@ -462,18 +520,17 @@ static int start_flow(struct ppeer *p, uint32_t loop, uint32_t fi)
 	struct pflow *f;
 	uint32_t idx, tries = 0;
 	uint16_t port = pf->cport >= 1024 ? pf->cport : 1024;
-	int fam = pf->family == AF_INET6, err;
+	int family = live_family(p, pf), fam = family == AF_INET6, err;
 
 	if ((err = client_idx(p, pf, &idx)) < 0)
 		return err;
-	while (ptab_find(&p->tab, flow_key(pf->family, idx, port))) {
+	while (ptab_find(&p->tab, flow_key(family, idx, port))) {
 		/* taken earlier in this run (another flow, another loop):
 		 * the next free port, then a new address */
 		port = port == 65535 ? 1024 : port + 1;
 		if (++tries == 64512) {
-			if (p->next_idx[fam] > 65534)
-				return -EADDRNOTAVAIL;
-			idx = p->next_idx[fam]++;
+			if ((err = new_idx(p, family, NULL, &idx)) < 0)
+				return err;
 			tries = 0;
 		}
 	}
@@ -485,23 +542,23 @@ static int start_flow(struct ppeer *p, uint32_t loop, uint32_t fi)
 	f->ri = (uint32_t)(r - p->res);
 	f->loop = loop;
 	f->pf = pf;
-	f->tg.family = pf->family;
-	memcpy(f->tg.src_mac, netns_client_mac, 6);
-	memcpy(f->tg.dst_mac, netns_server_mac, 6);
-	netns_client_addr(pf->family, idx, f->tg.src);
+	f->tg.family = family;
+	memcpy(f->tg.src_mac, p->cfg->src_mac ? p->cfg->src_mac : netns_client_mac, 6);
+	memcpy(f->tg.dst_mac, p->cfg->dst_mac ? p->cfg->dst_mac : netns_server_mac, 6);
+	live_addr(p, family, idx, f->tg.src);
 	memcpy(f->tg.dst, p->srv[fam], 16);
 	f->tg.sport = port;
-	f->tg.dport = p->cfg->server_port[fam];
+	f->tg.dport = p->cfg->captured_port ? pf->sport : p->cfg->server_port[fam];
 	tcpgen_flow_init(&f->tg);
-	f->key = flow_key(pf->family, idx, port);
+	f->key = flow_key(family, idx, port);
 	if ((err = ptab_put(&p->tab, f->key, (int32_t)(f - p->slot))) < 0)
 		return err;
-	if (p->cfg->add_client && (err = p->cfg->add_client(p->cfg->add_client_arg, pf->family, f->tg.src)) < 0)
+	if (p->cfg->add_client && (err = p->cfg->add_client(p->cfg->add_client_arg, family, f->tg.src)) < 0)
 		return err;
 
 	r->flow = fi;
 	r->loop = loop;
-	r->family = pf->family;
+	r->family = family;
 	memcpy(r->addr, f->tg.src, 16);
 	r->port = port;
 
@@ -669,6 +726,24 @@ static int pump(struct ppeer *p, struct pflow *f)
 	return 0;
 }
 
+/* cfg->answer: a reply (ARP, NA) goes out at once if a slot is free;
+ * when the ring is full it is dropped, and the server asks again. */
+static int answer(struct ppeer *p, const struct rxq_pkt *pkt)
+{
+	uint8_t *slot = txq_slot(p->tx);
+	int len;
+
+	if (!slot)
+		return 0;
+	len = p->cfg->answer(p->cfg->answer_arg, pkt->data, pkt->caplen, slot, p->max_frame);
+	if (len <= 0 || txq_commit(p->tx, (uint32_t)len) < 0)
+		return 0;
+	p->st->frames++;
+	p->st->answers++;
+	p->queued++;
+	return len;
+}
+
 static void on_packet(void *ctx, const struct rxq_pkt *pkt)
 {
 	struct ppeer *p = ctx;
@@ -680,15 +755,27 @@ static void on_packet(void *ctx, const struct rxq_pkt *pkt)
 	int fam;
 
 	p->st->rx_packets++;
-	if (tcpgen_parse(pkt->data, pkt->caplen, pkt->wirelen, &rx) < 0 ||
-	    rx.sport != p->cfg->server_port[rx.family == AF_INET6]) {
+	if (tcpgen_parse(pkt->data, pkt->caplen, pkt->wirelen, &rx) < 0) {
+		if (!p->cfg->answer || answer(p, pkt) <= 0)
+			p->st->rx_ignored++;
+		return;
+	}
+	if (!p->cfg->captured_port && rx.sport != p->cfg->server_port[rx.family == AF_INET6]) {
 		p->st->rx_ignored++;
 		return;
 	}
 	fam = rx.family == AF_INET6;
-	idx = fam ? (uint32_t)rx.dst[14] << 8 | rx.dst[15] : (uint32_t)rx.dst[2] << 8 | rx.dst[3];
+	if (p->cfg->client_addr) {
+		uint8_t a[16] = { 0 };
+
+		memcpy(a, rx.dst, fam ? 16 : 4);
+		v = ptab_find(&p->rmap, addr_key(rx.family, a));
+		idx = v ? (uint32_t)*v : 0;
+	} else {
+		idx = fam ? (uint32_t)rx.dst[14] << 8 | rx.dst[15] : (uint32_t)rx.dst[2] << 8 | rx.dst[3];
+	}
 	v = ptab_find(&p->tab, flow_key(rx.family, idx, rx.dport));
-	if (!v || *v < 0) {
+	if (!v || *v < 0 || p->slot[*v].tg.dport != rx.sport) {
 		p->st->rx_ignored++;
 		return;
 	}
@@ -707,6 +794,10 @@ static void on_packet(void *ctx, const struct rxq_pkt *pkt)
 			f->wscale = rx.wscale >= 0 ? (uint8_t)rx.wscale : 0;
 			f->wnd = rx.win;	/* never scaled in a SYN-ACK */
 			f->smss = rx.mss ? rx.mss : 536;	/* RFC 9293 3.7.1 default */
+			/* and no more than our own link carries (RFC 9293
+			 * 3.7.1: the effective send MSS) */
+			if (p->cfg->mss && f->smss > p->cfg->mss)
+				f->smss = (uint16_t)p->cfg->mss;
 			f->state = S_ESTAB;
 			f->rto_at = 0;
 			f->retries = 0;
@@ -776,6 +867,10 @@ int peer_run_packet(const struct plan *plan, const struct peer_cfg *cfg,
 	p.next_idx[0] = p.next_idx[1] = 1;
 	netns_server_addr(AF_INET, p.srv[0]);
 	netns_server_addr(AF_INET6, p.srv[1]);
+	if (cfg->family) {
+		memcpy(p.srv[0], cfg->server_addr, 16);
+		memcpy(p.srv[1], cfg->server_addr, 16);
+	}
 	if ((err = sched_init(&p.s, plan, cfg)) < 0)
 		return err;
 	memset(results, 0, p.s.total * sizeof(*results));
@@ -881,6 +976,8 @@ out:
 	sched_finish(&p.s, st);
 	ptab_free(&p.tab);
 	ptab_free(&p.amap);
+	ptab_free(&p.rmap);
+	free(p.live);
 	free(p.slot);
 	free(p.free_slots);
 	return err;

@@ -78,6 +78,22 @@ struct peer_cfg {
 	 * address; may be NULL */
 	int (*add_client)(void *arg, int family, const uint8_t addr[16]);
 	void *add_client_arg;
+	/* packet path, replaying onto a named interface (iface.h); all
+	 * zero/NULL for the private veth topology (netns.h): */
+	int family;		/* every flow goes to this family's server; 0 = the flow's */
+	uint8_t server_addr[16];	/* with family: the server */
+	bool captured_port;	/* with family: to each flow's captured server port */
+	const uint8_t *src_mac, *dst_mac;	/* with family: ours, the next hop's */
+	/* the live client address for address number idx (1..), of the
+	 * captured client's address (NULL: another one for the same client,
+	 * its ports ran out); NULL = netns_client_addr() */
+	int (*client_addr)(void *arg, int family, uint32_t idx, const uint8_t *captured,
+			   uint8_t out[16]);
+	void *client_addr_arg;
+	/* a received frame that is not the server's TCP: may write a reply
+	 * (ARP, neighbour advertisement) at out and return its length */
+	int (*answer)(void *arg, const uint8_t *frame, uint32_t len, uint8_t *out, uint32_t cap);
+	void *answer_arg;
 	/* packet path: every frame as handed to the ring (the benchmark
 	 * replays the very same frames with other tools); may be NULL */
 	void (*tap)(void *arg, const uint8_t *frame, uint32_t len);
@@ -97,6 +113,7 @@ struct peer_stats {
 	uint64_t acks_sent;	/* pure ACKs */
 	uint64_t frames;	/* everything handed to the txq */
 	uint64_t rx_packets, rx_ignored;
+	uint64_t answers;	/* ARP / neighbour replies sent (cfg.answer) */
 	uint64_t server_bytes;	/* server payload ACKed */
 	uint64_t ports_remapped;	/* client port taken: another one used */
 	uint64_t window_waits;	/* a segment waited for the server's window */
