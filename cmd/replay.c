@@ -235,12 +235,13 @@ static int run_sink(void *arg, struct stats_block *st, const char *listen,
 }
 
 /* engine_server.forked: the profiler's thread starts once the server
- * children exist (prof_attach_start() says why). */
-static void start_profiler(void *arg)
+ * children exist (prof_attach_start() says why), and waits for all of
+ * them (an IPv4 and an IPv6 one when the capture holds both). */
+static void start_profiler(void *arg, int nchildren)
 {
 	struct prof_attach **pa = arg;
 
-	if (*pa && prof_attach_start(*pa) < 0) {
+	if (*pa && prof_attach_start(*pa, nchildren) < 0) {
 		cmd_warn("replay", "profiler: cannot start its thread: stages not measured");
 		prof_attach_free(*pa);
 		*pa = NULL;

@@ -5,15 +5,16 @@
  * caller never sees its pid between the fork and the first packet.  attach
  * bridges that without touching the engine: the caller wraps the server's
  * run function; in the child, prof_attach_child_ready() sends the child's
- * pid to a thread of the parent, which starts the profiler on that pid
- * (inherit=1: the server's later threads count too) and acknowledges;
- * only then does the server start listening.  When the server stops,
- * prof_attach_child_done() sends a snapshot of its stats block (without
- * the connection table), since the engine unmaps the block on return.
+ * pid to a thread of the parent; once every child has (one per address
+ * family), the thread starts one profiler on all their pids and
+ * acknowledges them; only then do the servers start listening.  When a
+ * server stops, prof_attach_child_done() sends a snapshot of its stats
+ * block (without the connection table), since the engine unmaps the
+ * block on return; the children's snapshots add up.
  *
  *	prof_attach_new(&a, &cfg);         parent, before engine_run()
  *	  (fork the server children)
- *	prof_attach_start(a);              parent, after the forks
+ *	prof_attach_start(a, nchildren);   parent, after the forks
  *	  child: prof_attach_child_ready(a); run...; prof_attach_child_done(a, st);
  *	prof_attach_finish(a, &trial);     parent, after engine_run()
  *	prof_attach_free(a);
@@ -37,9 +38,14 @@ int prof_attach_new(struct prof_attach **out, const struct profiler_cfg *cfg);
 /* Starts the parent's thread.  Only after every server child is forked: a
  * child forked while another thread holds a lock (an allocator's: ASan's
  * is not fork-safe) inherits it held and deadlocks at its next malloc.
- * The children's first messages wait in the pipe until then.  a may be
- * NULL (not profiled): 0. */
-int prof_attach_start(struct prof_attach *a);
+ * The children's first messages wait in the pipe until then.  nchildren:
+ * how many were forked (the engine runs one per address family); the
+ * thread starts one profiler on all of them once each said READY, then
+ * acknowledges them all.  One that has not reported 2 s after the first
+ * does not hold the others up (they give up after 4 s): the profiler
+ * starts without it, and its kernel-side events are missing (said in the
+ * copy stage's note).  a may be NULL (not profiled): 0. */
+int prof_attach_start(struct prof_attach *a, int nchildren);
 /* In the forked server child, before listening: returns once the parent
  * has its events open (or after 5 s without an answer: < 0). */
 int prof_attach_child_ready(struct prof_attach *a);

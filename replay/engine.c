@@ -635,7 +635,7 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 		}
 	}
 	if (cfg->server.forked)
-		cfg->server.forked(cfg->server.forked_arg);
+		cfg->server.forked(cfg->server.forked_arg, (blocks[0] != NULL) + (blocks[1] != NULL));
 	for (k = 0; k < 2; k++) {
 		if (blocks[k] && (rc = wait_ready(server[k], blocks[k], cfg->server.ready_wait_ms)) < 0) {
 			snprintf(err, errlen, "the server (%s) did not start listening",

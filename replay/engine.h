@@ -71,10 +71,11 @@ struct engine_server {
 	 * port 0 and need none; not for a foreign server that needs its own */
 	bool drop_privs;
 	/* called in the parent once every server child is forked, before
-	 * waiting for them: start threads here, not before engine_run (a
-	 * child forked while another thread holds a lock inherits it held);
-	 * may be NULL */
-	void (*forked)(void *arg);
+	 * waiting for them, with how many there are (one per address family,
+	 * so 1 or 2): start threads here, not before engine_run (a child
+	 * forked while another thread holds a lock inherits it held); may be
+	 * NULL */
+	void (*forked)(void *arg, int nchildren);
 	void *forked_arg;
 };
 

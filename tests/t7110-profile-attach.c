@@ -107,7 +107,7 @@ int main(void)
 	pid = fork();
 	if (pid == 0)
 		server(a, st, ls);
-	ok(prof_attach_start(a) == 0, "prof_attach_start after the fork");
+	ok(prof_attach_start(a, 1) == 0, "prof_attach_start after the fork");
 	close(ls);
 	for (i = 0; i < 500 && !st->ready; i++)
 		usleep(10000);
