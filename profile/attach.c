@@ -22,9 +22,11 @@ struct msg {
 	uint32_t type;
 	int32_t pid;
 	/* MSG_READY for a server that is not the child itself (replay
-	 * --exec): the processes to watch; npids 0 = pid */
+	 * --exec): the processes to watch; npids 0 = pid; -1 = none found
+	 * (replay --target: why says why) */
 	int32_t npids;
 	int32_t pids[PROFILER_MAX_PIDS];
+	char why[160];
 };
 
 struct prof_attach {
@@ -43,6 +45,7 @@ struct prof_attach {
 	unsigned late;			/* READYs after the profiler started */
 	int32_t pids[PROFILER_MAX_PIDS];	/* what the READYs announced */
 	int npids;
+	char why[160];			/* a READY without processes: why */
 	unsigned dropped_pids;		/* beyond PROFILER_MAX_PIDS */
 	uint64_t minflt0;		/* in the child: ru_minflt when ready */
 };
@@ -143,6 +146,10 @@ static void add_pids(struct prof_attach *a, const struct msg *m)
 	int n = m->npids > 0 && m->npids <= PROFILER_MAX_PIDS ? m->npids : 0, i, k;
 	const int32_t *src = n ? m->pids : &m->pid;
 
+	if (m->npids < 0) {
+		snprintf(a->why, sizeof(a->why), "%s", m->why);
+		return;
+	}
 	if (!n)
 		n = 1;
 	for (i = 0; i < n; i++) {
@@ -163,14 +170,18 @@ static void add_pids(struct prof_attach *a, const struct msg *m)
 static int start_and_ack(struct prof_attach *a, unsigned waiting)
 {
 	struct profiler_cfg c = a->cfg;
+	struct profiler *p = NULL;
 	char ack[16];
-
 	int i;
 
 	for (i = 0; i < a->npids; i++)
 		c.server_pid[i] = (pid_t)a->pids[i];
 	c.nserver = a->npids;
-	a->start_err = profiler_start(&a->p, &c);
+	if (!a->npids)
+		snprintf(c.server_why, sizeof(c.server_why), "%s", a->why);
+	a->start_err = profiler_start(&p, &c);
+	/* release: prof_attach_copied() reads it from the replaying thread */
+	__atomic_store_n(&a->p, p, __ATOMIC_RELEASE);
 	memset(ack, 1, sizeof(ack));
 	while (waiting) {
 		unsigned n = waiting < sizeof(ack) ? waiting : (unsigned)sizeof(ack);
@@ -319,6 +330,32 @@ int prof_attach_child_ready_pids(struct prof_attach *a, const pid_t *pids, int n
 int prof_attach_child_ready(struct prof_attach *a)
 {
 	return prof_attach_child_ready_pids(a, NULL, 0);
+}
+
+int prof_attach_child_ready_none(struct prof_attach *a, const char *why)
+{
+	struct msg m = { .type = MSG_READY, .pid = (int32_t)getpid(), .npids = -1 };
+	struct pollfd pfd;
+	char ack;
+
+	if (!a)
+		return 0;
+	a->minflt0 = minflt_now();
+	snprintf(m.why, sizeof(m.why), "%s", why ? why : "no server process to watch");
+	if (write_full(a->up[1], &m, sizeof(m)) < 0)
+		return -EPIPE;
+	pfd.fd = a->down[0];
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 4000) != 1 || read_full(a->down[0], &ack, 1) < 0)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+int prof_attach_copied(struct prof_attach *a, uint64_t *bytes)
+{
+	struct profiler *p = a ? __atomic_load_n(&a->p, __ATOMIC_ACQUIRE) : NULL;
+
+	return profiler_copy_bytes(p, bytes);
 }
 
 void prof_attach_child_done(struct prof_attach *a, const struct stats_block *st)

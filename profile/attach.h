@@ -52,6 +52,10 @@ int prof_attach_child_ready(struct prof_attach *a);
 /* The same for a server that is not the child itself (replay --exec: the
  * user's command and the processes it forked, at most PROFILER_MAX_PIDS). */
 int prof_attach_child_ready_pids(struct prof_attach *a, const pid_t *pids, int n);
+/* The same when the server's processes cannot be found (replay --target
+ * into a server in another pid namespace): the profiler watches no server
+ * process and its server-side stages say why. */
+int prof_attach_child_ready_none(struct prof_attach *a, const char *why);
 /* In the child, after serving: hands the parent the stats. */
 void prof_attach_child_done(struct prof_attach *a, const struct stats_block *st);
 /* In the parent, after the server has exited: stops and fills t.
@@ -59,6 +63,10 @@ void prof_attach_child_done(struct prof_attach *a, const struct stats_block *st)
  * unavailable). */
 int prof_attach_finish(struct prof_attach *a, struct trial *t);
 struct profiler *prof_attach_profiler(struct prof_attach *a);	/* NULL before ready */
+/* In the parent, while the server runs: profiler_copy_bytes() of the
+ * profiler once it started (0 all, 1 part of the server's reads; -ENODATA
+ * before, or when not counted). */
+int prof_attach_copied(struct prof_attach *a, uint64_t *bytes);
 /* The error profiler_start() gave in the thread, 0 if none. */
 int prof_attach_error(const struct prof_attach *a);
 void prof_attach_free(struct prof_attach *a);
