@@ -43,6 +43,7 @@ struct prof_attach {
 	unsigned nready, ndone;		/* server children (one per address family) */
 	unsigned nexpect;		/* READYs to wait for before starting */
 	unsigned late;			/* READYs after the profiler started */
+	bool short_start;		/* started before every child reported */
 	int32_t pids[PROFILER_MAX_PIDS];	/* what the READYs announced */
 	int npids;
 	char why[160];			/* a READY without processes: why */
@@ -179,6 +180,7 @@ static int start_and_ack(struct prof_attach *a, unsigned waiting)
 	c.nserver = a->npids;
 	if (!a->npids)
 		snprintf(c.server_why, sizeof(c.server_why), "%s", a->why);
+	a->short_start = a->nready < a->nexpect;
 	a->start_err = profiler_start(&p, &c);
 	/* release: prof_attach_copied() reads it from the replaying thread */
 	__atomic_store_n(&a->p, p, __ATOMIC_RELEASE);
@@ -400,12 +402,13 @@ int prof_attach_finish(struct prof_attach *a, struct trial *t)
 	profiler_stop(a->p);
 	profiler_set_stats(a->p, a->got_stats ? a->snap : NULL);
 	rc = profiler_fill(a->p, t);
-	if (rc == 0 && (a->late || a->dropped_pids))
+	if (rc == 0 && (a->short_start || a->dropped_pids))
 		note_append(t->stage[RS_COPY].note, sizeof(t->stage[RS_COPY].note),
-			    a->late ? "a server child reported after the profiler started (it waits "
-				      "2 s for all): its kernel-side events are not counted"
-				    : "more server processes than the profiler watches (8): "
-				      "the others' kernel-side events are not counted");
+			    a->short_start ? "a server child had not reported when the profiler started "
+					     "(it waits 2 s after the first): its kernel-side events "
+					     "are not counted"
+					   : "more server processes than the profiler watches (8): "
+					     "the others' kernel-side events are not counted");
 	return rc;
 }
 
