@@ -248,12 +248,13 @@ static int run_sink(void *arg, struct stats_block *st, const char *listen,
 }
 
 /* engine_server.forked: the profiler's thread starts once the server
- * children exist (prof_attach_start() says why). */
-static void start_profiler(void *arg)
+ * children exist (prof_attach_start() says why), and waits for all of
+ * them (an IPv4 and an IPv6 one when the capture holds both). */
+static void start_profiler(void *arg, int nchildren)
 {
 	struct prof_attach **pa = arg;
 
-	if (*pa && prof_attach_start(*pa) < 0) {
+	if (*pa && prof_attach_start(*pa, nchildren) < 0) {
 		cmd_warn("replay", "profiler: cannot start its thread: stages not measured");
 		prof_attach_free(*pa);
 		*pa = NULL;
@@ -298,6 +299,8 @@ static void to_summary(const struct engine_result *r, struct replay_summary *s)
 	s->verified = r->verified;
 	if (r->nfailures)
 		snprintf(s->verify_msg, sizeof(s->verify_msg), "%s", r->failures[0].msg);
+	else if (r->copy_failed)
+		snprintf(s->verify_msg, sizeof(s->verify_msg), "%s", r->copy_msg);
 	else if (r->interrupted)
 		snprintf(s->verify_msg, sizeof(s->verify_msg), "interrupted: not every flow was replayed");
 	else
@@ -569,6 +572,10 @@ static void print_summary(const struct opts *o, const struct plan *plan, const s
 		       " bytes back; this host: Tcp:OutRsts +%" PRIu64 ", %" PRIu64 " ARP/ND answers "
 		       "for the clients", o->server_ip, r->peer.bytes, r->peer.server_bytes,
 		       r->client_out_rsts, r->peer.answers);
+	else if ((o->exec || o->target) && r->copy_checked)
+		printf("  server      not pktmem's: ACKed %" PRIu64 " client bytes, its threads read %"
+		       PRIu64 " (kernel copies), sent %" PRIu64 " bytes back", r->peer.bytes,
+		       r->copy_bytes, r->peer.server_bytes);
 	else if (o->exec || o->target)
 		printf("  server      not pktmem's: ACKed %" PRIu64 " client bytes, sent %" PRIu64
 		       " bytes back", r->peer.bytes, r->peer.server_bytes);
@@ -598,6 +605,8 @@ static void print_summary(const struct opts *o, const struct plan *plan, const s
 	}
 	printf("  verify      %s: %s\n", s->verified ? "ok" : (s->interrupted ? "incomplete" : "FAILED"),
 	       s->verify_msg);
+	if (r->copy_checked && !r->copy_failed && r->copy_msg[0])
+		printf("  read        %s\n", r->copy_msg);
 }
 
 static json_t *target_json(const struct opts *o, const struct target_report *tr);
@@ -715,11 +724,22 @@ static int target_options(struct opts *o, struct sockaddr_storage *sa, socklen_t
 /* The profiler watches the user's command (and what it forked), not the
  * engine's child that started it.  arg: &server_choice.prof, set after
  * target_setup() and before the engine forks. */
-static int target_listening(void *arg, const pid_t *pids, int n)
+static int target_listening(void *arg, const pid_t *pids, int n, const char *why)
 {
 	struct prof_attach **pa = arg;
 
+	if (n <= 0)
+		return prof_attach_child_ready_none(*pa, why);
 	return prof_attach_child_ready_pids(*pa, pids, n);
+}
+
+/* engine_server.copied: the profiler's count of bytes copied to the
+ * server's threads, for the engine's delivery check. */
+static int target_copied(void *arg, uint64_t *bytes)
+{
+	struct prof_attach **pa = arg;
+
+	return prof_attach_copied(*pa, bytes);
 }
 
 static void target_done(void *arg, const struct stats_block *st)
@@ -760,6 +780,8 @@ static int target_setup(const struct opts *o, struct target **out, struct engine
 	cfg->server.arg = *out;
 	cfg->server.counts_requests = false;
 	cfg->server.foreign = true;
+	cfg->server.copied = target_copied;
+	cfg->server.copied_arg = pa;
 	/* the user's server may need its own privileges (nginx binds, setuid) */
 	cfg->server.drop_privs = false;
 	/* the engine waits a little longer than the target's own deadline,
@@ -942,8 +964,9 @@ static void effective_options(const struct opts *o, const struct server_choice *
 static int profile_report(const struct opts *o, const struct server_choice *srv,
 			  const struct plan *plan, const struct load_info *li,
 			  const struct engine_result *r, const struct replay_summary *s,
-			  struct prof_attach *pa, const char *const *captures, size_t ncaptures,
-			  int json_fd, const struct iface_run *ifr)
+			  struct prof_attach *pa, const struct target_report *tr,
+			  const char *const *captures, size_t ncaptures, int json_fd,
+			  const struct iface_run *ifr)
 {
 	struct render_opts ro = { .color = json_fd < 0 && cmd_use_color(stdout) };
 	struct report *rep = report_new(1);
@@ -982,6 +1005,19 @@ static int profile_report(const struct opts *o, const struct server_choice *srv,
 	if (pa) {
 		profiler_set_expected(prof_attach_profiler(pa), plan->bytes * loops,
 				      r->peer.data_segments);
+		if (tr) {
+			/* --exec/--target: the alloc row is the interposer's */
+			struct profiler_foreign f = {
+				.alloc_available = tr->alloc_available, .allocs = tr->allocs,
+				.mallocs = tr->mallocs, .callocs = tr->callocs,
+				.reallocs = tr->reallocs, .aligned = tr->memaligns, .frees = tr->frees,
+				.alloc_bytes = tr->alloc_bytes, .processes = tr->alloc_inits,
+				.requests = r->requests,
+			};
+
+			snprintf(f.alloc_why, sizeof(f.alloc_why), "%s", tr->alloc_why ? tr->alloc_why : "");
+			profiler_set_foreign(prof_attach_profiler(pa), &f);
+		}
 		rc = prof_attach_finish(pa, &rep->trial[0]);
 		if (rc < 0)
 			cmd_warn("replay", "profiler: the server never reported: stages not measured");
@@ -1395,6 +1431,7 @@ int cmd_replay(int argc, char **argv)
 		pc.veth = !strcmp(ifr.link.kind, "veth");
 		pc.sender_pid[0] = getpid();
 		pc.nsender = 1;
+		snprintf(pc.events, sizeof(pc.events), "%s", o.events ? o.events : "");
 		if (profiler_start(&srv.host, &pc) < 0)
 			cmd_warn("replay", "profiler: cannot start: stages not measured");
 	}
@@ -1440,7 +1477,8 @@ int cmd_replay(int argc, char **argv)
 		snprintf(s.verify_msg, sizeof(s.verify_msg), "%s", target_error(tgt));
 	} else if ((tgt || o.iface) && s.verified) {
 		snprintf(s.verify_msg, sizeof(s.verify_msg), "the server's kernel ACKed every client byte "
-			 "of every flow");
+			 "of every flow%s", r.copy_checked && r.copy_bytes == r.copy_acked
+			 ? " and its threads read them all (kernel copy counters)" : "");
 	}
 	/* --json -: standard output is the report's, the text goes to stderr */
 	if (o.json && !strcmp(o.json, "-")) {
@@ -1454,7 +1492,7 @@ int cmd_replay(int argc, char **argv)
 	print_summary(&o, plan, &li, &r, &s, o.iface ? &ifr : NULL);
 	if (o.exec || o.target)
 		print_target(&o, &tr, r.requests);
-	wfail = profile_report(&o, &srv, plan, &li, &r, &s, srv.prof,
+	wfail = profile_report(&o, &srv, plan, &li, &r, &s, srv.prof, tgt ? &tr : NULL,
 			       (const char *const *)argv + optind, (size_t)(argc - optind), json_fd,
 			       o.iface ? &ifr : NULL);
 	if (r.peer_err)
@@ -1464,6 +1502,8 @@ int cmd_replay(int argc, char **argv)
 
 		for (i = 0; i < r.nfailures && i < 64; i++)
 			cmd_error("replay", "verify: %s", r.failures[i].msg);
+		if (r.copy_failed)
+			cmd_error("replay", "verify: %s", r.copy_msg);
 		if (r.nfailures > 64)
 			cmd_error("replay", "verify: ... and %" PRIu64 " more flows", r.nfailures - 64);
 	}

@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The stats block without its connection table: what the profiler reads. */
@@ -20,9 +22,11 @@ struct msg {
 	uint32_t type;
 	int32_t pid;
 	/* MSG_READY for a server that is not the child itself (replay
-	 * --exec): the processes to watch; npids 0 = pid */
+	 * --exec): the processes to watch; npids 0 = pid; -1 = none found
+	 * (replay --target: why says why) */
 	int32_t npids;
 	int32_t pids[PROFILER_MAX_PIDS];
+	char why[160];
 };
 
 struct prof_attach {
@@ -37,6 +41,13 @@ struct prof_attach {
 	struct stats_block *snap;	/* heap, SNAP_LEN bytes valid: the sum */
 	struct stats_block *one;	/* heap: one child's snapshot */
 	unsigned nready, ndone;		/* server children (one per address family) */
+	unsigned nexpect;		/* READYs to wait for before starting */
+	unsigned late;			/* READYs after the profiler started */
+	bool short_start;		/* started before every child reported */
+	int32_t pids[PROFILER_MAX_PIDS];	/* what the READYs announced */
+	int npids;
+	char why[160];			/* a READY without processes: why */
+	unsigned dropped_pids;		/* beyond PROFILER_MAX_PIDS */
 	uint64_t minflt0;		/* in the child: ru_minflt when ready */
 };
 
@@ -116,32 +127,126 @@ static void stats_add(struct stats_block *sum, const struct stats_block *b)
 		sum->alloc.peak_live_bytes = b->alloc.peak_live_bytes;
 }
 
+/* After the first READY, how long the thread waits for the other server
+ * children before it starts the profiler on those it has: less than the
+ * 4 s a child waits for its acknowledgement, so the first one still gets
+ * it when another never reports. */
+#define GATHER_MS 2000
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* One READY's processes into the set the profiler will watch. */
+static void add_pids(struct prof_attach *a, const struct msg *m)
+{
+	int n = m->npids > 0 && m->npids <= PROFILER_MAX_PIDS ? m->npids : 0, i, k;
+	const int32_t *src = n ? m->pids : &m->pid;
+
+	if (m->npids < 0) {
+		snprintf(a->why, sizeof(a->why), "%s", m->why);
+		return;
+	}
+	if (!n)
+		n = 1;
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < a->npids && a->pids[k] != src[i]; k++)
+			;
+		if (k < a->npids)
+			continue;
+		if (a->npids >= PROFILER_MAX_PIDS) {
+			a->dropped_pids++;
+			continue;
+		}
+		a->pids[a->npids++] = src[i];
+	}
+}
+
+/* Starts the profiler on every process announced so far and releases the
+ * children waiting for it (one byte each: each child reads one). */
+static int start_and_ack(struct prof_attach *a, unsigned waiting)
+{
+	struct profiler_cfg c = a->cfg;
+	struct profiler *p = NULL;
+	char ack[16];
+	int i;
+
+	for (i = 0; i < a->npids; i++)
+		c.server_pid[i] = (pid_t)a->pids[i];
+	c.nserver = a->npids;
+	if (!a->npids)
+		snprintf(c.server_why, sizeof(c.server_why), "%s", a->why);
+	a->short_start = a->nready < a->nexpect;
+	a->start_err = profiler_start(&p, &c);
+	/* release: prof_attach_copied() reads it from the replaying thread */
+	__atomic_store_n(&a->p, p, __ATOMIC_RELEASE);
+	memset(ack, 1, sizeof(ack));
+	while (waiting) {
+		unsigned n = waiting < sizeof(ack) ? waiting : (unsigned)sizeof(ack);
+
+		if (write_full(a->down[1], ack, n) < 0)
+			return -1;
+		waiting -= n;
+	}
+	return 0;
+}
+
 static void *attach_thread(void *arg)
 {
 	struct prof_attach *a = arg;
+	unsigned waiting = 0;	/* children that said READY, not yet acknowledged */
+	uint64_t deadline = 0;
+	struct pollfd pfd;
 	struct msg m;
 	char ack = 1;
+	int r, ms;
 
-	while (read_full(a->up[0], &m, sizeof(m)) == 0) {
-		if (m.type == MSG_READY) {
-			/* The first child starts the profiler on its pid; a
-			 * second one (the other address family) is acknowledged
-			 * at once: its user stages are summed from its stats,
-			 * its kernel-side events are not opened (see docs). */
-			if (!a->p) {
-				struct profiler_cfg c = a->cfg;
+	pfd.fd = a->up[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		ms = -1;
+		if (!a->p && waiting) {
+			uint64_t now = now_ms();
 
-				c.server_pid[0] = m.pid;
-				c.nserver = 1;
-				if (m.npids > 0 && m.npids <= PROFILER_MAX_PIDS) {
-					memcpy(c.server_pid, m.pids, sizeof(m.pids[0]) * (size_t)m.npids);
-					c.nserver = m.npids;
-				}
-				a->start_err = profiler_start(&a->p, &c);
-			}
-			a->nready++;
-			if (write_full(a->down[1], &ack, 1) < 0)
+			ms = now >= deadline ? 0 : (int)(deadline - now);
+		}
+		r = poll(&pfd, 1, ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0) {
+			/* a child never reported in time: watch those that did
+			 * (the late one's kernel-side events stay unopened) */
+			if (start_and_ack(a, waiting) < 0)
 				break;
+			waiting = 0;
+			continue;
+		}
+		if (r < 0 || read_full(a->up[0], &m, sizeof(m)) < 0)
+			break;
+		if (m.type == MSG_READY) {
+			a->nready++;
+			if (a->p) {
+				/* too late: its user stages still add up from
+				 * its stats, its kernel side is not counted */
+				a->late++;
+				if (write_full(a->down[1], &ack, 1) < 0)
+					break;
+				continue;
+			}
+			add_pids(a, &m);
+			if (!waiting++)
+				deadline = now_ms() + GATHER_MS;
+			/* every child the engine forked is here: one profiler
+			 * on all of them (both address families' servers) */
+			if (a->nready >= a->nexpect) {
+				if (start_and_ack(a, waiting) < 0)
+					break;
+				waiting = 0;
+			}
 		} else if (m.type == MSG_DONE) {
 			if (read_full(a->up[0], a->one, SNAP_LEN) < 0)
 				break;
@@ -187,12 +292,13 @@ int prof_attach_new(struct prof_attach **out, const struct profiler_cfg *cfg)
 	return 0;
 }
 
-int prof_attach_start(struct prof_attach *a)
+int prof_attach_start(struct prof_attach *a, int nchildren)
 {
 	int rc;
 
 	if (!a || a->thr_running)
 		return 0;
+	a->nexpect = nchildren > 0 ? (unsigned)nchildren : 1;
 	rc = pthread_create(&a->thr, NULL, attach_thread, a);
 	if (rc)
 		return -rc;
@@ -228,6 +334,32 @@ int prof_attach_child_ready(struct prof_attach *a)
 	return prof_attach_child_ready_pids(a, NULL, 0);
 }
 
+int prof_attach_child_ready_none(struct prof_attach *a, const char *why)
+{
+	struct msg m = { .type = MSG_READY, .pid = (int32_t)getpid(), .npids = -1 };
+	struct pollfd pfd;
+	char ack;
+
+	if (!a)
+		return 0;
+	a->minflt0 = minflt_now();
+	snprintf(m.why, sizeof(m.why), "%s", why ? why : "no server process to watch");
+	if (write_full(a->up[1], &m, sizeof(m)) < 0)
+		return -EPIPE;
+	pfd.fd = a->down[0];
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 4000) != 1 || read_full(a->down[0], &ack, 1) < 0)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+int prof_attach_copied(struct prof_attach *a, uint64_t *bytes)
+{
+	struct profiler *p = a ? __atomic_load_n(&a->p, __ATOMIC_ACQUIRE) : NULL;
+
+	return profiler_copy_bytes(p, bytes);
+}
+
 void prof_attach_child_done(struct prof_attach *a, const struct stats_block *st)
 {
 	struct msg m = { .type = MSG_DONE, .pid = (int32_t)getpid() };
@@ -242,8 +374,18 @@ void prof_attach_child_done(struct prof_attach *a, const struct stats_block *st)
 		write_full(a->up[1], a->one, SNAP_LEN);
 }
 
+/* "; "-separated, as the profiler's own stage notes. */
+static void note_append(char *note, size_t size, const char *what)
+{
+	size_t len = strlen(note);
+
+	snprintf(note + len, size - len, "%s%s", len ? "; " : "", what);
+}
+
 int prof_attach_finish(struct prof_attach *a, struct trial *t)
 {
+	int rc;
+
 	if (!a)
 		return -EINVAL;
 	/* The child is gone: closing our write end lets the thread see EOF. */
@@ -259,7 +401,15 @@ int prof_attach_finish(struct prof_attach *a, struct trial *t)
 		return -ESRCH;
 	profiler_stop(a->p);
 	profiler_set_stats(a->p, a->got_stats ? a->snap : NULL);
-	return profiler_fill(a->p, t);
+	rc = profiler_fill(a->p, t);
+	if (rc == 0 && (a->short_start || a->dropped_pids))
+		note_append(t->stage[RS_COPY].note, sizeof(t->stage[RS_COPY].note),
+			    a->short_start ? "a server child had not reported when the profiler started "
+					     "(it waits 2 s after the first): its kernel-side events "
+					     "are not counted"
+					   : "more server processes than the profiler watches (8): "
+					     "the others' kernel-side events are not counted");
+	return rc;
 }
 
 struct profiler *prof_attach_profiler(struct prof_attach *a)

@@ -5,15 +5,16 @@
  * caller never sees its pid between the fork and the first packet.  attach
  * bridges that without touching the engine: the caller wraps the server's
  * run function; in the child, prof_attach_child_ready() sends the child's
- * pid to a thread of the parent, which starts the profiler on that pid
- * (inherit=1: the server's later threads count too) and acknowledges;
- * only then does the server start listening.  When the server stops,
- * prof_attach_child_done() sends a snapshot of its stats block (without
- * the connection table), since the engine unmaps the block on return.
+ * pid to a thread of the parent; once every child has (one per address
+ * family), the thread starts one profiler on all their pids and
+ * acknowledges them; only then do the servers start listening.  When a
+ * server stops, prof_attach_child_done() sends a snapshot of its stats
+ * block (without the connection table), since the engine unmaps the
+ * block on return; the children's snapshots add up.
  *
  *	prof_attach_new(&a, &cfg);         parent, before engine_run()
  *	  (fork the server children)
- *	prof_attach_start(a);              parent, after the forks
+ *	prof_attach_start(a, nchildren);   parent, after the forks
  *	  child: prof_attach_child_ready(a); run...; prof_attach_child_done(a, st);
  *	prof_attach_finish(a, &trial);     parent, after engine_run()
  *	prof_attach_free(a);
@@ -37,15 +38,24 @@ int prof_attach_new(struct prof_attach **out, const struct profiler_cfg *cfg);
 /* Starts the parent's thread.  Only after every server child is forked: a
  * child forked while another thread holds a lock (an allocator's: ASan's
  * is not fork-safe) inherits it held and deadlocks at its next malloc.
- * The children's first messages wait in the pipe until then.  a may be
- * NULL (not profiled): 0. */
-int prof_attach_start(struct prof_attach *a);
+ * The children's first messages wait in the pipe until then.  nchildren:
+ * how many were forked (the engine runs one per address family); the
+ * thread starts one profiler on all of them once each said READY, then
+ * acknowledges them all.  One that has not reported 2 s after the first
+ * does not hold the others up (they give up after 4 s): the profiler
+ * starts without it, and its kernel-side events are missing (said in the
+ * copy stage's note).  a may be NULL (not profiled): 0. */
+int prof_attach_start(struct prof_attach *a, int nchildren);
 /* In the forked server child, before listening: returns once the parent
  * has its events open (or after 5 s without an answer: < 0). */
 int prof_attach_child_ready(struct prof_attach *a);
 /* The same for a server that is not the child itself (replay --exec: the
  * user's command and the processes it forked, at most PROFILER_MAX_PIDS). */
 int prof_attach_child_ready_pids(struct prof_attach *a, const pid_t *pids, int n);
+/* The same when the server's processes cannot be found (replay --target
+ * into a server in another pid namespace): the profiler watches no server
+ * process and its server-side stages say why. */
+int prof_attach_child_ready_none(struct prof_attach *a, const char *why);
 /* In the child, after serving: hands the parent the stats. */
 void prof_attach_child_done(struct prof_attach *a, const struct stats_block *st);
 /* In the parent, after the server has exited: stops and fills t.
@@ -53,6 +63,10 @@ void prof_attach_child_done(struct prof_attach *a, const struct stats_block *st)
  * unavailable). */
 int prof_attach_finish(struct prof_attach *a, struct trial *t);
 struct profiler *prof_attach_profiler(struct prof_attach *a);	/* NULL before ready */
+/* In the parent, while the server runs: profiler_copy_bytes() of the
+ * profiler once it started (0 all, 1 part of the server's reads; -ENODATA
+ * before, or when not counted). */
+int prof_attach_copied(struct prof_attach *a, uint64_t *bytes);
 /* The error profiler_start() gave in the thread, 0 if none. */
 int prof_attach_error(const struct prof_attach *a);
 void prof_attach_free(struct prof_attach *a);

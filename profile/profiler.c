@@ -19,7 +19,7 @@
 
 enum tp_idx {
 	TP_IRQ_ENTRY, TP_IRQ_EXIT, TP_SI_ENTRY, TP_SI_EXIT, TP_NAPI, TP_NRS,
-	TP_SYS_ENTER, TP_SYS_EXIT, TP_COPY, TP_RECVLEN, TP_KMALLOC, TP_KMCA,
+	TP_SYS_ENTER, TP_SYS_EXIT, TP_COPY, TP_RECVLEN, TP_KMALLOC, TP_KMCA, TP_FORK,
 	TP__N
 };
 
@@ -30,6 +30,7 @@ static const char *const tp_names[TP__N][2] = {
 	{ "raw_syscalls", "sys_enter" }, { "raw_syscalls", "sys_exit" },
 	{ "skb", "skb_copy_datagram_iovec" }, { "sock", "sock_recv_length" },
 	{ "kmem", "kmalloc" }, { "kmem", "kmem_cache_alloc" },
+	{ "sched", "sched_process_fork" },
 };
 
 /* NET_RX_SOFTIRQ in include/linux/interrupt.h's softirq enum. */
@@ -65,7 +66,8 @@ struct profiler {
 	 * replayer's threads and in ksoftirqd (where the replay's own
 	 * receive work runs); packets and polls the same way. */
 	struct cnt si_all, si_sender, si_ksoftirqd, napi, napi_ksi, nrs, nrs_ksi,
-		   sys, recvlen, kmalloc, kmca;
+		   sys, recvlen, kmalloc, kmca,
+		   forks;	/* threads and processes the server's threads created */
 	pid_t ksoftirqd[MAX_CPUS];
 	int nksoftirqd;
 
@@ -102,6 +104,8 @@ struct profiler {
 	struct { uint32_t tid; uint64_t ts; } tid_ts[TID_SLOTS];
 
 	uint64_t reqs;			/* requests, for per-request metrics */
+	bool foreign;			/* profiler_set_foreign() */
+	struct profiler_foreign fx;
 	char notes[1024];
 };
 
@@ -325,6 +329,8 @@ static const char *cnt_reason(const struct profiler *p, const struct cnt *c,
 {
 	if (!p->tp_ok)
 		return p->tp_reason;
+	if (c->err == -ESRCH && p->cfg.server_why[0])
+		return p->cfg.server_why;
 	return perf_strerror(c->err, c->what, buf, len);
 }
 
@@ -504,8 +510,9 @@ static void on_record(void *arg, const struct perf_event_header *h, const void *
 		int64_t l = (int64_t)field(p, t, "len", &s);
 
 		p->copy_calls++;
+		/* atomic: profiler_copy_bytes() reads it from another thread */
 		if (l > 0)
-			p->copy_bytes += (uint64_t)l;
+			__atomic_fetch_add(&p->copy_bytes, (uint64_t)l, __ATOMIC_RELAXED);
 		break;
 	}
 	case TP_RECVLEN: {
@@ -715,6 +722,10 @@ int profiler_start(struct profiler **out, const struct profiler_cfg *cfg)
 			const char *fl[4] = { f_srv, f_srv, f_sys, f_sys };
 
 			cnt_open(p, &p->recvlen, TP_RECVLEN, &all, 1, f_srv);
+			/* the filter names the threads alive now: a thread or
+			 * process the server starts later (a thread per
+			 * connection) reads unseen, so count them (rare: cheap) */
+			cnt_open(p, &p->forks, TP_FORK, &all, 1, f_srv);
 			if (cfg->mode == PROFILE_FULL) {
 				cnt_open(p, &p->sys, TP_SYS_ENTER, &all, 1, f_sys);
 				/* kernel allocations: every kmalloc on the machine
@@ -731,7 +742,8 @@ int profiler_start(struct profiler **out, const struct profiler_cfg *cfg)
 			else
 				p->n_srv = 1;
 		} else {
-			p->err_srv = p->recvlen.err = p->sys.err = p->kmalloc.err = p->kmca.err = -ESRCH;
+			p->err_srv = p->recvlen.err = p->sys.err = p->kmalloc.err = p->kmca.err =
+				p->forks.err = -ESRCH;
 		}
 
 		if (cfg->mode == PROFILE_FULL) {
@@ -802,6 +814,7 @@ started:
 	cnt_enable(&p->recvlen, true);
 	cnt_enable(&p->kmalloc, true);
 	cnt_enable(&p->kmca, true);
+	cnt_enable(&p->forks, true);
 	perf_ring_enable(p->r_irq);
 	perf_ring_enable(p->r_si);
 	for (i = 0; i < p->n_srv; i++)
@@ -849,6 +862,7 @@ int profiler_stop(struct profiler *p)
 	cnt_enable(&p->recvlen, false);
 	cnt_enable(&p->kmalloc, false);
 	cnt_enable(&p->kmca, false);
+	cnt_enable(&p->forks, false);
 	perf_ring_disable(p->r_irq);
 	perf_ring_disable(p->r_si);
 	for (i = 0; i < p->n_srv; i++)
@@ -872,6 +886,7 @@ int profiler_stop(struct profiler *p)
 	cnt_read(&p->recvlen);
 	cnt_read(&p->kmalloc);
 	cnt_read(&p->kmca);
+	cnt_read(&p->forks);
 	if (p->lost)
 		note(p, "%llu trace records lost (ring buffer full): durations undercount",
 		     (unsigned long long)p->lost);
@@ -1170,6 +1185,8 @@ static void fill_softirq(struct profiler *p, struct stage_result *st)
 
 static uint64_t requests_of(const struct profiler *p, const struct trial *t)
 {
+	if (p->foreign && p->fx.requests)
+		return p->fx.requests;
 	if (p->cfg.stats && p->cfg.stats->requests)
 		return p->cfg.stats->requests;
 	return t->replay.requests;
@@ -1177,12 +1194,23 @@ static uint64_t requests_of(const struct profiler *p, const struct trial *t)
 
 static void fill_copy(struct profiler *p, struct stage_result *st, uint64_t reqs)
 {
-	const struct stats_block *sb = p->cfg.stats;
+	/* a foreign server's block is the engine child's: no read counts */
+	const struct stats_block *sb = p->foreign ? NULL : p->cfg.stats;
 	const struct stats_stage *rd = sb ? &sb->stage[STATS_READ] : NULL;
 	char buf[REPORT_REASON];
 	const char *srcb, *tsrc = "";
 	bool have_tp = p->recvlen.n > 0, have_copy = p->n_srv > 0 && !p->err_srv;
 	uint64_t server_bytes = sb ? sb->bytes_read : 0;
+
+	if (p->foreign && !have_copy) {
+		/* without the kernel's copies nothing says what it read */
+		stage_na(st, "%s", p->tp_ok ? (p->err_srv == -ESRCH && p->cfg.server_why[0]
+					      ? p->cfg.server_why
+					      : perf_strerror(p->err_srv, "skb:skb_copy_datagram_iovec",
+							      buf, sizeof(buf)))
+					 : p->tp_reason);
+		return;
+	}
 
 	if (!have_tp && (!sb || !rd->count)) {
 		/* Neither the kernel's view nor the server's own count of read
@@ -1229,8 +1257,9 @@ static void fill_copy(struct profiler *p, struct stage_result *st, uint64_t reqs
 		metric(st, "copy_bytes", "bytes", MC_EXACT, (double)p->copy_bytes, s);
 	} else {
 		metric_na(st, "copy_bytes", "bytes", MC_EXACT,
-			  p->tp_ok ? perf_strerror(p->err_srv, "skb:skb_copy_datagram_iovec", buf, sizeof(buf))
-				   : p->tp_reason);
+			  !p->tp_ok ? p->tp_reason
+			  : p->err_srv == -ESRCH && p->cfg.server_why[0] ? p->cfg.server_why
+			  : perf_strerror(p->err_srv, "skb:skb_copy_datagram_iovec", buf, sizeof(buf)));
 	}
 	if (p->sys.n)
 		metric(st, "read_syscalls", "count", MC_COUNT, (double)p->sys.value,
@@ -1246,7 +1275,9 @@ static void fill_copy(struct profiler *p, struct stage_result *st, uint64_t reqs
 		       "server stats block");
 	if (p->cfg.expected_bytes)
 		metric(st, "capture_payload_bytes", "bytes", MC_EXACT,
-		       (double)p->cfg.expected_bytes, "capture, client to server");
+		       (double)p->cfg.expected_bytes, p->foreign
+		       ? "capture, client to server: what the replay delivered (every byte ACKed)"
+		       : "capture, client to server");
 	if (reqs) {
 		metric(st, "bytes_per_request", "bytes", MC_EXACT, (double)st->bytes / (double)reqs,
 		       st->source);
@@ -1263,8 +1294,13 @@ static void fill_copy(struct profiler *p, struct stage_result *st, uint64_t reqs
 		stage_note(st, "mismatch: kernel copied %llu bytes, server read %llu",
 			   (unsigned long long)p->copy_bytes, (unsigned long long)server_bytes);
 	if (p->cfg.expected_bytes && st->bytes != p->cfg.expected_bytes)
-		stage_note(st, "mismatch: %llu bytes copied, capture holds %llu",
+		stage_note(st, p->foreign ? "mismatch: the kernel copied %llu bytes to the server's "
+					    "threads, the replay delivered %llu"
+					  : "mismatch: %llu bytes copied, capture holds %llu",
 			   (unsigned long long)st->bytes, (unsigned long long)p->cfg.expected_bytes);
+	if (p->forks.n && p->forks.value)
+		stage_note(st, "the server started %llu threads or processes after the profiler attached: "
+			   "their reads are not counted", (unsigned long long)p->forks.value);
 	if (p->lost)
 		stage_note(st, "%llu trace records lost (ring buffer full): copy bytes and times undercount",
 			   (unsigned long long)p->lost);
@@ -1312,6 +1348,11 @@ static void fill_user(struct profiler *p, struct stage_result *st, enum stats_st
 	const struct stats_block *sb = p->cfg.stats;
 	const struct stats_stage *ss;
 
+	if (p->foreign) {
+		stage_na(st, "a server pktmem did not build (--exec/--target) keeps no stats block: "
+			 "its %s stage is not measured", stats_stage_name_local(id));
+		return;
+	}
 	if (!sb) {
 		stage_na(st, "no server stats block: the server did not report its stages");
 		return;
@@ -1347,15 +1388,70 @@ static void fill_user(struct profiler *p, struct stage_result *st, enum stats_st
 	fill_hw_user(p, st, ss);
 }
 
+static void fill_alloc_own(struct profiler *p, struct stage_result *st, uint64_t reqs,
+			   const char *src);
+static void fill_kmalloc(struct profiler *p, struct stage_result *st, char *buf);
+
+/* A foreign server: the LD_PRELOAD interposer's window counts (calls and
+ * bytes, no time: the interposer does not time).  False when unavailable
+ * (the stage says why). */
+static bool fill_alloc_foreign(struct profiler *p, struct stage_result *st, uint64_t reqs)
+{
+	const struct profiler_foreign *f = &p->fx;
+	const char *src = "LD_PRELOAD interposer libpktmem-alloc.so (server processes)";
+
+	if (!f->alloc_available) {
+		stage_na(st, "%s", f->alloc_why[0] ? f->alloc_why : "no allocation counts for this server");
+		return false;
+	}
+	st->available = true;
+	st->count = f->allocs;
+	st->bytes = f->alloc_bytes;
+	snprintf(st->source, sizeof(st->source), "%s", src);
+	stage_note(st, "window: from the port's first accepted connection to the stop; "
+		   "no time (the interposer counts, it does not time)");
+	metric(st, "allocations", "count", MC_EXACT, (double)f->allocs, src);
+	metric(st, "alloc_bytes", "bytes", MC_EXACT, (double)f->alloc_bytes, src);
+	metric(st, "frees", "count", MC_EXACT, (double)f->frees, src);
+	metric(st, "malloc_calls", "count", MC_INFO, (double)f->mallocs, src);
+	metric(st, "calloc_calls", "count", MC_INFO, (double)f->callocs, src);
+	metric(st, "realloc_calls", "count", MC_INFO, (double)f->reallocs, src);
+	metric(st, "aligned_calls", "count", MC_INFO, (double)f->aligned, src);
+	metric(st, "processes", "count", MC_INFO, (double)f->processes, src);
+	if (reqs) {
+		metric(st, "allocs_per_request", "count", MC_EXACT, (double)f->allocs / (double)reqs,
+		       src);
+		metric(st, "alloc_bytes_per_request", "bytes", MC_EXACT,
+		       (double)f->alloc_bytes / (double)reqs, src);
+		metric(st, "frees_per_request", "count", MC_EXACT, (double)f->frees / (double)reqs, src);
+	}
+	return true;
+}
+
 static void fill_alloc(struct profiler *p, struct stage_result *st, uint64_t reqs)
 {
 	const struct stats_block *sb = p->cfg.stats;
 	const char *src = "counting allocator (server)";
 	char buf[REPORT_REASON];
 
-	fill_user(p, st, STATS_DESER, reqs);
-	if (!sb || !st->available)
-		return;
+	if (p->foreign) {
+		if (!fill_alloc_foreign(p, st, reqs))
+			return;
+	} else {
+		fill_user(p, st, STATS_DESER, reqs);
+		if (!sb || !st->available)
+			return;
+		fill_alloc_own(p, st, reqs, src);
+	}
+	fill_kmalloc(p, st, buf);
+}
+
+/* The built-in server's counting allocator (core/alloc.h). */
+static void fill_alloc_own(struct profiler *p, struct stage_result *st, uint64_t reqs,
+			   const char *src)
+{
+	const struct stats_block *sb = p->cfg.stats;
+
 	metric(st, "allocations", "count", MC_EXACT, (double)sb->alloc.allocs, src);
 	metric(st, "alloc_bytes", "bytes", MC_EXACT, (double)sb->alloc.bytes, src);
 	metric(st, "peak_live_bytes", "bytes", MC_EXACT, (double)sb->alloc.peak_live_bytes, src);
@@ -1368,6 +1464,11 @@ static void fill_alloc(struct profiler *p, struct stage_result *st, uint64_t req
 		metric(st, "alloc_bytes_per_request", "bytes", MC_EXACT,
 		       (double)sb->alloc.bytes / (double)reqs, src);
 	}
+}
+
+/* Kernel allocations in the server's threads, and the sampled share. */
+static void fill_kmalloc(struct profiler *p, struct stage_result *st, char *buf)
+{
 	if (!p->tp_ok) {
 		metric_na(st, "kernel_kmalloc", "count", MC_COUNT, p->tp_reason);
 	} else if (p->cfg.mode == PROFILE_COUNTS) {
@@ -1381,7 +1482,7 @@ static void fill_alloc(struct profiler *p, struct stage_result *st, uint64_t req
 		       "tracepoint kmem:kmem_cache_alloc (server threads)");
 	} else {
 		metric_na(st, "kernel_kmalloc", "count", MC_COUNT,
-			  cnt_reason(p, p->kmalloc.err ? &p->kmalloc : &p->kmca, buf, sizeof(buf)));
+			  cnt_reason(p, p->kmalloc.err ? &p->kmalloc : &p->kmca, buf, REPORT_REASON));
 	}
 	if (p->sampler)
 		fill_hw_kernel(p, st, (const enum ksym_stage[]){ KS_ALLOC }, 1);
@@ -1440,6 +1541,32 @@ void profiler_set_expected(struct profiler *p, uint64_t bytes, uint64_t segments
 	p->cfg.expected_segments = segments;
 }
 
+void profiler_set_foreign(struct profiler *p, const struct profiler_foreign *f)
+{
+	if (!p || !f)
+		return;
+	p->foreign = true;
+	p->fx = *f;
+}
+
+int profiler_copy_bytes(const struct profiler *p, uint64_t *bytes)
+{
+	uint64_t v, forks = 0;
+	int i;
+
+	if (!p || !p->n_srv || p->err_srv)
+		return -ENODATA;
+	*bytes = __atomic_load_n(&p->copy_bytes, __ATOMIC_RELAXED);
+	/* a thread or process started since: its reads are not in it;
+	 * without the fork counter that cannot be ruled out */
+	if (!p->forks.n)
+		return 1;
+	for (i = 0; i < p->forks.n; i++)
+		if (perf_counter_read(p->forks.c[i], &v) == 0)
+			forks += v;
+	return forks ? 1 : 0;
+}
+
 void profiler_set_stats(struct profiler *p, const struct stats_block *st)
 {
 	if (p)
@@ -1486,6 +1613,7 @@ void profiler_free(struct profiler *p)
 	cnt_close(&p->recvlen);
 	cnt_close(&p->kmalloc);
 	cnt_close(&p->kmca);
+	cnt_close(&p->forks);
 	perf_ring_free(p->r_irq);
 	perf_ring_free(p->r_si);
 	for (i = 0; i < p->n_srv; i++)

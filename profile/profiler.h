@@ -53,6 +53,25 @@ struct profiler_cfg {
 				 * --profile full it also turns on the BPF
 				 * per-stage counters of the kernel stages */
 	bool folded;		/* keep folded stacks (--folded) */
+	/* nserver == 0: why there is no server process to watch (replay
+	 * --target: the server is not visible here); the copy stage says it */
+	char server_why[160];
+};
+
+/* A server pktmem did not build (replay --exec/--target): it keeps no
+ * stats block, so the user stages are unavailable except alloc, which
+ * comes from the LD_PRELOAD interposer's window counts (replay/target.h)
+ * when it ran; and the copy stage's cross-check compares the kernel's
+ * copies to the server's threads with what the replay delivered (the
+ * capture's client bytes), not with a server's own read count. */
+struct profiler_foreign {
+	bool alloc_available;
+	char alloc_why[REPORT_REASON];	/* when not */
+	uint64_t allocs;		/* malloc + calloc + realloc + aligned calls */
+	uint64_t mallocs, callocs, reallocs, aligned, frees;
+	uint64_t alloc_bytes;		/* bytes requested */
+	uint64_t processes;		/* images that loaded the interposer */
+	uint64_t requests;		/* the capture's: the per-request divisor */
 };
 
 struct profiler;
@@ -68,6 +87,16 @@ int profiler_stop(struct profiler *p);
 int profiler_fill(struct profiler *p, struct trial *t);
 /* What the capture says should arrive (known after the replay). */
 void profiler_set_expected(struct profiler *p, uint64_t bytes, uint64_t segments);
+/* Marks the server foreign (see struct profiler_foreign); f is copied. */
+void profiler_set_foreign(struct profiler *p, const struct profiler_foreign *f);
+/* Bytes the kernel has copied to the server's threads so far
+ * (skb:skb_copy_datagram_iovec; the reader thread drains every 20 ms, so
+ * this lags by up to that while running): 0 and *bytes when that is every
+ * read of the server, 1 and *bytes when it may be part (the server's
+ * threads started threads or processes since the start, which the filter
+ * does not name: sched:sched_process_fork), -ENODATA when the copy events
+ * are not open.  Callable from another thread. */
+int profiler_copy_bytes(const struct profiler *p, uint64_t *bytes);
 /* Replaces cfg.stats (a snapshot taken after the server stopped). */
 void profiler_set_stats(struct profiler *p, const struct stats_block *st);
 /* Sample classes (full mode): samples per ksym class; false when none. */

@@ -71,11 +71,20 @@ struct engine_server {
 	 * port 0 and need none; not for a foreign server that needs its own */
 	bool drop_privs;
 	/* called in the parent once every server child is forked, before
-	 * waiting for them: start threads here, not before engine_run (a
-	 * child forked while another thread holds a lock inherits it held);
-	 * may be NULL */
-	void (*forked)(void *arg);
+	 * waiting for them, with how many there are (one per address family,
+	 * so 1 or 2): start threads here, not before engine_run (a child
+	 * forked while another thread holds a lock inherits it held); may be
+	 * NULL */
+	void (*forked)(void *arg, int nchildren);
 	void *forked_arg;
+	/* a foreign server: bytes the kernel has copied to its threads so
+	 * far (the profiler's skb:skb_copy_datagram_iovec count): 0 and
+	 * *bytes, 1 and *bytes when that may be only part of its reads (it
+	 * started threads the count does not see), < 0 when not counted;
+	 * with 0, verification also checks that the server read every byte
+	 * its kernel ACKed.  May be NULL. */
+	int (*copied)(void *arg, uint64_t *bytes);
+	void *copied_arg;
 };
 
 /* --iface IFACE --server-ip IP (replay/iface.h): the peer transmits on an
@@ -148,6 +157,14 @@ struct engine_result {
 	/* CPU (getrusage), ns: the replaying process during the replay (the
 	 * veth receive path runs in its context), and the server children */
 	uint64_t cpu_self_ns, cpu_server_ns;
+	/* a foreign server with copied(): what the kernel copied to its
+	 * threads (also in server_bytes_read) against what its kernel ACKed;
+	 * copy_msg says how they differ ("" when equal); copy_failed: the
+	 * server left ACKed bytes unread with no flow reset or closed early
+	 * and the count covers all its threads (verified is false then) */
+	bool copy_checked, copy_failed;
+	uint64_t copy_bytes, copy_acked;
+	char copy_msg[256];
 };
 
 /* Runs the replay.  Returns 0 when it ran (check result->verified), or a

@@ -853,6 +853,82 @@ static int descendants(pid_t pid, pid_t *out, int max)
 	return n;
 }
 
+/* The processes holding a listening TCP socket on port (--target: pktmem
+ * did not start the server, so its pids come from the socket): the
+ * socket inodes from /proc/net/tcp and tcp6 (this network namespace's),
+ * then every /proc/PID/fd link "socket:[INODE]".  At most max pids; 0 and
+ * why filled when there is none to see. */
+static int listener_pids(uint16_t port, pid_t *out, int max, char *why, size_t wn)
+{
+	static const char *const tabs[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	unsigned long inode[16];
+	int ninode = 0, n = 0, i, k;
+	char line[512], path[300], link[64];
+	struct dirent *de, *fe;
+	DIR *d, *fd;
+
+	for (i = 0; i < 2; i++) {
+		FILE *f = fopen(tabs[i], "r");
+
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f) && ninode < 16) {
+			unsigned lport, st;
+			unsigned long ino;
+
+			/* "sl local rem st tx:rx tr:when retrnsmt uid timeout inode" */
+			if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%*x %*x:%*x %*x %*u %*u %lu",
+				   &lport, &st, &ino) == 3 && lport == port && st == 0x0A && ino)
+				inode[ninode++] = ino;
+		}
+		fclose(f);
+	}
+	if (!ninode) {
+		snprintf(why, wn, "no listening socket on port %u in this network namespace's "
+			 "/proc/net/tcp{,6}: the server's processes cannot be found", port);
+		return 0;
+	}
+	d = opendir("/proc");
+	if (!d) {
+		snprintf(why, wn, "opendir /proc: %s", strerror(errno));
+		return 0;
+	}
+	while ((de = readdir(d)) && n < max) {
+		bool hit = false;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || atoi(de->d_name) == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/fd", de->d_name);
+		fd = opendir(path);
+		if (!fd)
+			continue;
+		while (!hit && (fe = readdir(fd))) {
+			ssize_t len;
+			unsigned long ino;
+
+			if (fe->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%.20s/fd/%.20s", de->d_name, fe->d_name);
+			len = readlink(path, link, sizeof(link) - 1);
+			if (len <= 8)
+				continue;
+			link[len] = 0;
+			if (sscanf(link, "socket:[%lu]", &ino) != 1)
+				continue;
+			for (k = 0; k < ninode && !hit; k++)
+				hit = inode[k] == ino;
+		}
+		closedir(fd);
+		if (hit)
+			out[n++] = (pid_t)atoi(de->d_name);
+	}
+	closedir(d);
+	if (!n)
+		snprintf(why, wn, "no process in this pid namespace holds port %u's listening socket "
+			 "(a server in another pid namespace?)", port);
+	return n;
+}
+
 /* connect() to addr within ms; 0 when it accepted. */
 static int probe(const struct sockaddr *sa, socklen_t len, int ms)
 {
@@ -941,7 +1017,14 @@ int target_run(void *arg, struct stats_block *st, const char *listen,
 		}
 		usleep(20000);
 	}
-	if (t->cfg.on_listening) {
+	if (t->cfg.on_listening && !t->command) {
+		/* --target: whoever holds the listening socket */
+		pid_t lp[8];
+		char why[256] = "";
+		int nl = listener_pids(t->cfg.port, lp, 8, why, sizeof(why));
+
+		t->cfg.on_listening(t->cfg.hook_arg, lp, nl, why);
+	} else if (t->cfg.on_listening) {
 		pid_t kids[8];
 		int nk = descendants(pid, kids, 8), same = 0, i;
 
@@ -959,7 +1042,7 @@ int target_run(void *arg, struct stats_block *st, const char *listen,
 			nk = na;
 		}
 
-		t->cfg.on_listening(t->cfg.hook_arg, kids, nk);
+		t->cfg.on_listening(t->cfg.hook_arg, kids, nk, NULL);
 	}
 	/* the allocation window opens */
 	if (t->ab)

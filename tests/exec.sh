@@ -28,6 +28,26 @@ is() {
 free_port() {
 	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
+# wait_port PORT: until 127.0.0.1:PORT accepts (at most 5 s); a replay
+# would do, but its copy check fails a server that never reads
+wait_port() {
+	$PY -c 'import socket, sys, time
+for i in range(100):
+    try: socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close(); sys.exit(0)
+    except OSError: time.sleep(0.05)
+sys.exit(1)' "$1"
+}
+# stage FILE STAGE [METRIC]: from a --json report, the stage's
+# available/count/bytes/reason, or the metric's value ("na" unavailable)
+stage() {
+	$PY -c 'import json, sys
+st = [s for s in json.load(open(sys.argv[1]))["trials"][0]["stages"] if s["name"] == sys.argv[2]][0]
+if len(sys.argv) > 3:
+    m = [x for x in st["metrics"] if x["name"] == sys.argv[3]]
+    print("missing" if not m else ("%.6g" % m[0]["value"]) if m[0]["available"] else "na")
+else:
+    print(str(st["available"]).lower(), st["count"], st["bytes"], st["reason"] + "|" + st["note"])' "$@"
+}
 # replay_json DESC ARGS...: runs pktmem replay -q --json, expects exit 0
 replay_json() {
 	desc=$1; shift

@@ -107,7 +107,7 @@ int main(void)
 	pid = fork();
 	if (pid == 0)
 		server(a, st, ls);
-	ok(prof_attach_start(a) == 0, "prof_attach_start after the fork");
+	ok(prof_attach_start(a, 1) == 0, "prof_attach_start after the fork");
 	close(ls);
 	for (i = 0; i < 500 && !st->ready; i++)
 		usleep(10000);
@@ -143,6 +143,27 @@ int main(void)
 	m = find_metric(&t->stage[RS_SOFTIRQ], "packets");
 	ok(m && m->available && m->value >= NREQ, "packets on lo >= requests (%.0f)", m ? m->value : -1);
 	prof_attach_free(a);
+
+	/* Two children expected (an IPv4 and an IPv6 server), one reports:
+	 * the first must still be acknowledged before its own 4 s run out,
+	 * and the stage table must say the other's events are missing. */
+	memset(t, 0, sizeof(*t));
+	st = calloc(1, sizeof(*st));	/* the first block is unmapped */
+	if (!st)
+		bail_out("no memory");
+	ok(prof_attach_new(&a, &cfg) == 0, "prof_attach_new (two children expected)");
+	pid = fork();
+	if (pid == 0)
+		_exit(prof_attach_child_ready(a) < 0 ? 30 : (prof_attach_child_done(a, st), 0));
+	ok(prof_attach_start(a, 2) == 0, "prof_attach_start(a, 2)");
+	waitpid(pid, &status, 0);
+	is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
+	       "the child that reported was acknowledged although the other never did");
+	ok(prof_attach_finish(a, t) == 0, "prof_attach_finish");
+	ok(strstr(t->stage[RS_COPY].note, "had not reported") != NULL,
+	   "the copy note says a child's kernel-side events are missing (%s)", t->stage[RS_COPY].note);
+	prof_attach_free(a);
+	free(st);
 	free(t);
 	return exit_status();
 }

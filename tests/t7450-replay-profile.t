@@ -4,12 +4,13 @@
 # packets >= data segments sent, bytes copied to user space == bytes the
 # server read == the capture's payload, irq a measured zero with the veth
 # note, hardware columns unavailable with the ENOENT reason without a PMU;
-# full mode adds the BPF per-stage counters (cpu-clock measured, hardware
-# ones unavailable with ENOENT where no PMU); --profile off leaves the
-# kernel stages unavailable with the reason; --folded writes stacks in full
-# mode, whose user frames name the core server's functions (server_run,
-# core/server.c), and the report lists the server's top user symbols; bad
-# --profile/--events are usage errors.
+# the same with IPv4 and IPv6 flows (two server children, one profiler on
+# both: issue #5); full mode adds the BPF per-stage counters (cpu-clock
+# measured, hardware ones unavailable with ENOENT where no PMU);
+# --profile off leaves the kernel stages unavailable with the reason;
+# --folded writes stacks in full mode, whose user frames name the core
+# server's functions (server_run, core/server.c), and the report lists the
+# server's top user symbols; bad --profile/--events are usage errors.
 . "$(dirname "$0")/tap.sh"
 
 is_root || skip_all "needs root (network namespaces, tracepoints)"
@@ -66,6 +67,13 @@ print("ok")
 PY
 }
 check "$TAP_TMP/c.json" counts; ok $? "counts: softirq > 0, packets >= segments, copied == read == capture, irq veth zero"
+[ $? -eq 0 ] || sed 's/^/# /' "$TAP_TMP/py" >&2
+
+# IPv4 and IPv6 flows: the engine forks a server per family; the copy
+# events must be open on both, or half the bytes go uncounted
+expect_exit 0 "replay IPv4 + IPv6 captures" -- "$PKTMEM" replay -q --json "$TAP_TMP/46.json" \
+	"$PKTMEM_SRC/fixtures/synth-cl.pcap" "$PKTMEM_SRC/fixtures/synth-ipv6.pcap"
+check "$TAP_TMP/46.json" counts; ok $? "IPv4 + IPv6: copied == read by both servers == capture, no mismatch"
 [ $? -eq 0 ] || sed 's/^/# /' "$TAP_TMP/py" >&2
 
 expect_exit 0 "replay --profile full --folded" -- "$PKTMEM" replay -q --profile full --folded "$TAP_TMP/f.txt" --json "$TAP_TMP/f.json" "$cap"

@@ -3,6 +3,10 @@
 # named network namespace this test makes (--netns, root), over IPv4 and
 # IPv6 loopback there; and without --netns on this host's loopback (no
 # root needed).  Exact response counts; allocations unavailable, with why.
+# Root: the server's pids come from its listening socket, so the kernel's
+# copies to it are counted (== the capture's client bytes) and checked:
+# a server that never reads what its kernel ACKed fails; from another pid
+# namespace the copy stage is unavailable, with why.
 . "$(dirname "$0")/tap.sh"
 . "$(dirname "$0")/exec.sh"
 [ -x "$HELP/allocserver" ] || skip_all "no $HELP/allocserver (make test-build)"
@@ -11,12 +15,36 @@
 port=$(free_port)
 "$HELP/allocserver" "$port" 2 2>/dev/null &
 spid=$!
-i=0; while [ $i -lt 100 ] && ! "$PKTMEM" replay -q --target "127.0.0.1:$port" --ready-timeout 0.1 \
-	"$F/synth-none.pcap" >/dev/null 2>&1; do i=$((i + 1)); sleep 0.05; done
-replay_json "host loopback" --target "127.0.0.1:$port" "$F/synth-cl.pcap"
+wait_port "$port"
+replay_json "host loopback" --target "127.0.0.1:$port" --json "$TAP_TMP/r.json" "$F/synth-cl.pcap"
 is via socket "host loopback"
 is target.responses.2xx 12 "host loopback"
 is target.alloc.available false "host loopback"
+set -- $(stage "$TAP_TMP/r.json" alloc)
+[ "$1" = false ] && echo "$*" | grep -q -- '--target: a server pktmem did not start'
+ok $? "host loopback: the alloc row is unavailable, saying why ($*)"
+if is_root; then
+	# synth-cl: 3 flows, 5172 client bytes
+	is server_bytes_read 5172 "host loopback: read by the server's threads (kernel copies)"
+	c=$(stage "$TAP_TMP/r.json" copy copy_bytes)
+	[ "$c" = 5172 ]; ok $? "host loopback: copy_bytes $c = the capture's client bytes 5172"
+	set -- $(stage "$TAP_TMP/r.json" copy)
+	echo "$*" | grep -q mismatch; [ $? -ne 0 ]; ok $? "host loopback: no copy mismatch noted"
+	# pktmem in a pid namespace of its own sees the socket, not its owner
+	if unshare -p -f --mount-proc true 2>/dev/null; then
+		unshare -p -f --mount-proc "$PKTMEM" replay -q --target "127.0.0.1:$port" \
+			--json "$TAP_TMP/p.json" "$F/synth-cl.pcap" >"$TAP_TMP/out" 2>&1
+		ok $? "another pid namespace: replayed and verified from ACKs"
+		set -- $(stage "$TAP_TMP/p.json" copy)
+		[ "$1" = false ] && echo "$*" | grep -q "no process in this pid namespace holds port $port"
+		ok $? "another pid namespace: copy unavailable, saying why ($*)"
+	else
+		skip "unshare -p failed: no pid namespace test"
+		skip "unshare -p failed"
+	fi
+else
+	for i in 1 2 3 4 5; do skip "copy counts need root (tracepoints)"; done
+fi
 kill "$spid"; wait "$spid" 2>/dev/null
 expect_exit 2 "nothing listening" -- "$PKTMEM" replay -q --target "127.0.0.1:$port" --ready-timeout 0.5 \
 	"$F/synth-cl.pcap"
@@ -34,8 +62,18 @@ s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); held = []
 while True: held.append(s.accept()[0])
 ' "$port" &
 spid=$!
-i=0; while [ $i -lt 100 ] && ! "$PKTMEM" replay -q --target "127.0.0.1:$port" --ready-timeout 0.1 \
-	"$F/synth-none.pcap" >/dev/null 2>&1; do i=$((i + 1)); sleep 0.05; done
+wait_port "$port"
+if is_root; then
+	# every byte ACKed (small flows fit its socket buffer), none read:
+	# the kernel's copies to its threads say so
+	expect_exit 1 "a server that never reads small flows" -- "$PKTMEM" replay -q \
+		--target "127.0.0.1:$port" "$F/synth-cl.pcap"
+	grep -q "verify: the server's threads read 0 of the 5172 bytes its kernel ACKed (kernel copy counters): 5172 bytes never read" "$TAP_TMP/err"
+	ok $? "a server that never reads: the copy check fails the run"
+else
+	skip "copy counts need root (tracepoints)"
+	skip "copy counts need root"
+fi
 expect_exit 1 "a server that never reads" -- "$PKTMEM" replay -q --target "127.0.0.1:$port" \
 	--flow-timeout 1 "$TAP_TMP/big.pcap"
 grep -q "flow 1 (client 127.0.0.1:[0-9]*): stalled .* after [0-9]* of 2002[0-9]* bytes" "$TAP_TMP/err"
