@@ -570,15 +570,15 @@ static void print_summary(const struct opts *o, const struct plan *plan, const s
 	if (ifr)
 		printf("  server      %s on another host: ACKed %" PRIu64 " client bytes, sent %" PRIu64
 		       " bytes back; this host: Tcp:OutRsts +%" PRIu64 ", %" PRIu64 " ARP/ND answers "
-		       "for the clients", o->server_ip, r->peer.bytes, r->peer.server_bytes,
+		       "for the clients", o->server_ip, r->bytes_acked, r->peer.server_bytes,
 		       r->client_out_rsts, r->peer.answers);
 	else if ((o->exec || o->target) && r->copy_checked)
 		printf("  server      not pktmem's: ACKed %" PRIu64 " client bytes, its threads read %"
-		       PRIu64 " (kernel copies), sent %" PRIu64 " bytes back", r->peer.bytes,
+		       PRIu64 " (kernel copies), sent %" PRIu64 " bytes back", r->bytes_acked,
 		       r->copy_bytes, r->peer.server_bytes);
 	else if (o->exec || o->target)
 		printf("  server      not pktmem's: ACKed %" PRIu64 " client bytes, sent %" PRIu64
-		       " bytes back", r->peer.bytes, r->peer.server_bytes);
+		       " bytes back", r->bytes_acked, r->peer.server_bytes);
 	else
 		printf("  server      read %" PRIu64 " bytes, sent %" PRIu64 " bytes back",
 		       r->server_bytes_read, r->peer.server_bytes);

@@ -897,9 +897,11 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 		}
 	}
 	r->interrupted = r->peer.interrupted;
-	for (i = 0; i < nres; i++)
+	for (i = 0; i < nres; i++) {
 		if (plan->flow[res[i].flow]->skip == PLAN_OK && res[i].status != PEER_FLOW_PENDING)
 			r->flows++;
+		r->bytes_acked += res[i].acked;
+	}
 	if ((rc = verify(plan, cfg, res, nres, blocks, r)) < 0) {
 		snprintf(err, errlen, "verify: %s", strerror(-rc));
 		goto out;

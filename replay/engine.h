@@ -133,6 +133,9 @@ struct engine_result {
 	enum engine_via via;
 	struct peer_stats peer;
 	uint64_t flows;			/* replayed (loops included) */
+	uint64_t bytes_acked;		/* client bytes the server's kernel ACKed, all
+					 * flows (socket path: written, or ACKed
+					 * by SIOCOUTQ when a flow stalled) */
 	uint64_t flows_skipped;		/* per pass */
 	uint64_t flows_truncated;	/* per pass: replayed up to a hole */
 	uint64_t flows_rejected;	/* closed early by the server, as the capture predicts */
