@@ -306,20 +306,14 @@ int prof_attach_start(struct prof_attach *a, int nchildren)
 	return 0;
 }
 
-int prof_attach_child_ready_pids(struct prof_attach *a, const pid_t *pids, int n)
+/* In the child: announce m (a READY) and wait for the parent's ack. */
+static int send_ready(struct prof_attach *a, const struct msg *m)
 {
-	struct msg m = { .type = MSG_READY, .pid = (int32_t)getpid() };
 	struct pollfd pfd;
 	char ack;
-	int i;
 
-	if (!a)
-		return 0;
 	a->minflt0 = minflt_now();	/* the child's own copy of a */
-	for (i = 0; pids && i < n && i < PROFILER_MAX_PIDS; i++)
-		m.pids[i] = (int32_t)pids[i];
-	m.npids = i;
-	if (write_full(a->up[1], &m, sizeof(m)) < 0)
+	if (write_full(a->up[1], m, sizeof(*m)) < 0)
 		return -EPIPE;
 	pfd.fd = a->down[0];
 	pfd.events = POLLIN;
@@ -327,6 +321,19 @@ int prof_attach_child_ready_pids(struct prof_attach *a, const pid_t *pids, int n
 	if (poll(&pfd, 1, 4000) != 1 || read_full(a->down[0], &ack, 1) < 0)
 		return -ETIMEDOUT;
 	return 0;
+}
+
+int prof_attach_child_ready_pids(struct prof_attach *a, const pid_t *pids, int n)
+{
+	struct msg m = { .type = MSG_READY, .pid = (int32_t)getpid() };
+	int i;
+
+	if (!a)
+		return 0;
+	for (i = 0; pids && i < n && i < PROFILER_MAX_PIDS; i++)
+		m.pids[i] = (int32_t)pids[i];
+	m.npids = i;
+	return send_ready(a, &m);
 }
 
 int prof_attach_child_ready(struct prof_attach *a)
@@ -337,20 +344,11 @@ int prof_attach_child_ready(struct prof_attach *a)
 int prof_attach_child_ready_none(struct prof_attach *a, const char *why)
 {
 	struct msg m = { .type = MSG_READY, .pid = (int32_t)getpid(), .npids = -1 };
-	struct pollfd pfd;
-	char ack;
 
 	if (!a)
 		return 0;
-	a->minflt0 = minflt_now();
 	snprintf(m.why, sizeof(m.why), "%s", why ? why : "no server process to watch");
-	if (write_full(a->up[1], &m, sizeof(m)) < 0)
-		return -EPIPE;
-	pfd.fd = a->down[0];
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, 4000) != 1 || read_full(a->down[0], &ack, 1) < 0)
-		return -ETIMEDOUT;
-	return 0;
+	return send_ready(a, &m);
 }
 
 int prof_attach_copied(struct prof_attach *a, uint64_t *bytes)

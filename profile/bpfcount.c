@@ -51,34 +51,6 @@ struct bpfcount {
 	int *fds;		/* ncpus * SC_MAX_EV, -1 = empty slot */
 };
 
-/* The read family: the syscalls whose window holds copy_to_user (as the
- * profiler's read filter). */
-static const long read_nrs[] = {
-#ifdef __NR_read
-	__NR_read,
-#endif
-#ifdef __NR_pread64
-	__NR_pread64,
-#endif
-#ifdef __NR_readv
-	__NR_readv,
-#endif
-#ifdef __NR_preadv
-	__NR_preadv,
-#endif
-#ifdef __NR_preadv2
-	__NR_preadv2,
-#endif
-#ifdef __NR_recvfrom
-	__NR_recvfrom,
-#endif
-#ifdef __NR_recvmsg
-	__NR_recvmsg,
-#endif
-#ifdef __NR_recvmmsg
-	__NR_recvmmsg,
-#endif
-};
 
 const char *bpfcount_source(enum bpfcount_stage stage)
 {
@@ -244,8 +216,8 @@ static int fill_maps(struct bpfcount *b, const struct bpfcount_cfg *cfg)
 			return -errno;
 	}
 	val = 1;
-	for (i = 0; i < sizeof(read_nrs) / sizeof(read_nrs[0]); i++) {
-		key = (__u32)read_nrs[i];
+	for (i = 0; i < perf_nread_syscalls; i++) {
+		key = (__u32)perf_read_syscalls[i];
 		if (key < SC_MAX_SYSNR && bpf_map_update_elem(rfd, &key, &val, BPF_ANY) < 0)
 			return -errno;
 	}

@@ -858,3 +858,31 @@ const char *perf_strerror(int err, const char *what, char *buf, size_t len)
 	}
 	return buf;
 }
+
+const long perf_read_syscalls[] = {
+#ifdef __NR_read
+	__NR_read,
+#endif
+#ifdef __NR_pread64
+	__NR_pread64,
+#endif
+#ifdef __NR_readv
+	__NR_readv,
+#endif
+#ifdef __NR_preadv
+	__NR_preadv,
+#endif
+#ifdef __NR_preadv2
+	__NR_preadv2,
+#endif
+#ifdef __NR_recvfrom
+	__NR_recvfrom,
+#endif
+#ifdef __NR_recvmsg
+	__NR_recvmsg,
+#endif
+#ifdef __NR_recvmmsg
+	__NR_recvmmsg,
+#endif
+};
+const size_t perf_nread_syscalls = sizeof(perf_read_syscalls) / sizeof(perf_read_syscalls[0]);

@@ -124,6 +124,11 @@ struct perf_sample {
 int perf_sample_parse(uint64_t sample_type, const void *rec, size_t len,
 		      struct perf_sample *s);
 
+/* The read family: the syscalls whose window holds copy_to_user (this
+ * architecture's numbers), for the copy stage's syscall filters. */
+extern const long perf_read_syscalls[];
+extern const size_t perf_nread_syscalls;
+
 /* Advice for an error of perf_event_open or of this module, e.g.
  * "no PMU: perf_event_open(cycles) = ENOENT".  what names the event. */
 const char *perf_strerror(int err, const char *what, char *buf, size_t len);

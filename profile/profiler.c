@@ -363,38 +363,13 @@ static void find_ksoftirqd(struct profiler *p)
 /* "id == 0 || id == 17 || ...": the read family (arch syscall numbers). */
 static void read_filter(char *buf, size_t len)
 {
-	static const long ids[] = {
-#ifdef __NR_read
-		__NR_read,
-#endif
-#ifdef __NR_pread64
-		__NR_pread64,
-#endif
-#ifdef __NR_readv
-		__NR_readv,
-#endif
-#ifdef __NR_preadv
-		__NR_preadv,
-#endif
-#ifdef __NR_preadv2
-		__NR_preadv2,
-#endif
-#ifdef __NR_recvfrom
-		__NR_recvfrom,
-#endif
-#ifdef __NR_recvmsg
-		__NR_recvmsg,
-#endif
-#ifdef __NR_recvmmsg
-		__NR_recvmmsg,
-#endif
-	};
 	size_t i, used = 0;
 	int w;
 
 	buf[0] = 0;
-	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		w = snprintf(buf + used, len - used, "%sid == %ld", i ? " || " : "", ids[i]);
+	for (i = 0; i < perf_nread_syscalls; i++) {
+		w = snprintf(buf + used, len - used, "%sid == %ld", i ? " || " : "",
+			     perf_read_syscalls[i]);
 		if (w < 0 || (size_t)w >= len - used)
 			break;
 		used += (size_t)w;
