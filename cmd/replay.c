@@ -1072,6 +1072,18 @@ static int profile_report(const struct opts *o, const struct server_choice *srv,
 	return ret;
 }
 
+/* "2.5" -> 2500 ms; seconds above 0 up to an hour. */
+static int parse_secs(const char *s, uint32_t *ms)
+{
+	char *end;
+	double secs = strtod(s, &end);
+
+	if (end == s || *end || !(secs > 0) || secs > 3600)
+		return -EINVAL;
+	*ms = (uint32_t)(secs * 1000);
+	return 0;
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -1245,24 +1257,14 @@ int cmd_replay(int argc, char **argv)
 		case 'N':
 			o.netns = optarg;
 			break;
-		case 'W': {
-			char *end;
-			double secs = strtod(optarg, &end);
-
-			if (end == optarg || *end || !(secs > 0) || secs > 3600)
+		case 'W':
+			if (parse_secs(optarg, &o.ready_ms) < 0)
 				return cmd_error("replay", "--ready-timeout '%s': want seconds, 0..3600", optarg);
-			o.ready_ms = (uint32_t)(secs * 1000);
 			break;
-		}
-		case 'O': {
-			char *end;
-			double secs = strtod(optarg, &end);
-
-			if (end == optarg || *end || !(secs > 0) || secs > 3600)
+		case 'O':
+			if (parse_secs(optarg, &o.flow_timeout_ms) < 0)
 				return cmd_error("replay", "--flow-timeout '%s': want seconds, 0..3600", optarg);
-			o.flow_timeout_ms = (uint32_t)(secs * 1000);
 			break;
-		}
 		case 'Z':
 			o.no_preload = true;
 			break;
