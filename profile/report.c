@@ -1170,13 +1170,30 @@ static int read_root(struct rd *d, json_t *root, struct report **out)
 	return 0;
 }
 
-int report_read_json(const char *path, struct report **out, char *err, size_t errlen)
+/* Validates what json_load*() returned (NULL: je says why). */
+static int read_loaded(json_t *root, const json_error_t *je, struct report **out,
+		       char *err, size_t errlen)
 {
 	struct rd d = { .err = err, .errlen = errlen };
+	int rc;
+
+	if (!root) {
+		if (err)
+			snprintf(err, errlen, "not valid JSON%s: line %d column %d: %s",
+				 json_error_code(je) == json_error_premature_end_of_input ? " (truncated)" : "",
+				 je->line, je->column, je->text);
+		return REPORT_E_SYNTAX;
+	}
+	rc = read_root(&d, root, out);
+	json_decref(root);
+	return rc;
+}
+
+int report_read_json(const char *path, struct report **out, char *err, size_t errlen)
+{
 	json_error_t je;
 	json_t *root;
 	FILE *f;
-	int rc;
 
 	*out = NULL;
 	if (err && errlen)
@@ -1192,14 +1209,17 @@ int report_read_json(const char *path, struct report **out, char *err, size_t er
 	root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
 	if (f != stdin)
 		fclose(f);
-	if (!root) {
-		if (err)
-			snprintf(err, errlen, "not valid JSON%s: line %d column %d: %s",
-				 json_error_code(&je) == json_error_premature_end_of_input ? " (truncated)" : "",
-				 je.line, je.column, je.text);
-		return REPORT_E_SYNTAX;
-	}
-	rc = read_root(&d, root, out);
-	json_decref(root);
-	return rc;
+	return read_loaded(root, &je, out, err, errlen);
+}
+
+int report_read_json_mem(const char *buf, size_t len, struct report **out, char *err,
+			 size_t errlen)
+{
+	json_error_t je;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	return read_loaded(json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je), &je, out, err,
+			   errlen);
 }
