@@ -708,6 +708,15 @@ struct rd {
 	char where[128];	/* "trials[0].stages[2]" */
 };
 
+/* Messages quote the report's own strings, which may hold any character:
+ * control characters become '?' so that the message stays one line. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 static __attribute__((format(printf, 2, 3))) void rd_fail(struct rd *d, const char *fmt, ...)
 {
 	va_list ap;
@@ -721,6 +730,7 @@ static __attribute__((format(printf, 2, 3))) void rd_fail(struct rd *d, const ch
 	va_start(ap, fmt);
 	vsnprintf(d->err + n, d->errlen - n, fmt, ap);
 	va_end(ap);
+	one_line(d->err);
 }
 
 static const char *key_path(struct rd *d, const char *key, char *buf, size_t size)
@@ -1182,6 +1192,8 @@ static int read_loaded(json_t *root, const json_error_t *je, struct report **out
 			snprintf(err, errlen, "not valid JSON%s: line %d column %d: %s",
 				 json_error_code(je) == json_error_premature_end_of_input ? " (truncated)" : "",
 				 je->line, je->column, je->text);
+		if (err && errlen)
+			one_line(err);
 		return REPORT_E_SYNTAX;
 	}
 	rc = read_root(&d, root, out);

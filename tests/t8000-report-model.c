@@ -280,6 +280,12 @@ int main(void)
 	ok(rc == REPORT_E_INVALID && strstr(err, "trials[0].stages[2].count"), "negative count: %s", err);
 	rc = mutate(fixture, "\"class\": \"exact\"", "\"class\": \"exactish\"", path, err, sizeof(err));
 	ok(rc == REPORT_E_INVALID && strstr(err, "exactish"), "unknown metric class: %s", err);
+	/* fuzz-report found it: the report's own string, quoted in the
+	 * message, carried a newline into what must be one line */
+	rc = mutate(fixture, "\"class\": \"exact\"", "\"class\": \"tim\\ng\\r\\u001b[0m\"", path, err,
+		    sizeof(err));
+	ok(rc == REPORT_E_INVALID && strstr(err, "tim?g??[0m") && !strchr(err, '\n'),
+	   "a control character in a quoted value stays one line: %s", err);
 	rc = mutate(fixture, "\"name\": \"parse\"", "\"name\": \"copy\"", path, err, sizeof(err));
 	ok(rc == REPORT_E_INVALID && strstr(err, "duplicate stage 'copy'"), "duplicate stage: %s", err);
 	rc = mutate(fixture, "\"value\": 1536.0", "\"value\": null", path, err, sizeof(err));
