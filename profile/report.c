@@ -803,6 +803,15 @@ struct rd {
 	char where[128];	/* "trials[0].stages[2]" */
 };
 
+/* Messages quote the report's own strings, which may hold any character:
+ * control characters become '?' so that the message stays one line. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 static __attribute__((format(printf, 2, 3))) void rd_fail(struct rd *d, const char *fmt, ...)
 {
 	va_list ap;
@@ -816,6 +825,7 @@ static __attribute__((format(printf, 2, 3))) void rd_fail(struct rd *d, const ch
 	va_start(ap, fmt);
 	vsnprintf(d->err + n, d->errlen - n, fmt, ap);
 	va_end(ap);
+	one_line(d->err);
 }
 
 static const char *key_path(struct rd *d, const char *key, char *buf, size_t size)
@@ -1310,13 +1320,32 @@ static int read_root(struct rd *d, json_t *root, struct report **out)
 	return 0;
 }
 
-int report_read_json(const char *path, struct report **out, char *err, size_t errlen)
+/* Validates what json_load*() returned (NULL: je says why). */
+static int read_loaded(json_t *root, const json_error_t *je, struct report **out,
+		       char *err, size_t errlen)
 {
 	struct rd d = { .err = err, .errlen = errlen };
+	int rc;
+
+	if (!root) {
+		if (err)
+			snprintf(err, errlen, "not valid JSON%s: line %d column %d: %s",
+				 json_error_code(je) == json_error_premature_end_of_input ? " (truncated)" : "",
+				 je->line, je->column, je->text);
+		if (err && errlen)
+			one_line(err);
+		return REPORT_E_SYNTAX;
+	}
+	rc = read_root(&d, root, out);
+	json_decref(root);
+	return rc;
+}
+
+int report_read_json(const char *path, struct report **out, char *err, size_t errlen)
+{
 	json_error_t je;
 	json_t *root;
 	FILE *f;
-	int rc;
 
 	*out = NULL;
 	if (err && errlen)
@@ -1332,14 +1361,17 @@ int report_read_json(const char *path, struct report **out, char *err, size_t er
 	root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
 	if (f != stdin)
 		fclose(f);
-	if (!root) {
-		if (err)
-			snprintf(err, errlen, "not valid JSON%s: line %d column %d: %s",
-				 json_error_code(&je) == json_error_premature_end_of_input ? " (truncated)" : "",
-				 je.line, je.column, je.text);
-		return REPORT_E_SYNTAX;
-	}
-	rc = read_root(&d, root, out);
-	json_decref(root);
-	return rc;
+	return read_loaded(root, &je, out, err, errlen);
+}
+
+int report_read_json_mem(const char *buf, size_t len, struct report **out, char *err,
+			 size_t errlen)
+{
+	json_error_t je;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	return read_loaded(json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je), &je, out, err,
+			   errlen);
 }

@@ -230,6 +230,11 @@ int report_write_json(const struct report *r, const char *path);
 int report_write_file_atomic(const char *path, const char *data, size_t len);
 /* Reads and validates; on error err says what is wrong (one line). */
 int report_read_json(const char *path, struct report **out, char *err, size_t errlen);
+/* The same from len bytes in memory (not NUL-terminated), with the same
+ * checks and messages: for readers that already hold the bytes (the
+ * fuzz target, which would otherwise pay a file per input). */
+int report_read_json_mem(const char *buf, size_t len, struct report **out, char *err,
+			 size_t errlen);
 
 /* The user symbols of all trials summed (samples added per name and
  * module, shares recomputed), for renderers: false when no trial has

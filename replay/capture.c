@@ -783,6 +783,35 @@ static size_t png_read(struct capture *cap, void *buf, size_t n)
 	return fread(buf, 1, n, cap->fp);
 }
 
+/* Reads a block body of n bytes into cap->blk, growing the buffer only
+ * as the bytes arrive: a block length is the file's word, so a short
+ * hostile file claiming PNG_MAX_BLOCK must not get 16 MiB allocated
+ * (memory stays within twice what the file really holds).  Returns n,
+ * less at the end of the file, or -ENOMEM. */
+static ssize_t png_read_body(struct capture *cap, size_t n)
+{
+	size_t have = 0;
+
+	for (;;) {
+		size_t upto = n < cap->blk_cap ? n : cap->blk_cap;
+		size_t got = png_read(cap, cap->blk + have, upto - have);
+		size_t nc;
+		void *p;
+
+		have += got;
+		if (have == n || have < upto)
+			return (ssize_t)have;
+		nc = cap->blk_cap ? cap->blk_cap * 2 : 4096;
+		if (nc > n)
+			nc = n;
+		p = realloc(cap->blk, nc);
+		if (!p)
+			return -ENOMEM;
+		cap->blk = p;
+		cap->blk_cap = nc;
+	}
+}
+
 static int png_section_header(struct capture *cap, const uint8_t hdr[8])
 {
 	uint8_t bom[4];
@@ -819,6 +848,7 @@ static int png_next_pkt(struct capture *cap, struct cap_pkt *pkt, const uint8_t 
 		uint8_t hdr[8];
 		uint32_t type, len, body;
 		size_t got = png_read(cap, hdr, 8);
+		ssize_t rd;
 		int rc;
 
 		if (got == 0)
@@ -834,15 +864,10 @@ static int png_next_pkt(struct capture *cap, struct cap_pkt *pkt, const uint8_t 
 				return rc;
 			len = png32(cap, hdr + 4);
 			body = len - 12;	/* after type, len, bom */
-			if (body > cap->blk_cap) {
-				void *p = realloc(cap->blk, body);
-
-				if (!p)
-					return -ENOMEM;
-				cap->blk = p;
-				cap->blk_cap = body;
-			}
-			if (png_read(cap, cap->blk, body) != body) {
+			rd = png_read_body(cap, body);
+			if (rd < 0)
+				return (int)rd;
+			if ((size_t)rd != body) {
 				cap->st.ended_mid_record = true;
 				return 0;
 			}
@@ -857,19 +882,10 @@ static int png_next_pkt(struct capture *cap, struct cap_pkt *pkt, const uint8_t 
 			return capture_set_err(cap, CAPTURE_E_CORRUPT,
 					       "pcapng block length %u is invalid", len);
 		body = len - 8;		/* incl. the trailing length */
-		if (body > cap->blk_cap) {
-			size_t nc = cap->blk_cap ? cap->blk_cap : 4096;
-			void *p;
-
-			while (nc < body)
-				nc *= 2;
-			p = realloc(cap->blk, nc);
-			if (!p)
-				return -ENOMEM;
-			cap->blk = p;
-			cap->blk_cap = nc;
-		}
-		if (png_read(cap, cap->blk, body) != body) {
+		rd = png_read_body(cap, body);
+		if (rd < 0)
+			return (int)rd;
+		if ((size_t)rd != body) {
 			cap->st.ended_mid_record = true;
 			return 0;
 		}
@@ -1103,14 +1119,20 @@ static int capture_open_src(struct capture **out, struct capture *cap,
 			goto fail;
 		}
 		uint32_t body = png32(cap, hdr + 4) - 12;
+		ssize_t rd;
 
-		cap->blk = malloc(body > 4096 ? body : 4096);
+		cap->blk = malloc(4096);
 		if (!cap->blk) {
 			rc = -ENOMEM;
 			goto fail;
 		}
-		cap->blk_cap = body > 4096 ? body : 4096;
-		if (png_read(cap, cap->blk, body) != body) {
+		cap->blk_cap = 4096;
+		rd = png_read_body(cap, body);
+		if (rd < 0) {
+			rc = (int)rd;
+			goto fail;
+		}
+		if ((size_t)rd != body) {
 			rc = capture_set_err(cap, CAPTURE_E_TRUNCATED,
 					     "truncated pcapng section header");
 			goto fail;

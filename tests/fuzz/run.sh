@@ -22,6 +22,9 @@ for bin in build/fuzz/fuzz-*; do
 	esac
 	dict=
 	[ -f "tests/fuzz/$what.dict" ] && dict="-dict=tests/fuzz/$what.dict"
+	case $what in
+	capture|ingest) dict="$dict -max_len=16384" ;;	# see long.sh
+	esac
 	echo "fuzz: $name for ${secs}s ($(ls "$work" | wc -l) seeds)"
 	if ! "$bin" -max_total_time="$secs" -seed=1 -rss_limit_mb=2048 -timeout=10 \
 		-artifact_prefix=build/fuzz/crashes/"$name"- $dict "$work" \
