@@ -10,7 +10,9 @@
 # time (user+sys, getrusage via the tools' own accounting or time(1)) per
 # frame is the stable figure on a shared machine.  Needs root.  Everything
 # lives in /tmp/pktmem-bench.* and is removed at the end; the namespaces
-# are unnamed and die with their processes.
+# are unnamed and die with their processes.  pktmem runs with --profile
+# off (the blind tools measure nothing either); PROFILE=counts or full
+# shows what the profiler adds.
 set -u
 PKTMEM=${1:?usage: replay-bench.sh PKTMEM}
 ROUNDS=${ROUNDS:-3}
@@ -63,7 +65,7 @@ echo "frames per pass: $FRAMES (pktmem --dump-frames); passes per round: pktmem 
 printf "%-10s %5s %12s %12s %14s\n" tool round frames/s data-seg/s "cpu ns/frame"
 for r in $(seq 1 "$ROUNDS"); do
 	# pktmem: full live TCP path into a listening server
-	"$PKTMEM" replay -q --server sink --loop "$LOOPS" --json "$T/pm.json" "$T/cap.pcap" >"$T/pm.out" 2>&1
+	"$PKTMEM" replay -q --server sink --profile "${PROFILE:-off}" --loop "$LOOPS" --json "$T/pm.json" "$T/cap.pcap" >"$T/pm.out" 2>&1
 	python3 - "$T/pm.json" "$r" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))["trials"][0]["replay"]

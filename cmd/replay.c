@@ -95,8 +95,9 @@ static void usage(FILE *f)
 "  --events LIST           hardware counters for the server's stages (libpfm4\n"
 "                          or perf names; default cycles,instructions,\n"
 "                          cache-misses,branch-misses where a PMU exists);\n"
-"                          also read by BPF per softirq and read() (on with\n"
-"                          --profile full, plus cpu-clock)\n"
+"                          also read by BPF per softirq and read(), with\n"
+"                          cpu-clock (on with --events, or --profile full\n"
+"                          where a PMU exists)\n"
 "  --folded FILE           folded stacks for flamegraph.pl, the server's and the\n"
 "                          replayer's user frames named (--profile full)\n"
 

@@ -47,7 +47,7 @@ if not d["env"]["pmu"]:
 if mode == "full":
     assert st["softirq"]["time_available"] and st["softirq"]["has_hist"], st["softirq"]
     assert cp["time_available"], cp
-    # BPF stage counters: on in full mode; cpu-clock is measured without
+    # BPF stage counters: on with --events; cpu-clock is measured without
     # a PMU; the pairs are the same NET_RX entries the tracepoint counted
     # (same tasks, nested windows: a couple apart at most)
     bp, bc = m("softirq", "bpf_pairs"), m("softirq", "bpf_cpu_clock_ns")
@@ -76,7 +76,8 @@ expect_exit 0 "replay IPv4 + IPv6 captures" -- "$PKTMEM" replay -q --json "$TAP_
 check "$TAP_TMP/46.json" counts; ok $? "IPv4 + IPv6: copied == read by both servers == capture, no mismatch"
 [ $? -eq 0 ] || sed 's/^/# /' "$TAP_TMP/py" >&2
 
-expect_exit 0 "replay --profile full --folded" -- "$PKTMEM" replay -q --profile full --folded "$TAP_TMP/f.txt" --json "$TAP_TMP/f.json" "$cap"
+# --events: the BPF stage counters run (by default in full mode only where a PMU exists)
+expect_exit 0 "replay --profile full --events cycles --folded" -- "$PKTMEM" replay -q --profile full --events cycles --folded "$TAP_TMP/f.txt" --json "$TAP_TMP/f.json" "$cap"
 check "$TAP_TMP/f.json" full; ok $? "full: the same, plus softirq and copy times"
 [ $? -eq 0 ] || sed 's/^/# /' "$TAP_TMP/py" >&2
 [ -s "$TAP_TMP/f.txt" ] && grep -qE '^[^ ]+ [0-9]+$' "$TAP_TMP/f.txt"; ok $? "folded stacks written"
@@ -95,6 +96,15 @@ assert 0 < len(u["top"]) <= 10 and all(e["samples"] > 0 and 0 < e["share"] <= 10
 assert any(e["module"] == "pktmem" for e in u["top"]) or u["resolved"] < u["user_samples"], u["top"]
 PY
 ok $? "report: the server's top user symbols with samples and share"
+[ $? -eq 0 ] || sed 's/^/# /' "$TAP_TMP/py" >&2
+python3 - "$TAP_TMP/u.json" >"$TAP_TMP/py" 2>&1 <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); t = d["trials"][0]
+st = {s["name"]: s for s in t["stages"]}
+bpf = [x for x in st["softirq"]["metrics"] if x["name"] == "bpf_cpu_clock_ns"]
+assert bool(bpf) == bool(d["env"]["pmu"]), bpf
+PY
+ok $? "full mode without --events: BPF stage counters only where a PMU exists"
 [ $? -eq 0 ] || sed 's/^/# /' "$TAP_TMP/py" >&2
 "$PKTMEM" report "$TAP_TMP/u.json" >"$TAP_TMP/ut" 2>&1
 grep -q '^user symbols (the server' "$TAP_TMP/ut"; ok $? "terminal report lists the user symbols"
