@@ -204,14 +204,10 @@ static void stage_hist(struct stage_result *st, const uint64_t *b, int nb, doubl
 
 /* ---- report helpers (report.c is the report helper's; these only fill) */
 
-static struct metric *metric(struct stage_result *st, const char *name, const char *unit,
-			     enum metric_class cls, double value, const char *source)
+/* Sets every field of m: a measured metric. */
+static struct metric *metric_set(struct metric *m, const char *name, const char *unit,
+				 enum metric_class cls, double value, const char *source)
 {
-	struct metric *m;
-
-	if (st->nmetrics >= REPORT_MAX_METRICS)
-		return NULL;
-	m = &st->metric[st->nmetrics++];
 	memset(m, 0, sizeof(*m));
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	snprintf(m->unit, sizeof(m->unit), "%s", unit);
@@ -221,6 +217,14 @@ static struct metric *metric(struct stage_result *st, const char *name, const ch
 	m->value = value;
 	snprintf(m->source, sizeof(m->source), "%s", source);
 	return m;
+}
+
+static struct metric *metric(struct stage_result *st, const char *name, const char *unit,
+			     enum metric_class cls, double value, const char *source)
+{
+	if (st->nmetrics >= REPORT_MAX_METRICS)
+		return NULL;
+	return metric_set(&st->metric[st->nmetrics++], name, unit, cls, value, source);
 }
 
 static struct metric *metric_na(struct stage_result *st, const char *name, const char *unit,
@@ -893,17 +897,8 @@ static struct metric *bpf_metric(struct stage_result *st, const char *name, cons
 {
 	struct metric *old = find_metric(st, name);
 
-	if (old && !old->available) {
-		memset(old, 0, sizeof(*old));
-		snprintf(old->name, sizeof(old->name), "%s", name);
-		snprintf(old->unit, sizeof(old->unit), "%s", unit);
-		old->cls = cls;
-		old->lower_is_better = true;
-		old->available = true;
-		old->value = value;
-		snprintf(old->source, sizeof(old->source), "%s", source);
-		return old;
-	}
+	if (old && !old->available)
+		return metric_set(old, name, unit, cls, value, source);
 	if (old) {
 		char was[sizeof(old->name)];
 
