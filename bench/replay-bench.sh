@@ -88,7 +88,7 @@ PY
 	set -- $(cpu_of "$T/tg.time")
 	# trafgen's own account: "S sec, U usec on CPU0 (N packets)"
 	tsec=$(tr -d '\r' <"$T/tg.out" | sed -n 's/^ *\([0-9]*\) sec, \([0-9]*\) usec on CPU.*/\1 \2/p' | awk '{print $1 + $2 / 1e6}')
-	printf "%-10s %5s %12.0f %12s %14.0f\n" trafgen "$r" "$(echo "${tsec:-0} $n" | awk '{print ($1 > 0) ? $2 / $1 : 0}')" - \
+	printf "%-10s %5s %12.0f %12s %14.0f\n" trafgen "$r" "$(echo "${tsec:-0} $n" | awk '{print ($1 > 0 ? $2 / $1 : 0)}')" - \
 		"$(echo "$2 $n" | awk '{print $1 * 1e9 / $2}')"
 done
 
@@ -100,5 +100,5 @@ unshare -n sh -c "sh $T/blind.sh && ip addr add 10.0.0.1/8 dev c0 && \
 	nsenter -t $SPID -n sh -c 'ip addr add 10.200.0.1/32 dev s0; ip route add 10.0.0.0/8 dev s0' && \
 	(nsenter -t $SPID -n timeout 10 ncat -lk 10.200.0.1 80 >/dev/null 2>&1 &) && sleep 0.3 && \
 	(timeout 5 tcpdump -l -nni c0 tcp 2>/dev/null >$T/lp.tcpdump &) && sleep 0.5 && \
-	timeout 15 tcpliveplay c0 $T/one.pcap 10.200.0.1 02:70:6b:00:00:01 80; echo \"tcpliveplay exit \$?\"; \
+	cd $T && timeout 15 tcpliveplay c0 $T/one.pcap 10.200.0.1 02:70:6b:00:00:01 80; echo \"tcpliveplay exit \$?\"; \
 	sleep 5; echo 'on the wire:'; head -12 $T/lp.tcpdump" 2>&1 | tail -30 | sed 's/^/  /'
