@@ -392,20 +392,35 @@ static int iface_setup(const struct opts *o, const struct plan *plan, struct ifa
 {
 	struct iface_clients_cfg cc;
 	struct iface_route rt;
-	char a[INET6_ADDRSTRLEN], dev[IF_NAMESIZE] = "?";
+	char a[INET6_ADDRSTRLEN], dev[IF_NAMESIZE] = "?", ip[INET6_ADDRSTRLEN];
 	uint8_t last[16] = { 0 };
+	const char *scope;
+	bool linklocal;
 	int family, e;
+	size_t n;
 	size_t i;
 
 	memset(&cc, 0, sizeof(cc));
 	cc.prefix = -1;
+	/* an IPv6 address may carry its zone, fe80::1%eth0: it must be the
+	 * --iface link, the only one pktmem transmits on */
+	scope = strchr(o->server_ip, '%');
+	n = scope ? (size_t)(scope - o->server_ip) : strlen(o->server_ip);
+	memcpy(ip, o->server_ip, n < sizeof(ip) ? n : 0);
+	ip[n < sizeof(ip) ? n : 0] = '\0';
 	family = AF_INET;
-	if (inet_pton(AF_INET, o->server_ip, ir->rm.server_addr) != 1) {
+	if (inet_pton(AF_INET, ip, ir->rm.server_addr) != 1 || scope) {
 		family = AF_INET6;
-		if (inet_pton(AF_INET6, o->server_ip, ir->rm.server_addr) != 1)
+		if (inet_pton(AF_INET6, ip, ir->rm.server_addr) != 1)
 			return cmd_error("replay", "--server-ip '%s': not an IPv4 or IPv6 address",
 					 o->server_ip);
 	}
+	/* fe80::/10 */
+	linklocal = family == AF_INET6 && ir->rm.server_addr[0] == 0xfe &&
+		    (ir->rm.server_addr[1] & 0xc0) == 0x80;
+	if (scope && !linklocal)
+		return cmd_error("replay", "--server-ip '%s': a zone (%%%s) belongs to a link-local "
+				 "address (fe80::/10) only", o->server_ip, scope + 1);
 	if (o->client_net) {
 		int cf;
 
@@ -427,7 +442,17 @@ static int iface_setup(const struct opts *o, const struct plan *plan, struct ifa
 				 "the client addresses instead of dropping them; turn forwarding off or "
 				 "replay from a network namespace", o->iface, family == AF_INET ? "IPv4" : "IPv6",
 				 family == AF_INET ? "ipv4" : "ipv6", o->iface);
-	e = iface_route_get(family, ir->rm.server_addr, &rt);
+	if (scope) {
+		char *end;
+		unsigned long zone = strtoul(scope + 1, &end, 10);
+
+		if (!(scope[1] && !*end ? zone == (unsigned long)ir->link.ifindex
+			: !strcmp(scope + 1, o->iface)))
+			return cmd_error("replay", "--server-ip %s: the zone is not --iface %s (index "
+					 "%d): a link-local address is reached on its own link only",
+					 o->server_ip, o->iface, ir->link.ifindex);
+	}
+	e = iface_route_get(family, ir->rm.server_addr, linklocal ? ir->link.ifindex : 0, &rt);
 	if (e < 0)
 		return cmd_error("replay", "--server-ip %s: %s", o->server_ip, iface_strerror(e));
 	if (iface_is_local(family, ir->rm.server_addr) == 1)

@@ -174,7 +174,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int iface_route_get(int family, const uint8_t dst[16], struct iface_route *out)
+int iface_route_get(int family, const uint8_t dst[16], int oif, struct iface_route *out)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -187,6 +187,10 @@ int iface_route_get(int family, const uint8_t dst[16], struct iface_route *out)
 	rtm->rtm_family = (unsigned char)family;
 	rtm->rtm_dst_len = (unsigned char)(alen(family) * 8);
 	mnl_attr_put(nlh, RTA_DST, alen(family), dst);
+	/* link-local destinations exist once per link: only the link says
+	 * which route (and which source address) is meant */
+	if (oif > 0)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
 	err = nl_get(nlh, route_cb, out);
 	if (err == -ENETUNREACH || err == -EHOSTUNREACH || err == -ENETDOWN)
 		return IFACE_E_NOROUTE;
@@ -202,7 +206,7 @@ int iface_route_get(int family, const uint8_t dst[16], struct iface_route *out)
 int iface_is_local(int family, const uint8_t addr[16])
 {
 	struct iface_route r;
-	int err = iface_route_get(family, addr, &r);
+	int err = iface_route_get(family, addr, 0, &r);
 
 	/* broadcast addresses are "local" in the sense that matters: the
 	 * kernel answers for them */

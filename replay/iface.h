@@ -70,9 +70,10 @@ struct iface_route {
 	int type;		/* RTN_UNICAST, RTN_LOCAL, ... */
 };
 
-/* RTM_GETROUTE for dst (IPv4 in the first 4 bytes).  0 or
- * IFACE_E_NOROUTE or -errno. */
-int iface_route_get(int family, const uint8_t dst[16], struct iface_route *out);
+/* RTM_GETROUTE for dst (IPv4 in the first 4 bytes), leaving through
+ * interface oif when oif > 0 (needed for IPv6 link-local, fe80::/10).
+ * 0 or IFACE_E_NOROUTE or -errno. */
+int iface_route_get(int family, const uint8_t dst[16], int oif, struct iface_route *out);
 
 /* 1 when addr is an address of this host (or its broadcast), 0 if not. */
 int iface_is_local(int family, const uint8_t addr[16]);

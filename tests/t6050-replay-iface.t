@@ -31,6 +31,8 @@ ip -n "$S" addr add 10.77.0.1/24 dev "$VS"
 ip -n "$C" addr add 10.77.0.2/24 dev "$VC"
 ip -n "$S" addr add fd77::1/64 dev "$VS" nodad
 ip -n "$C" addr add fd77::2/64 dev "$VC" nodad
+ip -n "$S" addr add fe80::77:1/64 dev "$VS" nodad
+ip -n "$C" addr add fe80::77:2/64 dev "$VC" nodad
 ip -n "$S" link set "$VS" up
 ip -n "$C" link set "$VC" up
 ip -n "$S" link set lo up
@@ -129,6 +131,16 @@ unserve
 verified "IPv6 capture"
 same "IPv6 capture" bytes_read bytes
 
+# 3b. a link-local server, with its zone (fe80::...%IFACE): the route and
+# the neighbour exist once per link, so pktmem must look them up on --iface
+serve "[::]:8080"
+replay --iface "$VC" --server-ip "fe80::77:1%$VC" --port 8080 --client-net fe80::/64 \
+	"$F/demo.pcap"; rc=$?
+unserve
+verified "IPv6 link-local with zone"
+same "IPv6 link-local" bytes_read bytes
+same "IPv6 link-local" requests requests
+
 # 4. nothing listens on the port: the server's kernel resets every
 # connection; verification fails and names each flow
 replay --iface "$VC" --server-ip 10.77.0.1 --port 8081 --client-net 10.77.0.0/24 \
@@ -168,6 +180,10 @@ err2 "a client address of this host" "client address 10.0.0.1 is an address of t
 	--iface "$VC" --server-ip 10.77.0.1 "$F/demo.pcap"
 err2 "the server is this host" "is an address of this host" -- \
 	--iface "$VC" --server-ip 10.77.0.2 --client-net 10.77.0.0/24 "$F/demo.pcap"
+err2 "zone of another link" "the zone is not --iface $VC" -- \
+	--iface "$VC" --server-ip "fe80::77:1%lo" --client-net fe80::/64 "$F/demo.pcap"
+err2 "zone on a global address" "belongs to a link-local address" -- \
+	--iface "$VC" --server-ip "fd77::1%$VC" --client-net fd77::/64 "$F/demo.pcap"
 err2 "bad --client-net" "--client-net '10.77.0.0/31'" -- \
 	--iface "$VC" --server-ip 10.77.0.1 --client-net 10.77.0.0/31 "$F/demo.pcap"
 ip netns exec "$C" sysctl -qw "net.ipv4.conf.$VC.forwarding=1"
