@@ -47,6 +47,7 @@ import json,sys; d=json.load(open(sys.argv[1])); t=d["trials"][0]["replay"]
 sys.exit(0 if d["schema"]=="pktmem.report/1" and t["verified"] and t["flows"]==3 and d["cap"]["flows"]==3
          and len(d["cap"]["sha256"])==64 and d["opt"]["io"] and d["opt"]["deser"] else 1)' "$TAP_TMP/r.json"
 ok $? "--json: a pktmem.report/1, verified, 3 flows, capture hash and effective options"
+report_valid "$TAP_TMP/r.json" "--json"
 [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cap"]["sha256"])' "$TAP_TMP/r.json")" = \
   "$(sha256sum <"$F/synth-cl.pcap" | cut -d" " -f1)" ]
 ok $? "--json: cap.sha256 is the SHA-256 of the capture file"

@@ -75,14 +75,9 @@ for f in report-veth report-socket report-veth-b report-veth-regressed; do
 	cmp -s "$TAP_TMP/a.txt" "$TAP_TMP/out"; ok $? "$f: re-read report renders the same"
 done
 ls -a "$TAP_TMP" | grep -q '\.tmp\.'; [ $? -ne 0 ]; ok $? "no temp files left"
-# tests of other areas may leave reports in the build dir: they validate too
-n=0; bad=0
-for f in $(find "$PKTMEM_BUILD" -name '*.json' -newer "$PKTMEM" 2>/dev/null | head -50); do
-	grep -q '"schema": "pktmem.report/1"' "$f" || continue
-	n=$((n + 1))
-	"$PKTMEM" report "$f" >/dev/null 2>"$TAP_TMP/err" || { bad=$((bad + 1)); diag "$f: $(cat "$TAP_TMP/err")"; }
-done
-[ "$bad" -eq 0 ]; ok $? "reports left by other tests validate ($n found)"
+# Reports written by the replay, exec and gate tests are checked where they
+# are written (report_valid in tap.sh; t8500 for gate's): they live in each
+# test's own temporary directory, gone by the time this test could look.
 
 # --- atomic writes ---
 expect_exit 2 "writing into a missing directory fails" -- "$PKTMEM" report "$data/report-veth.json" --json "$TAP_TMP/no/dir/r.json"

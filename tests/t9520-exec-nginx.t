@@ -68,6 +68,7 @@ done
 # their threads exactly the capture's client bytes
 "$PKTMEM" replay -q --exec "$CMD" --port 8080 --json "$TAP_TMP/r.json" "$F/demo.pcap" \
 	>"$TAP_TMP/out" 2>"$TAP_TMP/err"
+report_valid "$TAP_TMP/r.json" "nginx, profiled"
 copy=$($PY -c 'import json,sys
 j=json.load(open(sys.argv[1]))
 st=[s for s in j["trials"][0]["stages"] if s["name"]=="copy"][0]

@@ -20,6 +20,14 @@ expect_exit() {
 	[ "$got" -eq "$want" ]; ok $? "$desc (exit $got, want $want)"
 	[ "$got" -eq "$want" ] || { diag "stderr:"; sed 's/^/#   /' "$TAP_TMP/err" >&2; }
 }
+# report_valid FILE DESC: 'pktmem report' reads FILE back: schema name and
+# version, required fields, types (issue #6: every report a test writes
+# validates, not only the fixed ones in tests/data).
+report_valid() {
+	"$PKTMEM" report "$1" >/dev/null 2>"$TAP_TMP/verr"; rv=$?
+	ok $rv "$2: the report validates ('pktmem report' reads it)"
+	[ $rv -eq 0 ] || sed 's/^/#   /' "$TAP_TMP/verr" >&2
+}
 done_testing() { echo "1..$tap_n"; [ "$tap_fail" -eq 0 ]; }
 TAP_TMP=$(mktemp -d)
 trap 'rm -rf "$TAP_TMP"' EXIT
