@@ -34,6 +34,9 @@ fi
 "$PKTMEM" replay -q --loop 3 "$F/synth-cl.pcap" "$F/synth-ipv6.pcap" >"$TAP_TMP/out" 2>&1; rc=$?
 [ "$rc" -eq 0 ] && grep -q '^  verify      ok' "$TAP_TMP/out"; ok $? "two captures, 3 loops: verified"
 grep -q '15 replayed' "$TAP_TMP/out"; ok $? "two captures, 3 loops: 15 flows replayed"
+# the terminal output (summary and report) keeps to 100 columns
+"$PKTMEM" replay -q "$F/demo.pcap" >"$TAP_TMP/w" 2>/dev/null
+w=$(wc -L <"$TAP_TMP/w"); [ "$w" -le 100 ]; ok $? "demo: the output fits 100 columns ($w)"
 # large responses: the echo server sends every byte back
 "$PKTMEM" replay -q --server echo --loop 5 "$F/synth-chunked.pcap" >"$TAP_TMP/out" 2>&1; rc=$?
 [ "$rc" -eq 0 ] && grep -q '^  verify      ok' "$TAP_TMP/out"; ok $? "echo server: verified"

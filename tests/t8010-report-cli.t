@@ -30,6 +30,13 @@ for f in veth.txt socket.txt pair.txt compare-pass.txt compare-fail.txt compare-
 	w=$(wc -L <"$golden/$f")
 	[ "$w" -le 100 ]; ok $? "$f fits 100 columns ($w)"
 done
+# a long verification message (an exec target's) wraps under 100 columns too
+sed 's|"verify_msg": "[^"]*"|"verify_msg": "the server'"'"'s kernel ACKed every client byte of every flow and its threads read them all (kernel copy counters)"|' \
+	"$data/report-veth.json" >"$TAP_TMP/longv.json"
+"$PKTMEM" report "$TAP_TMP/longv.json" >"$TAP_TMP/longv.txt" 2>&1
+w=$(wc -L <"$TAP_TMP/longv.txt"); [ "$w" -le 100 ]; ok $? "a long verification message fits 100 columns ($w)"
+tr '\n' ' ' <"$TAP_TMP/longv.txt" | tr -s ' ' | grep -q "verification: passed: the server's .* read them all (kernel copy counters)"
+ok $? "... wrapped, not cut"
 grep -q "bytes became memory at: copy (1843200 bytes, 1200 calls)" "$golden/veth.txt"
 ok $? "the copy line is there"
 grep -q "$(printf '\033')" "$golden/veth.txt"; [ $? -ne 0 ]; ok $? "no escape codes without a terminal"

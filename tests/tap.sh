@@ -28,6 +28,12 @@ report_valid() {
 	ok $rv "$2: the report validates ('pktmem report' reads it)"
 	[ $rv -eq 0 ] || sed 's/^/#   /' "$TAP_TMP/verr" >&2
 }
+# unwrap FILE: replay's summary with its wrapped lines (100 columns,
+# continued under the value column, 14 spaces in) joined again, for grep
+unwrap() {
+	awk '/^              [^ ]/ && NR > 1 { sub(/^ +/, " "); line = line $0; next }
+	     NR > 1 { print line } { line = $0 } END { if (NR) print line }' "$1"
+}
 done_testing() { echo "1..$tap_n"; [ "$tap_fail" -eq 0 ]; }
 TAP_TMP=$(mktemp -d)
 trap 'rm -rf "$TAP_TMP"' EXIT
