@@ -25,6 +25,34 @@ static const struct verdict_item *item(const struct verdict *v, const char *name
 
 static struct report *ra, *rb;	/* reused by run(): 5 trials each */
 
+/* Sets copy.syscalls_per_request (a timing-sensitive count) in r's trials. */
+static void set_syscalls(struct report *r, const double *vals)
+{
+	size_t t, i;
+
+	for (t = 0; t < r->ntrials; t++) {
+		struct stage_result *st = &r->trial[t].stage[RS_COPY];
+
+		for (i = 0; i < st->nmetrics; i++)
+			if (!strcmp(st->metric[i].name, "syscalls_per_request"))
+				st->metric[i].value = vals[t];
+	}
+}
+
+/* A count compared with a's 2 syscalls per request when b's trials are vals. */
+static struct verdict *run_count(const struct synth_spec *a, const double *vals)
+{
+	struct synth_rng rng = { 77 };
+	struct verdict *v = NULL;
+
+	if (!synth_fill(ra, a, &rng) || !synth_fill(rb, a, &rng))
+		bail_out("synth_fill failed");
+	set_syscalls(rb, vals);
+	if (verdict_compare(ra, rb, NULL, &v) < 0)
+		bail_out("verdict_compare failed");
+	return v;
+}
+
 static struct verdict *run(const struct synth_spec *a, const struct synth_spec *b, uint64_t seed)
 {
 	struct synth_rng rng = { seed };
@@ -90,6 +118,30 @@ int main(void)
 	ok(item(v, "irq.time_ns") != NULL, "a stage without a timing metric is gated on its total time (irq.time_ns)");
 	ok(item(v, "copy.time_ns") == NULL, "a stage with a timing metric gets no implicit total (copy.time_ns)");
 	verdict_free(v);
+
+	/* timing-sensitive counts: fail only when every trial is beyond the
+	 * slack (10%), never on one noisy trial */
+	{
+		static const double all[5] = { 2.5, 2.5, 2.5, 2.5, 2.5 },
+				    most[5] = { 2.5, 2.5, 2.0, 2.5, 2.5 },
+				    within[5] = { 2.1, 2.15, 2.1, 2.1, 2.1 };
+
+		v = run_count(&a, all);
+		it = item(v, "copy.syscalls_per_request");
+		ok(it && it->status == VS_FAIL && v->overall == VS_FAIL,
+		   "count 2 -> 2.5 in every trial: fail (%s)", it ? it->why : "missing");
+		verdict_free(v);
+		v = run_count(&a, most);
+		it = item(v, "copy.syscalls_per_request");
+		ok(it && it->status == VS_PASS, "count 2 -> 2.5 in 4 of 5 trials: pass (%s)",
+		   it ? it->why : "missing");
+		verdict_free(v);
+		v = run_count(&a, within);
+		it = item(v, "copy.syscalls_per_request");
+		ok(it && it->status == VS_PASS, "count +5..7.5%% in every trial, within the slack: pass (%s)",
+		   it ? it->why : "missing");
+		verdict_free(v);
+	}
 
 	b.allocs = 19;
 	v = run(&a, &b, 2);
