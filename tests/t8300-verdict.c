@@ -39,6 +39,38 @@ static void set_syscalls(struct report *r, const double *vals)
 	}
 }
 
+/* copy.cycles_per_request made available (a machine with a PMU): base in
+ * every trial of a, cur in every trial of b. */
+static void set_cycles(struct report *r, double value)
+{
+	size_t t, i;
+
+	for (t = 0; t < r->ntrials; t++) {
+		struct stage_result *st = &r->trial[t].stage[RS_COPY];
+
+		for (i = 0; i < st->nmetrics; i++)
+			if (!strcmp(st->metric[i].name, "cycles_per_request")) {
+				st->metric[i].available = true;
+				st->metric[i].reason[0] = 0;
+				st->metric[i].value = value;
+			}
+	}
+}
+
+static struct verdict *run_hw(const struct synth_spec *a, double base, double cur)
+{
+	struct synth_rng rng = { 78 };
+	struct verdict *v = NULL;
+
+	if (!synth_fill(ra, a, &rng) || !synth_fill(rb, a, &rng))
+		bail_out("synth_fill failed");
+	set_cycles(ra, base);
+	set_cycles(rb, cur);
+	if (verdict_compare(ra, rb, NULL, &v) < 0)
+		bail_out("verdict_compare failed");
+	return v;
+}
+
 /* A count compared with a's 2 syscalls per request when b's trials are vals. */
 static struct verdict *run_count(const struct synth_spec *a, const double *vals)
 {
@@ -142,6 +174,16 @@ int main(void)
 		   it ? it->why : "missing");
 		verdict_free(v);
 	}
+
+	/* hardware counters where a PMU exists: a small tolerance (2%) */
+	v = run_hw(&a, 1000, 1015);
+	it = item(v, "copy.cycles_per_request");
+	ok(it && it->status == VS_PASS, "hw counter +1.5%%: within the tolerance (%s)", it ? it->why : "missing");
+	verdict_free(v);
+	v = run_hw(&a, 1000, 1050);
+	it = item(v, "copy.cycles_per_request");
+	ok(it && it->status == VS_FAIL, "hw counter +5%%: fail (%s)", it ? it->why : "missing");
+	verdict_free(v);
 
 	b.allocs = 19;
 	v = run(&a, &b, 2);
