@@ -132,8 +132,8 @@ DEBS = build-essential pkg-config libpcap-dev zlib1g-dev libpfm4-dev libmnl-dev 
 deps:
 	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then echo "deps: all $(words $(DEBS)) packages present"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "deps: missing:" $$missing; echo "deps: not root: run 'sudo make deps' (or apt-get install them)"; exit 1; fi; \
 	echo "deps: installing:" $$missing; \
-	if [ "$$(id -u)" != 0 ]; then echo "deps: not root: run 'sudo make deps' or install:" $$missing; exit 1; fi; \
 	export DEBIAN_FRONTEND=noninteractive; \
 	echo 'tshark wireshark-common/install-setuid boolean false' | debconf-set-selections; \
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing

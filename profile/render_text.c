@@ -260,13 +260,12 @@ static void lpad(FILE *f, const char *s, size_t w)
 		fputc(' ', f);
 }
 
-/* Word-wraps text to WIDTH with a hanging indent. */
-static void wrap(FILE *f, const char *first, const char *text, size_t indent)
+/* Word-wraps text to WIDTH with a hanging indent, starting at column col
+ * (what is already on the line). */
+static void wrap_from(FILE *f, size_t col, const char *text, size_t indent)
 {
-	size_t col = dwidth(first);
 	const char *p = text;
 
-	fputs(first, f);
 	while (*p) {
 		const char *e = p;
 		size_t w;
@@ -290,6 +289,12 @@ static void wrap(FILE *f, const char *first, const char *text, size_t indent)
 			p++;
 	}
 	fputc('\n', f);
+}
+
+static void wrap(FILE *f, const char *first, const char *text, size_t indent)
+{
+	fputs(first, f);
+	wrap_from(f, dwidth(first), text, indent);
 }
 
 static const char *na(char *buf, size_t size, int fn)
@@ -529,9 +534,11 @@ int render_text(FILE *f, const struct report *r, const struct render_opts *o)
 			render_fmt_num(b1, sizeof(b1), p->requests_per_s));
 	}
 	snprintf(line, sizeof(line), "%s", v->verify_msg);
-	fprintf(f, "verification: %s%s%s", o->color ? (v->verified ? C_GREEN : C_RED) : "",
+	/* the message starts after "verification: passed: " (22 columns; the
+	 * colour codes take none), not at column 2 */
+	fprintf(f, "verification: %s%s%s: ", o->color ? (v->verified ? C_GREEN : C_RED) : "",
 		v->verified ? "passed" : "FAILED", o->color ? C_OFF : "");
-	wrap(f, v->verified ? ": " : ": ", line, 14);
+	wrap_from(f, strlen("verification: passed: "), line, 14);
 	if (!r->env.pmu && r->env.pmu_reason[0]) {
 		snprintf(line, sizeof(line), "%s", r->env.pmu_reason);
 		wrap(f, "hardware counters: ", line, 19);

@@ -247,6 +247,23 @@ static int capture_set_err(struct capture *cap, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/*
+ * libpcap 1.10 reads the 4-byte magic, then the other 20 header bytes, and
+ * reports "tried to read 24 file header bytes, only got N" with N counted
+ * after the magic: a 10-byte file "got 6", a 4-byte one "got 0".  Say how
+ * long the header really was, as for files shorter than the magic.
+ */
+static int truncated_pcap_header(struct capture *cap, const char *perr)
+{
+	const char *p = strstr(perr, "only got ");
+	size_t got;
+
+	if (p && sscanf(p, "only got %zu", &got) == 1 && got < 20)
+		return capture_set_err(cap, CAPTURE_E_TRUNCATED,
+				       "truncated file header (%zu of 24 bytes)", got + 4);
+	return capture_set_err(cap, CAPTURE_E_TRUNCATED, "truncated file header: %s", perr);
+}
+
 const char *capture_error(const struct capture *cap)
 {
 	return cap->err[0] ? cap->err : "no error";
@@ -1149,8 +1166,7 @@ static int capture_open_src(struct capture **out, struct capture *cap,
 			if (s->z_err)
 				rc = capture_set_err(cap, CAPTURE_E_GZIP, "%s", s->z_msg);
 			else if (strstr(perr, "truncated"))
-				rc = capture_set_err(cap, CAPTURE_E_TRUNCATED,
-						     "truncated file header: %s", perr);
+				rc = truncated_pcap_header(cap, perr);
 			else
 				rc = capture_set_err(cap, CAPTURE_E_FORMAT, "%s", perr);
 			goto fail;

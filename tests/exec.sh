@@ -57,4 +57,9 @@ replay_json() {
 	[ "$rc" -eq 0 ] || sed 's/^/#   /' "$TAP_TMP/out" "$TAP_TMP/err" >&2
 	[ -s "$TAP_TMP/j.json" ] || echo '{}' >"$TAP_TMP/j.json"
 	flat "$TAP_TMP/j.json" >"$TAP_TMP/j.flat"
+	prev=
+	for a in "$@"; do
+		[ "$prev" = --json ] && report_valid "$a" "$desc"
+		prev=$a
+	done
 }

@@ -26,7 +26,9 @@ bad_input notcap.pcap "not a capture"
 : > empty.pcap
 bad_input empty.pcap "empty"
 head -c 10 "$FIX" > header.pcap
-bad_input header.pcap "truncated"
+bad_input header.pcap "truncated file header (10 of 24 bytes)"
+head -c 4 "$FIX" > magic.pcap
+bad_input magic.pcap "truncated file header (4 of 24 bytes)"
 cp "$FIX" absurd.pcap
 # first record's incl_len (offset 24 + 8) set to 0x7fffffff
 printf '\377\377\377\177' | dd of=absurd.pcap bs=1 seek=32 conv=notrunc 2>/dev/null

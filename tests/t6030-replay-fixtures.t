@@ -34,6 +34,9 @@ fi
 "$PKTMEM" replay -q --loop 3 "$F/synth-cl.pcap" "$F/synth-ipv6.pcap" >"$TAP_TMP/out" 2>&1; rc=$?
 [ "$rc" -eq 0 ] && grep -q '^  verify      ok' "$TAP_TMP/out"; ok $? "two captures, 3 loops: verified"
 grep -q '15 replayed' "$TAP_TMP/out"; ok $? "two captures, 3 loops: 15 flows replayed"
+# the terminal output (summary and report) keeps to 100 columns
+"$PKTMEM" replay -q "$F/demo.pcap" >"$TAP_TMP/w" 2>/dev/null
+w=$(wc -L <"$TAP_TMP/w"); [ "$w" -le 100 ]; ok $? "demo: the output fits 100 columns ($w)"
 # large responses: the echo server sends every byte back
 "$PKTMEM" replay -q --server echo --loop 5 "$F/synth-chunked.pcap" >"$TAP_TMP/out" 2>&1; rc=$?
 [ "$rc" -eq 0 ] && grep -q '^  verify      ok' "$TAP_TMP/out"; ok $? "echo server: verified"
@@ -47,6 +50,7 @@ import json,sys; d=json.load(open(sys.argv[1])); t=d["trials"][0]["replay"]
 sys.exit(0 if d["schema"]=="pktmem.report/1" and t["verified"] and t["flows"]==3 and d["cap"]["flows"]==3
          and len(d["cap"]["sha256"])==64 and d["opt"]["io"] and d["opt"]["deser"] else 1)' "$TAP_TMP/r.json"
 ok $? "--json: a pktmem.report/1, verified, 3 flows, capture hash and effective options"
+report_valid "$TAP_TMP/r.json" "--json"
 [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cap"]["sha256"])' "$TAP_TMP/r.json")" = \
   "$(sha256sum <"$F/synth-cl.pcap" | cut -d" " -f1)" ]
 ok $? "--json: cap.sha256 is the SHA-256 of the capture file"

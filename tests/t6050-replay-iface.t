@@ -65,7 +65,7 @@ EOF
 	ok $? "$1: server $2 = replay $3"
 }
 verified() { # DESC
-	[ "$rc" -eq 0 ] && grep -q "verify      ok: the server's kernel ACKed every client byte" "$TAP_TMP/out"
+	[ "$rc" -eq 0 ] && unwrap "$TAP_TMP/out" | grep -q "verify      ok: the server's kernel ACKed every client byte"
 	ok $? "$1: exit 0, verified (exit $rc)"
 	[ "$rc" -eq 0 ] || sed 's/^/#   /' "$TAP_TMP/err" >&2
 }
@@ -78,10 +78,10 @@ verified "IPv4 --client-net"
 same "IPv4 --client-net" bytes_read bytes
 same "IPv4 --client-net" requests requests
 same "IPv4 --client-net" connections flows
-grep -q "Tcp:OutRsts +0, [1-9][0-9]* ARP/ND answers" "$TAP_TMP/out" &&
+unwrap "$TAP_TMP/out" | grep -q "Tcp:OutRsts +0, [1-9][0-9]* ARP/ND answers" &&
 python3 -c 'import json,sys; i=json.load(open(sys.argv[1]))["iface"]; sys.exit(not (i["client_out_rsts"] == 0 and i["neighbour_answers"] > 0 and i["resolved_by_pktmem"]))' "$TAP_TMP/sum.json"
 ok $? "IPv4: this host's kernel sent no RST, the peer answered ARP for its clients (text and JSON)"
-grep -q "resolved by pktmem" "$TAP_TMP/out"
+unwrap "$TAP_TMP/out" | grep -q "resolved by pktmem"
 ok $? "IPv4: the server's MAC came from pktmem's own ARP request (the kernel had none)"
 grep -q "10.77.0.2:" "$TAP_TMP/err" "$TAP_TMP/out"
 [ $? -ne 0 ]; ok $? "IPv4: no client used the host's own address"
@@ -112,7 +112,7 @@ verified "captured addresses and port, --via raw"
 same "captured addresses" bytes_read bytes
 same "captured addresses" requests requests
 # the client namespace's kernel knew the server's MAC this time
-grep -q "on-link 10.77.0.1 ($smac)" "$TAP_TMP/out"
+unwrap "$TAP_TMP/out" | grep -q "on-link 10.77.0.1 ($smac)"
 ok $? "captured addresses: the server's MAC from the kernel's neighbour table"
 
 # 3. IPv6 server: an IPv4 capture mapped into --client-net, and an IPv6 one
@@ -120,7 +120,7 @@ serve "[fd77::1]:8080"
 replay --iface "$VC" --server-ip fd77::1 --port 8080 --client-net fd77::/64 "$F/demo.pcap"; rc=$?
 unserve
 verified "IPv6, IPv4 capture mapped"
-grep -q "on-link fd77::1 (..:..:..:..:..:.., resolved by pktmem)" "$TAP_TMP/out"
+unwrap "$TAP_TMP/out" | grep -q "on-link fd77::1 (..:..:..:..:..:.., resolved by pktmem)"
 ok $? "IPv6: the server's MAC from pktmem's own neighbour solicitation"
 same "IPv6 mapped" bytes_read bytes
 same "IPv6 mapped" requests requests

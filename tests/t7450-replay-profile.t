@@ -20,6 +20,7 @@ cap="$PKTMEM_SRC/fixtures/demo.pcap"
 
 expect_exit 0 "replay --profile counts" -- "$PKTMEM" replay -q --profile counts --json "$TAP_TMP/c.json" "$cap"
 grep -q '^softirq ' "$TAP_TMP/out"; ok $? "stage table printed"
+report_valid "$TAP_TMP/c.json" "counts"
 
 check() { # check JSON MODE
 	python3 - "$1" "$2" >"$TAP_TMP/py" 2>&1 <<'PY'
@@ -74,11 +75,13 @@ check "$TAP_TMP/c.json" counts; ok $? "counts: softirq > 0, packets >= segments,
 expect_exit 0 "replay IPv4 + IPv6 captures" -- "$PKTMEM" replay -q --json "$TAP_TMP/46.json" \
 	"$PKTMEM_SRC/fixtures/synth-cl.pcap" "$PKTMEM_SRC/fixtures/synth-ipv6.pcap"
 check "$TAP_TMP/46.json" counts; ok $? "IPv4 + IPv6: copied == read by both servers == capture, no mismatch"
+report_valid "$TAP_TMP/46.json" "IPv4 + IPv6"
 [ $? -eq 0 ] || sed 's/^/# /' "$TAP_TMP/py" >&2
 
 # --events: the BPF stage counters run (by default in full mode only where a PMU exists)
 expect_exit 0 "replay --profile full --events cycles --folded" -- "$PKTMEM" replay -q --profile full --events cycles --folded "$TAP_TMP/f.txt" --json "$TAP_TMP/f.json" "$cap"
 check "$TAP_TMP/f.json" full; ok $? "full: the same, plus softirq and copy times"
+report_valid "$TAP_TMP/f.json" "full"
 [ $? -eq 0 ] || sed 's/^/# /' "$TAP_TMP/py" >&2
 [ -s "$TAP_TMP/f.txt" ] && grep -qE '^[^ ]+ [0-9]+$' "$TAP_TMP/f.txt"; ok $? "folded stacks written"
 
@@ -117,6 +120,7 @@ PY
 ok $? "counts mode: user symbols unavailable, saying how to get them"
 
 expect_exit 0 "replay --profile off" -- "$PKTMEM" replay -q --profile off --json "$TAP_TMP/o.json" "$cap"
+report_valid "$TAP_TMP/o.json" "off"
 python3 - "$TAP_TMP/o.json" <<'PY' >"$TAP_TMP/py" 2>&1
 import json, sys
 t = json.load(open(sys.argv[1]))["trials"][0]

@@ -30,6 +30,13 @@ for f in veth.txt socket.txt pair.txt compare-pass.txt compare-fail.txt compare-
 	w=$(wc -L <"$golden/$f")
 	[ "$w" -le 100 ]; ok $? "$f fits 100 columns ($w)"
 done
+# a long verification message (an exec target's) wraps under 100 columns too
+sed 's|"verify_msg": "[^"]*"|"verify_msg": "the server'"'"'s kernel ACKed every client byte of every flow and its threads read them all (kernel copy counters)"|' \
+	"$data/report-veth.json" >"$TAP_TMP/longv.json"
+"$PKTMEM" report "$TAP_TMP/longv.json" >"$TAP_TMP/longv.txt" 2>&1
+w=$(wc -L <"$TAP_TMP/longv.txt"); [ "$w" -le 100 ]; ok $? "a long verification message fits 100 columns ($w)"
+tr '\n' ' ' <"$TAP_TMP/longv.txt" | tr -s ' ' | grep -q "verification: passed: the server's .* read them all (kernel copy counters)"
+ok $? "... wrapped, not cut"
 grep -q "bytes became memory at: copy (1843200 bytes, 1200 calls)" "$golden/veth.txt"
 ok $? "the copy line is there"
 grep -q "$(printf '\033')" "$golden/veth.txt"; [ $? -ne 0 ]; ok $? "no escape codes without a terminal"
@@ -75,14 +82,9 @@ for f in report-veth report-socket report-veth-b report-veth-regressed; do
 	cmp -s "$TAP_TMP/a.txt" "$TAP_TMP/out"; ok $? "$f: re-read report renders the same"
 done
 ls -a "$TAP_TMP" | grep -q '\.tmp\.'; [ $? -ne 0 ]; ok $? "no temp files left"
-# tests of other areas may leave reports in the build dir: they validate too
-n=0; bad=0
-for f in $(find "$PKTMEM_BUILD" -name '*.json' -newer "$PKTMEM" 2>/dev/null | head -50); do
-	grep -q '"schema": "pktmem.report/1"' "$f" || continue
-	n=$((n + 1))
-	"$PKTMEM" report "$f" >/dev/null 2>"$TAP_TMP/err" || { bad=$((bad + 1)); diag "$f: $(cat "$TAP_TMP/err")"; }
-done
-[ "$bad" -eq 0 ]; ok $? "reports left by other tests validate ($n found)"
+# Reports written by the replay, exec and gate tests are checked where they
+# are written (report_valid in tap.sh; t8500 for gate's): they live in each
+# test's own temporary directory, gone by the time this test could look.
 
 # --- atomic writes ---
 expect_exit 2 "writing into a missing directory fails" -- "$PKTMEM" report "$data/report-veth.json" --json "$TAP_TMP/no/dir/r.json"

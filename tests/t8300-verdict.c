@@ -25,6 +25,66 @@ static const struct verdict_item *item(const struct verdict *v, const char *name
 
 static struct report *ra, *rb;	/* reused by run(): 5 trials each */
 
+/* Sets copy.syscalls_per_request (a timing-sensitive count) in r's trials. */
+static void set_syscalls(struct report *r, const double *vals)
+{
+	size_t t, i;
+
+	for (t = 0; t < r->ntrials; t++) {
+		struct stage_result *st = &r->trial[t].stage[RS_COPY];
+
+		for (i = 0; i < st->nmetrics; i++)
+			if (!strcmp(st->metric[i].name, "syscalls_per_request"))
+				st->metric[i].value = vals[t];
+	}
+}
+
+/* copy.cycles_per_request made available (a machine with a PMU): base in
+ * every trial of a, cur in every trial of b. */
+static void set_cycles(struct report *r, double value)
+{
+	size_t t, i;
+
+	for (t = 0; t < r->ntrials; t++) {
+		struct stage_result *st = &r->trial[t].stage[RS_COPY];
+
+		for (i = 0; i < st->nmetrics; i++)
+			if (!strcmp(st->metric[i].name, "cycles_per_request")) {
+				st->metric[i].available = true;
+				st->metric[i].reason[0] = 0;
+				st->metric[i].value = value;
+			}
+	}
+}
+
+static struct verdict *run_hw(const struct synth_spec *a, double base, double cur)
+{
+	struct synth_rng rng = { 78 };
+	struct verdict *v = NULL;
+
+	if (!synth_fill(ra, a, &rng) || !synth_fill(rb, a, &rng))
+		bail_out("synth_fill failed");
+	set_cycles(ra, base);
+	set_cycles(rb, cur);
+	if (verdict_compare(ra, rb, NULL, &v) < 0)
+		bail_out("verdict_compare failed");
+	return v;
+}
+
+/* A count compared with a's 2 syscalls per request when b's trials are vals. */
+static struct verdict *run_count(const struct synth_spec *a, const double *vals)
+{
+	struct synth_rng rng = { 77 };
+	struct verdict *v = NULL;
+
+	if (!synth_fill(ra, a, &rng) || !synth_fill(rb, a, &rng))
+		bail_out("synth_fill failed");
+	set_syscalls(rb, vals);
+	if (verdict_compare(ra, rb, NULL, &v) < 0)
+		bail_out("verdict_compare failed");
+	return v;
+}
+
 static struct verdict *run(const struct synth_spec *a, const struct synth_spec *b, uint64_t seed)
 {
 	struct synth_rng rng = { seed };
@@ -89,6 +149,40 @@ int main(void)
 	ok(it && it->status == VS_SKIP && strstr(it->why, "no PMU"), "hw counter without PMU skipped with the reason");
 	ok(item(v, "irq.time_ns") != NULL, "a stage without a timing metric is gated on its total time (irq.time_ns)");
 	ok(item(v, "copy.time_ns") == NULL, "a stage with a timing metric gets no implicit total (copy.time_ns)");
+	verdict_free(v);
+
+	/* timing-sensitive counts: fail only when every trial is beyond the
+	 * slack (10%), never on one noisy trial */
+	{
+		static const double all[5] = { 2.5, 2.5, 2.5, 2.5, 2.5 },
+				    most[5] = { 2.5, 2.5, 2.0, 2.5, 2.5 },
+				    within[5] = { 2.1, 2.15, 2.1, 2.1, 2.1 };
+
+		v = run_count(&a, all);
+		it = item(v, "copy.syscalls_per_request");
+		ok(it && it->status == VS_FAIL && v->overall == VS_FAIL,
+		   "count 2 -> 2.5 in every trial: fail (%s)", it ? it->why : "missing");
+		verdict_free(v);
+		v = run_count(&a, most);
+		it = item(v, "copy.syscalls_per_request");
+		ok(it && it->status == VS_PASS, "count 2 -> 2.5 in 4 of 5 trials: pass (%s)",
+		   it ? it->why : "missing");
+		verdict_free(v);
+		v = run_count(&a, within);
+		it = item(v, "copy.syscalls_per_request");
+		ok(it && it->status == VS_PASS, "count +5..7.5%% in every trial, within the slack: pass (%s)",
+		   it ? it->why : "missing");
+		verdict_free(v);
+	}
+
+	/* hardware counters where a PMU exists: a small tolerance (2%) */
+	v = run_hw(&a, 1000, 1015);
+	it = item(v, "copy.cycles_per_request");
+	ok(it && it->status == VS_PASS, "hw counter +1.5%%: within the tolerance (%s)", it ? it->why : "missing");
+	verdict_free(v);
+	v = run_hw(&a, 1000, 1050);
+	it = item(v, "copy.cycles_per_request");
+	ok(it && it->status == VS_FAIL, "hw counter +5%%: fail (%s)", it ? it->why : "missing");
 	verdict_free(v);
 
 	b.allocs = 19;

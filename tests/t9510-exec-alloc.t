@@ -33,6 +33,10 @@ for k in 1 7 50; do
 		got=$(stage "$TAP_TMP/r.json" alloc "$1")
 		[ "$got" = "$2" ]; ok $? "K=$k: alloc row $1 = $got (want $2)"
 	done
+# the exec summary's long lines (server, verify, alloc) wrap at 100 columns
+w=$(wc -L <"$TAP_TMP/out"); [ "$w" -le 100 ]; ok $? "exec: the output fits 100 columns ($w)"
+unwrap "$TAP_TMP/out" | grep -q "^  verify      ok: .* its threads read them all (kernel copy counters)$"
+ok $? "exec: the verify line wrapped, not cut"
 	# synth-cl: 5172 client bytes, all read by allocserver
 	got=$(stage "$TAP_TMP/r.json" copy copy_bytes)
 	[ "$got" = 5172 ]; ok $? "K=$k: copy_bytes $got = the capture's client bytes 5172"
@@ -66,7 +70,7 @@ if [ -x "$HELP/allocserver-static" ]; then
 	is target.alloc.available false "static"
 	jget "$TAP_TMP/j.json" target.alloc.reason | grep -q 'statically linked (no PT_INTERP)'
 	ok $? "static: the reason names static linking"
-	grep -q '^  alloc       unavailable: .*statically linked' "$TAP_TMP/out"; ok $? "static: the summary says unavailable"
+	unwrap "$TAP_TMP/out" | grep -q '^  alloc       unavailable: .*statically linked'; ok $? "static: the summary says unavailable"
 	is target.responses.2xx 12 "static"
 else
 	skip "gcc -static did not link here: no static helper"

@@ -53,7 +53,7 @@ set -- $(stage "$TAP_TMP/d.json" alloc)
 [ "$1" = true ] && [ "$2" = "$n" ]; ok $? "demo: the alloc row counts the interposer's $n calls ($1 $2)"
 # demo.pcap: 60034 client bytes, every one read by nginx (kernel copies)
 is server_bytes_read 60034 "demo: read by nginx's threads"
-grep -q "^  verify      ok: .* and its threads read them all" "$TAP_TMP/out"
+unwrap "$TAP_TMP/out" | grep -q "^  verify      ok: .* and its threads read them all"
 ok $? "demo: verification checked the kernel's copies"
 # every framing, pipelined, IPv6, impaired client streams, the recorded ones
 for cap in synth-cl synth-chunked synth-pipelined synth-impaired synth-ipv6 curl-nginx; do
@@ -68,6 +68,7 @@ done
 # their threads exactly the capture's client bytes
 "$PKTMEM" replay -q --exec "$CMD" --port 8080 --json "$TAP_TMP/r.json" "$F/demo.pcap" \
 	>"$TAP_TMP/out" 2>"$TAP_TMP/err"
+report_valid "$TAP_TMP/r.json" "nginx, profiled"
 copy=$($PY -c 'import json,sys
 j=json.load(open(sys.argv[1]))
 st=[s for s in j["trials"][0]["stages"] if s["name"]=="copy"][0]

@@ -35,6 +35,7 @@ if is_root; then
 		unshare -p -f --mount-proc "$PKTMEM" replay -q --target "127.0.0.1:$port" \
 			--json "$TAP_TMP/p.json" "$F/synth-cl.pcap" >"$TAP_TMP/out" 2>&1
 		ok $? "another pid namespace: replayed and verified from ACKs"
+		report_valid "$TAP_TMP/p.json" "another pid namespace"
 		set -- $(stage "$TAP_TMP/p.json" copy)
 		[ "$1" = false ] && echo "$*" | grep -q "no process in this pid namespace holds port $port"
 		ok $? "another pid namespace: copy unavailable, saying why ($*)"

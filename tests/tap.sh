@@ -20,6 +20,20 @@ expect_exit() {
 	[ "$got" -eq "$want" ]; ok $? "$desc (exit $got, want $want)"
 	[ "$got" -eq "$want" ] || { diag "stderr:"; sed 's/^/#   /' "$TAP_TMP/err" >&2; }
 }
+# report_valid FILE DESC: 'pktmem report' reads FILE back: schema name and
+# version, required fields, types (issue #6: every report a test writes
+# validates, not only the fixed ones in tests/data).
+report_valid() {
+	"$PKTMEM" report "$1" >/dev/null 2>"$TAP_TMP/verr"; rv=$?
+	ok $rv "$2: the report validates ('pktmem report' reads it)"
+	[ $rv -eq 0 ] || sed 's/^/#   /' "$TAP_TMP/verr" >&2
+}
+# unwrap FILE: replay's summary with its wrapped lines (100 columns,
+# continued under the value column, 14 spaces in) joined again, for grep
+unwrap() {
+	awk '/^              [^ ]/ && NR > 1 { sub(/^ +/, " "); line = line $0; next }
+	     NR > 1 { print line } { line = $0 } END { if (NR) print line }' "$1"
+}
 done_testing() { echo "1..$tap_n"; [ "$tap_fail" -eq 0 ]; }
 TAP_TMP=$(mktemp -d)
 trap 'rm -rf "$TAP_TMP"' EXIT
