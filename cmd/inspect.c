@@ -103,6 +103,16 @@ static void anomalies(char *buf, size_t len, const struct flow_info *f)
 #undef ADD
 }
 
+/* The flow table's cells: client, server, packets and payload each way. */
+static void flow_cells(const struct flow_info *f, char cell[4][48])
+{
+	inspect_endpoint(cell[0], 48, f->family, f->caddr, f->cport);
+	inspect_endpoint(cell[1], 48, f->family, f->saddr, f->sport);
+	snprintf(cell[2], 48, "%" PRIu64 "/%" PRIu64, f->dir[0].packets, f->dir[1].packets);
+	snprintf(cell[3], 48, "%" PRIu64 "/%" PRIu64, f->dir[0].payload_bytes,
+		 f->dir[1].payload_bytes);
+}
+
 static void print_text(const struct inspect_result *r)
 {
 	const struct capture_stats *c = &r->cap;
@@ -152,22 +162,32 @@ static void print_text(const struct inspect_result *r)
 	       t->gap_bytes, t->truncated);
 
 	if (r->nrows) {
-		printf("\n  %4s  %-26s %-26s %15s %21s %5s  %s\n", "id", "client",
-		       "server", "packets c>s/s>c", "payload c>s/s>c", "end",
-		       "anomalies");
+		/* columns as wide as this capture's widest cell (a first pass
+		 * formats them to measure), so an IPv4 capture's table fits 100
+		 * columns and an IPv6 one still lines up */
+		int w[5] = { 6, 6, 12, 13, 3 };
+
+		for (i = 0; i < r->nrows; i++) {
+			char cell[4][48];
+
+			flow_cells(&r->rows[i].f, cell);
+			for (k = 0; k < 4; k++)
+				if ((int)strlen(cell[k]) > w[k])
+					w[k] = (int)strlen(cell[k]);
+			if ((int)strlen(inspect_end_name(r->rows[i].f.end)) > w[4])
+				w[4] = (int)strlen(inspect_end_name(r->rows[i].f.end));
+		}
+		printf("\n  %4s  %-*s  %-*s  %*s  %*s  %-*s  %s\n", "id", w[0], "client", w[1],
+		       "server", w[2], "pkts c>s/s>c", w[3], "bytes c>s/s>c", w[4], "end", "anomalies");
 		for (i = 0; i < r->nrows; i++) {
 			const struct flow_info *f = &r->rows[i].f;
-			char cl[64], sv[64], pk[40], by[48], an[160];
+			char cell[4][48], an[160];
 
-			inspect_endpoint(cl, sizeof(cl), f->family, f->caddr, f->cport);
-			inspect_endpoint(sv, sizeof(sv), f->family, f->saddr, f->sport);
-			snprintf(pk, sizeof(pk), "%" PRIu64 "/%" PRIu64,
-				 f->dir[0].packets, f->dir[1].packets);
-			snprintf(by, sizeof(by), "%" PRIu64 "/%" PRIu64,
-				 f->dir[0].payload_bytes, f->dir[1].payload_bytes);
+			flow_cells(f, cell);
 			anomalies(an, sizeof(an), f);
-			printf("  %4" PRIu64 "  %-26s %-26s %15s %21s %5s  %s\n",
-			       f->id, cl, sv, pk, by, inspect_end_name(f->end), an);
+			printf("  %4" PRIu64 "  %-*s  %-*s  %*s  %*s  %-*s  %s\n", f->id, w[0], cell[0],
+			       w[1], cell[1], w[2], cell[2], w[3], cell[3], w[4], inspect_end_name(f->end),
+			       an);
 		}
 		if (r->rows_omitted)
 			printf("  ... %" PRIu64 " more flows\n", r->rows_omitted);

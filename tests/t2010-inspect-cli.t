@@ -82,4 +82,14 @@ ok $? "two captures: JSON has a list of two"
 expect_exit 0 "two captures, text" -- "$PKTMEM" inspect "$FIX" "$FIX"
 [ "$(grep -c '^file ' "$TAP_TMP/out")" -eq 2 ]; ok $? "two captures: two sections"
 
+# the flow table's columns are as wide as the capture's cells: an IPv4 and
+# an IPv6 capture's text fits a 100-column terminal, and the columns line up
+for cap in demo.pcap synth-ipv6.pcap; do
+	expect_exit 0 "$cap: text, exit 0" -- "$PKTMEM" inspect "$PKTMEM_SRC/fixtures/$cap"
+	w=$(awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' "$TAP_TMP/out")
+	[ "$w" -le 100 ]; ok $? "$cap: text fits 100 columns (widest line $w)"
+	# every flow of these captures ends with a FIN
+	awk '/^ +id  client/ { h = index($0, " end ") } /^ +[0-9]+  / && h { n++; if (index($0, " fin ") != h) bad = 1 } END { exit !n || bad }' "$TAP_TMP/out"
+	ok $? "$cap: the end column lines up under its header"
+done
 done_testing
