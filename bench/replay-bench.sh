@@ -12,7 +12,8 @@
 # lives in /tmp/pktmem-bench.* and is removed at the end; the namespaces
 # are unnamed and die with their processes.  pktmem runs with --profile
 # off (the blind tools measure nothing either); PROFILE=counts or full
-# shows what the profiler adds.
+# shows what the profiler adds; PKTMEM_ARGS adds replay options (e.g.
+# PKTMEM_ARGS="--rx-ring v3" for the previous default RX ring).
 set -u
 PKTMEM=${1:?usage: replay-bench.sh PKTMEM}
 ROUNDS=${ROUNDS:-3}
@@ -62,19 +63,25 @@ cpu_of() { # "elapsed user sys" from time(1) output file
 }
 
 echo "frames per pass: $FRAMES (pktmem --dump-frames); passes per round: pktmem $LOOPS, blind tools $BLIND_LOOPS"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+: >"$T/all.txt"
 printf "%-10s %5s %12s %12s %14s\n" tool round frames/s data-seg/s "cpu ns/frame"
 for r in $(seq 1 "$ROUNDS"); do
 	# pktmem: full live TCP path into a listening server
-	"$PKTMEM" replay -q --server sink --profile "${PROFILE:-off}" --loop "$LOOPS" --json "$T/pm.json" "$T/cap.pcap" >"$T/pm.out" 2>&1
-	python3 - "$T/pm.json" "$r" <<'PY'
+	"$PKTMEM" replay -q --server sink --profile "${PROFILE:-off}" --loop "$LOOPS" ${PKTMEM_ARGS:-} --json "$T/pm.json" "$T/cap.pcap" >"$T/pm.out" 2>&1
+	python3 - "$T/pm.json" "$r" "$T/all.txt" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))["trials"][0]["replay"]
 d["cpu_self_ns"] = d["cpu_replayer_ns"]
 secs = d["duration_ns"] / 1e9
 fr = d["frames"]
-print("%-10s %5s %12.0f %12.0f %14.0f   (per data segment: %.0f ns; server %.0f ns; verified %s)" % (
+print("%-10s %5s %12.0f %12.0f %14.0f   (per data segment: %.0f ns; server %.0f ns; replayer on CPU %.0f%% of the run; verified %s)" % (
     "pktmem", sys.argv[2], fr / secs, d["segments"] / secs, d["cpu_self_ns"] / fr,
-    d["cpu_self_ns"] / d["segments"], d["cpu_server_ns"] / d["segments"], d["verified"]))
+    d["cpu_self_ns"] / d["segments"], d["cpu_server_ns"] / d["segments"],
+    100.0 * d["cpu_self_ns"] / d["duration_ns"], d["verified"]))
+# for the summary: tool, frames/s, CPU ns per frame with the server's share
+with open(sys.argv[3], "a") as f:
+    f.write("pktmem %f %f\n" % (fr / secs, (d["cpu_self_ns"] + d["cpu_server_ns"]) / fr))
 PY
 	# tcpreplay and trafgen: blind, the same frames
 	unshare -n sh -c "sh $T/blind.sh && /usr/bin/time -f '%e %U %S' -o $T/tr.time \
@@ -83,6 +90,7 @@ PY
 	set -- $(cpu_of "$T/tr.time")
 	pps=$(sed -n 's/.*Rated: .* \([0-9.]*\) pps.*/\1/p' "$T/tr.out" | head -1)
 	printf "%-10s %5s %12.0f %12s %14.0f\n" tcpreplay "$r" "${pps:-0}" - "$(echo "$2 $n" | awk '{print $1 * 1e9 / $2}')"
+	echo "tcpreplay ${pps:-0} $(echo "$2 $n" | awk '{print $1 * 1e9 / $2}')" >>"$T/all.txt"
 	unshare -n sh -c "sh $T/blind.sh && /usr/bin/time -f '%e %U %S' -o $T/tg.time \
 		trafgen -P 1 -n $n -i $T/frames.cfg -o c0 >$T/tg.out 2>&1"
 	set -- $(cpu_of "$T/tg.time")
@@ -90,7 +98,30 @@ PY
 	tsec=$(tr -d '\r' <"$T/tg.out" | sed -n 's/^ *\([0-9]*\) sec, \([0-9]*\) usec on CPU.*/\1 \2/p' | awk '{print $1 + $2 / 1e6}')
 	printf "%-10s %5s %12.0f %12s %14.0f\n" trafgen "$r" "$(echo "${tsec:-0} $n" | awk '{print ($1 > 0 ? $2 / $1 : 0)}')" - \
 		"$(echo "$2 $n" | awk '{print $1 * 1e9 / $2}')"
+	echo "trafgen $(echo "${tsec:-0} $n" | awk '{print ($1 > 0 ? $2 / $1 : 0)}') $(echo "$2 $n" | awk '{print $1 * 1e9 / $2}')" >>"$T/all.txt"
 done
+
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Ratios per round (interleaved neighbours), and the CPU-bound ratio: the
+# blind tool's CPU per frame over pktmem's, the replayer's and the server's
+# together (both compete for the same CPU share; see docs/replay.md).
+python3 - "$T/all.txt" <<'PY'
+import sys, statistics
+rows = {}
+for line in open(sys.argv[1]):
+    t, r, c = line.split()
+    rows.setdefault(t, []).append((float(r), float(c)))
+pm = rows.get("pktmem", [])
+for tool in ("tcpreplay", "trafgen"):
+    other = rows.get(tool, [])
+    n = min(len(pm), len(other))
+    if not n or not all(o[0] > 0 for o in other[:n]):
+        continue
+    rate = [pm[i][0] / other[i][0] for i in range(n)]
+    cpu = [other[i][1] / pm[i][1] for i in range(n)]
+    print("pktmem / %-9s rate %s (median %.2fx); CPU per frame, theirs / pktmem's with its server: median %.2fx" % (
+        tool, " ".join("%.2fx" % x for x in rate), statistics.median(rate), statistics.median(cpu)))
+PY
 
 # tcpliveplay: one captured flow against a real listener, same topology
 "$PKTMEM" synth -q --out "$T/one.pcap" --flows 1 --requests 3 --framing cl --body-size 440
