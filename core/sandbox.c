@@ -13,12 +13,28 @@
 /* Denied whatever their arguments: what a server never does and an
  * attacker inside it would want.  Names, not numbers: libseccomp resolves
  * them for the architecture and skips one this kernel ABI lacks. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN_BUILD 1
+#endif
+#endif
+#ifndef ASAN_BUILD
+#define ASAN_BUILD 0
+#endif
+
+int sandbox_allows_ptrace(void)
+{
+	return ASAN_BUILD;
+}
+
 static const char *const deny_always[] = {
 	/* another program, possibly setuid or with file capabilities */
 	"execve", "execveat", "uselib",
 	/* other processes' memory and descriptors (same uid: allowed by
-	 * ptrace_may_access() without any capability) */
-	"ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "kcmp",
+	 * ptrace_may_access() without any capability); ptrace below */
+	"process_vm_readv", "process_vm_writev", "pidfd_getfd", "kcmp",
 	/* the filesystem's shape and namespaces */
 	"mount", "umount2", "pivot_root", "chroot", "setns", "unshare",
 	"fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
@@ -119,6 +135,8 @@ int sandbox_enter(unsigned flags)
 	if (threads_now() != 1 && (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
 		goto out;
 	if ((rc = deny_list(ctx, deny_always, COUNT(deny_always))) < 0)
+		goto out;
+	if (!sandbox_allows_ptrace() && (rc = deny(ctx, "ptrace", 0, NULL)) < 0)
 		goto out;
 	if (!(flags & SANDBOX_URING) && (rc = deny_list(ctx, deny_uring, COUNT(deny_uring))) < 0)
 		goto out;

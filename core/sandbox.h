@@ -35,6 +35,12 @@ enum {
 	SANDBOX_NO_FS_WRITE = 1u << 1,
 };
 
+/* Under AddressSanitizer (a test build) ptrace stays allowed:
+ * LeakSanitizer's check at exit stops the process's threads with ptrace
+ * (its own tracer thread), and would otherwise fail the exit.  1 in such
+ * a build, 0 otherwise. */
+int sandbox_allows_ptrace(void);
+
 /* Installs the filter in the calling process.  0 or negative errno
  * (libseccomp's: -EFAULT for an internal failure, -ENOMEM, -EINVAL). */
 int sandbox_enter(unsigned flags);

@@ -705,10 +705,9 @@ static int add_client(void *arg, int family, const uint8_t addr[16])
  * uid, neither needs a capability), reading /proc files opened earlier and
  * counters and rings already open. */
 static int drop_caps(const struct engine_cfg *cfg, const struct netns_topo *topo,
-		     struct engine_result *r, char *err, size_t errlen)
+		     char *err, size_t errlen)
 {
 	unsigned long long keep = cfg->keep_caps;
-	long long eff;
 	int rc;
 
 	if (!cfg->drop_caps)
@@ -722,9 +721,6 @@ static int drop_caps(const struct engine_cfg *cfg, const struct netns_topo *topo
 		snprintf(err, errlen, "dropping capabilities after setup: %s", strerror(-rc));
 		return rc;
 	}
-	eff = privs_effective();
-	r->caps_dropped = true;
-	r->caps_kept = eff > 0 ? (unsigned long long)eff : 0;
 	return 0;
 }
 
@@ -869,7 +865,7 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 
 		sa.sin_port = htons(blocks[0]->port);
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if ((rc = drop_caps(cfg, topo, r, err, errlen)) < 0)
+		if ((rc = drop_caps(cfg, topo, err, errlen)) < 0)
 			goto out;
 		cpu0 = cpu_ns(RUSAGE_SELF);
 		if (cfg->server.connect_to)
@@ -962,7 +958,7 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 		}
 		if (!pc.mss)
 			pc.mss = r->mtu - (cfg->remote && cfg->remote->family == AF_INET ? 40 : 60);
-		if ((rc = drop_caps(cfg, topo, r, err, errlen)) < 0)
+		if ((rc = drop_caps(cfg, topo, err, errlen)) < 0)
 			goto out;
 		cpu0 = cpu_ns(RUSAGE_SELF);
 		rc = peer_run_packet(plan, &pc, tx, rx, res, &r->peer, stop);

@@ -180,9 +180,6 @@ struct engine_result {
 	bool copy_checked, copy_failed;
 	uint64_t copy_bytes, copy_acked;
 	char copy_msg[256];
-	/* drop_caps: what the replayer kept (CapEff after the drop) */
-	bool caps_dropped;
-	unsigned long long caps_kept;
 };
 
 /* Runs the replay.  Returns 0 when it ran (check result->verified), or a

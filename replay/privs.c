@@ -10,43 +10,6 @@
 #include <sys/psx_syscall.h>
 #include <sys/syscall.h>
 
-int privs_drop_all(void)
-{
-	cap_t none = NULL;
-	cap_value_t c;
-	int rc = 0;
-
-	/* The bounding set limits what an execve() could ever grant; dropping
-	 * from it needs CAP_SETPCAP, so it goes first.  EINVAL past the
-	 * kernel's last capability ends the loop (cap_max_bits() may be
-	 * newer or older than the running kernel). */
-	for (c = 0; c < 64; c++) {
-		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) < 0)
-			break;
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EPERM) {
-			rc = -errno;
-			goto out;
-		}
-	}
-	/* ambient capabilities survive execve of unprivileged programs */
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	none = cap_init();	/* all three sets empty */
-	if (!none) {
-		rc = -errno;
-		goto out;
-	}
-	if (cap_set_proc(none) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		rc = -errno;
-out:
-	if (none)
-		cap_free(none);
-	return rc;
-}
-
 int privs_keep_only(unsigned long long keep)
 {
 	cap_value_t c, last = cap_max_bits() - 1;
@@ -100,6 +63,11 @@ out:
 	cap_free(cur);
 	cap_free(want);
 	return rc;
+}
+
+int privs_drop_all(void)
+{
+	return privs_keep_only(0);
 }
 
 long long privs_effective(void)

@@ -22,8 +22,9 @@
 #ifndef PKTMEM_REPLAY_PRIVS_H
 #define PKTMEM_REPLAY_PRIVS_H
 
-/* Drop every capability for good: the bounding set (while CAP_SETPCAP is
- * still held), permitted, effective, inheritable and ambient sets, then
+/* Drop every capability for good, in every thread (see above):
+ * privs_keep_only(0).  The bounding set (while CAP_SETPCAP is still
+ * held), permitted, effective, inheritable and ambient sets, then
  * PR_SET_NO_NEW_PRIVS so no later execve() (setuid, file capabilities, or
  * root's own exec rule) can bring any back.  For a process that has
  * everything it needs open already: the server child after it joined its
