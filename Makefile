@@ -20,7 +20,13 @@ CPPFLAGS += -I. -D_GNU_SOURCE
 # libpfm4 ships no pkg-config file on Debian: link -lpfm directly.
 # libdw/libelf (elfutils): user-space symbols of sampled stacks (profile/usym.c).
 # libbpf: the per-stage counter program (profile/bpfcount.c).
-LIBS      = -lpcap -lz -lpfm -lmnl -ljansson -luring -lcap -lbpf -lpthread -lm -ldw -lelf
+# libseccomp: the server child's syscall filter (core/sandbox.c).
+# libpsx (before -lcap: libcap.so has its own weak psx_load_syscalls, and
+# the first definition in link order wins) + --wrap=pthread_create:
+# libcap then changes the capabilities of
+# every thread of the process, not only the caller's (replay/privs.c).
+LIBS      = -lpcap -lz -lpfm -lmnl -ljansson -luring -lpsx -lcap -lseccomp -lbpf -lpthread -lm \
+            -ldw -lelf -Wl,-wrap,pthread_create
 # Frame pointers, also when CFLAGS is overridden: the kernel walks user
 # stacks by them for sampled callchains (PERF_SAMPLE_CALLCHAIN), so without
 # them a flame graph of the server stops at the sampled function.
@@ -125,7 +131,7 @@ check-layers:
 # Every Debian package the build, tests and benchmarks use.  Only missing
 # ones are installed.
 DEBS = build-essential pkg-config libpcap-dev zlib1g-dev libpfm4-dev libmnl-dev \
-       libjansson-dev liburing-dev libcap-dev libdw-dev libbpf-dev clang libclang-rt-14-dev llvm \
+       libjansson-dev liburing-dev libcap-dev libseccomp-dev libdw-dev libbpf-dev clang libclang-rt-14-dev llvm \
        tshark tcpdump tcpflow tcpreplay netsniff-ng libh2o-dev libhttp-parser-dev \
        curl wrk nginx-light iproute2 hyperfine ncat python3 valgrind \
        chromium perl libcap2-bin

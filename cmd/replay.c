@@ -21,6 +21,7 @@
 
 /* The core server (core/server.h) is the default target once it is in the
  * tree; until then replays go into the sink (replay/sink.h). */
+#include "core/sandbox.h"
 #if __has_include("core/server.h")
 #include "core/deser.h"
 #include "core/server.h"
@@ -37,6 +38,7 @@
 #include <net/if.h>
 #include <pcap/pcap.h>
 #include <signal.h>
+#include <sys/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1027,7 +1029,8 @@ static int profile_report(const struct opts *o, const struct server_choice *srv,
 			  const struct engine_result *r, const struct replay_summary *s,
 			  struct prof_attach *pa, const struct target_report *tr,
 			  const char *const *captures, size_t ncaptures, int json_fd,
-			  const struct iface_run *ifr)
+			  const struct iface_run *ifr, const struct report_env *env,
+			  const char *cap_sha, int cap_sha_rc)
 {
 	struct render_opts ro = { .color = json_fd < 0 && cmd_use_color(stdout) };
 	struct report *rep = report_new(1);
@@ -1042,7 +1045,7 @@ static int profile_report(const struct opts *o, const struct server_choice *srv,
 	snprintf(rep->git_rev, sizeof(rep->git_rev), "%s", pktmem_git_rev());
 	gmtime_r(&now, &tm);
 	strftime(rep->created, sizeof(rep->created), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	report_env_probe(&rep->env);
+	rep->env = *env;
 	effective_options(o, srv, s, &rep->opt);
 	snprintf(rep->cap.path, sizeof(rep->cap.path), "%s", captures[0]);
 	if (ncaptures > 1) {
@@ -1052,10 +1055,10 @@ static int profile_report(const struct opts *o, const struct server_choice *srv,
 			n += (size_t)snprintf(rep->cap.path + n, sizeof(rep->cap.path) - n, " %s",
 					      captures[i]);
 	}
-	rc = capture_hash(captures, ncaptures, rep->cap.sha256);
-	if (rc < 0)
+	snprintf(rep->cap.sha256, sizeof(rep->cap.sha256), "%s", cap_sha);
+	if (cap_sha_rc < 0)
 		cmd_warn("replay", "hashing the capture: %s: the report has no capture hash",
-			 strerror(-rc));
+			 strerror(-cap_sha_rc));
 	rep->cap.packets = li->packets;
 	rep->cap.flows = li->flows;
 	rep->cap.requests = li->requests;
@@ -1133,6 +1136,28 @@ static int profile_report(const struct opts *o, const struct server_choice *srv,
 	return ret;
 }
 
+/* What the replayer keeps after its setup besides what the engine adds
+ * (engine_cfg.keep_caps; measured figures in docs/hardening.md). */
+static unsigned long long keep_caps(const struct opts *o)
+{
+	unsigned long long keep = 0;
+
+	/* The BPF stage counters (--events, --profile full) are read at the
+	 * end with bpf(BPF_MAP_LOOKUP_ELEM): kernels before 6.5 check
+	 * CAP_BPF on every bpf() command when unprivileged BPF is off
+	 * (Debian's default), map reads on an open map included. */
+	if (o->events || o->profile == PROFILE_FULL)
+		keep |= 1ull << CAP_BPF;
+	/* Files written after the run (atomically: a temp file beside the
+	 * target, then rename) land where the user said, often a directory
+	 * root does not own (sudo from a home directory): creating a file
+	 * there takes CAP_DAC_OVERRIDE. */
+	if ((o->json && strcmp(o->json, "-")) || (o->report && strcmp(o->report, "-")) ||
+	    o->folded)
+		keep |= 1ull << CAP_DAC_OVERRIDE;
+	return keep;
+}
+
 /* "2.5" -> 2500 ms; seconds above 0 up to an hour. */
 static int parse_secs(const char *s, uint32_t *ms)
 {
@@ -1199,7 +1224,9 @@ int cmd_replay(int argc, char **argv)
 	struct plan *plan = NULL;
 	struct dump dp = { NULL, NULL };
 	struct sigaction sa;
-	char err[512] = "";
+	struct report_env env;
+	char err[512] = "", cap_sha[65] = "";
+	int cap_sha_rc;
 	const char *why;
 	uint64_t v;
 	int c, rc = EXIT_OK, erc, wfail = 0, json_fd = -1;
@@ -1425,6 +1452,9 @@ int cmd_replay(int argc, char **argv)
 	cfg.server.run = run_sink;
 	cfg.server.arg = &srv;
 	cfg.server.drop_privs = true;	/* sink and core server: see privs.h */
+	/* and the syscall filter: they write no file once set up */
+	cfg.server.sandbox = true;
+	cfg.server.sandbox_flags = SANDBOX_NO_FS_WRITE;
 #if HAVE_CORE_SERVER
 	if (strcmp(o.server, "sink")) {
 		server_config_default(&srv.sc);
@@ -1435,6 +1465,8 @@ int cmd_replay(int argc, char **argv)
 			rc = cmd_error("replay", "--io '%s': want blocking, epoll or uring", o.io);
 			goto out;
 		}
+		if (srv.sc.io == SERVER_IO_URING)
+			cfg.server.sandbox_flags |= SANDBOX_URING;
 		if (o.deser && deser_mode_parse(o.deser, &srv.sc.deser) < 0) {
 			rc = cmd_error("replay", "--deser '%s': want tree, arena or none", o.deser);
 			goto out;
@@ -1511,6 +1543,17 @@ int cmd_replay(int argc, char **argv)
 		cfg.server.forked = start_profiler;
 		cfg.server.forked_arg = &srv.prof;
 	}
+	/* What the report records about this machine and the capture, taken
+	 * now: the engine gives up capabilities after its setup (the
+	 * privileges line would then describe the drop, and a capture only
+	 * root could read through CAP_DAC_READ_SEARCH could not be hashed). */
+	report_env_probe(&env);
+	cap_sha_rc = capture_hash((const char *const *)argv + optind, (size_t)(argc - optind),
+				  cap_sha);
+	if (cap_sha_rc < 0)
+		cap_sha[0] = '\0';
+	cfg.drop_caps = !(o.exec || o.target);
+	cfg.keep_caps = keep_caps(&o);
 	erc = engine_run(plan, &cfg, &r, &stop_flag, err, sizeof(err));
 	if (cfg.peer.progress)
 		fprintf(stderr, "\r\033[K");
@@ -1568,7 +1611,7 @@ int cmd_replay(int argc, char **argv)
 	}
 	wfail = profile_report(&o, &srv, plan, &li, &r, &s, srv.prof, tgt ? &tr : NULL,
 			       (const char *const *)argv + optind, (size_t)(argc - optind), json_fd,
-			       o.iface ? &ifr : NULL);
+			       o.iface ? &ifr : NULL, &env, cap_sha, cap_sha_rc);
 	if (r.peer_err)
 		cmd_error("replay", "%s", err);
 	{

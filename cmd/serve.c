@@ -7,6 +7,7 @@
  * stop flag the server polls.
  */
 #include "cmd/cmd.h"
+#include "core/sandbox.h"
 #include "replay/privs.h"
 
 #include <errno.h>
@@ -340,6 +341,11 @@ int cmd_serve(int argc, char **argv)
 	 * request bytes then meet a process that has none. */
 	if (privs_effective() > 0 && (o = privs_drop_all()) < 0)
 		cmd_warn("serve", "dropping capabilities: %s", strerror(-o));
+	/* and the syscall filter the replay's server child has
+	 * (core/sandbox.h); --json writes its file at the end */
+	if ((o = sandbox_enter((cfg.io == SERVER_IO_URING ? SANDBOX_URING : 0) |
+			       (json_path ? 0 : SANDBOX_NO_FS_WRITE))) < 0)
+		cmd_warn("serve", "seccomp filter: %s: serving without it", strerror(-o));
 	fprintf(stderr, "pktmem: serve: listening on %s (io %s, server %s, deser %s)\n",
 		server_name(srv), server_io_name(cfg.io),
 		cfg.kind == SERVER_ECHO ? "echo" : "http", deser_mode_name(cfg.deser));

@@ -1,6 +1,8 @@
 /* engine.c: one replay end to end; see engine.h. */
 #include "replay/engine.h"
 
+#include "core/sandbox.h"
+
 #include "replay/netns.h"
 #include "replay/plan.h"
 #include "replay/privs.h"
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -138,17 +141,46 @@ out:
 		fclose(f);
 }
 
-static void snapshot(const struct netns_topo *t, enum netns_side side, struct ctrs *c)
+/* A namespace's counter files, opened now, read later: a /proc/net file
+ * keeps showing the namespace it was opened in and is generated when
+ * read, so files opened at setup and read after the run give the values
+ * after the run, without entering the namespace again (setns needs
+ * CAP_SYS_ADMIN, which the replayer has given up by then). */
+struct ctr_files {
+	FILE *f[3];
+};
+
+static void ctr_open(const struct netns_topo *t, enum netns_side side, struct ctr_files *cf)
 {
-	c->n = 0;
+	memset(cf, 0, sizeof(*cf));
 	if (!t) {
 		/* --iface: the namespace this process runs in */
-		read_ctrs(fopen("/proc/thread-self/net/snmp", "r"), c, true);
+		cf->f[0] = fopen("/proc/thread-self/net/snmp", "r");
 		return;
 	}
-	read_ctrs(netns_proc_net(t, side, "snmp"), c, true);
-	read_ctrs(netns_proc_net(t, side, "netstat"), c, true);
-	read_ctrs(netns_proc_net(t, side, "snmp6"), c, false);
+	cf->f[0] = netns_proc_net(t, side, "snmp");
+	cf->f[1] = netns_proc_net(t, side, "netstat");
+	cf->f[2] = netns_proc_net(t, side, "snmp6");
+}
+
+static void ctr_close(struct ctr_files *cf)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (cf->f[i])
+			fclose(cf->f[i]);
+	memset(cf, 0, sizeof(*cf));
+}
+
+/* Reads (and closes) the files. */
+static void snapshot(struct ctr_files *cf, struct ctrs *c)
+{
+	c->n = 0;
+	read_ctrs(cf->f[0], c, true);
+	read_ctrs(cf->f[1], c, true);
+	read_ctrs(cf->f[2], c, false);
+	memset(cf, 0, sizeof(*cf));
 }
 
 static int64_t ctr_delta(const struct ctrs *a, const struct ctrs *b, const char *name)
@@ -227,6 +259,11 @@ static pid_t start_server(const struct engine_cfg *cfg, const struct netns_topo 
 		_exit(3);
 	if (cfg->server.drop_privs && privs_drop_all() < 0)
 		_exit(5);
+	/* the filter goes on after the drop: installing one needs either
+	 * CAP_SYS_ADMIN or no_new_privs, which the drop set */
+	if (cfg->server.drop_privs && cfg->server.sandbox &&
+	    sandbox_enter(cfg->server.sandbox_flags) < 0)
+		_exit(6);
 	rc = cfg->server.run(cfg->server.arg, st, listen, stop);
 	_exit(rc < 0 ? 4 : 0);
 }
@@ -660,6 +697,33 @@ static int add_client(void *arg, int family, const uint8_t addr[16])
 	return netns_add_client(arg, family, addr);
 }
 
+/* Setup is over (namespaces, veth, packet sockets, rings; the servers
+ * ready, which they are only once the profiler's thread opened its
+ * events): the replayer keeps what the run still uses, in every thread
+ * (the profiler's attach and reader threads included: privs.h).  What
+ * remains is cleanup (closing descriptors, SIGTERM to children of the same
+ * uid, neither needs a capability), reading /proc files opened earlier and
+ * counters and rings already open. */
+static int drop_caps(const struct engine_cfg *cfg, const struct netns_topo *topo,
+		     char *err, size_t errlen)
+{
+	unsigned long long keep = cfg->keep_caps;
+	int rc;
+
+	if (!cfg->drop_caps)
+		return 0;
+	/* a neighbour entry in the server namespace per new client address,
+	 * during the run (netns_add_client(): RTM_NEWNEIGH) */
+	if (topo)
+		keep |= 1ull << CAP_NET_ADMIN;
+	rc = privs_keep_only(keep);
+	if (rc < 0) {
+		snprintf(err, errlen, "dropping capabilities after setup: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
 int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 	       struct engine_result *r, volatile sig_atomic_t *stop,
 	       char *err, size_t errlen)
@@ -674,6 +738,7 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 	uint32_t loops = cfg->peer.loops ? cfg->peer.loops : 1;
 	uint64_t nres = (uint64_t)plan->nflows * loops, i, conns;
 	pid_t server[2] = { -1, -1 };
+	struct ctr_files srv_after, cli_after;
 	bool fam_used[2] = { false, false };
 	int k;
 	const char *what = NULL;
@@ -681,6 +746,8 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 	uint64_t cpu0 = 0, kids0 = cpu_ns(RUSAGE_CHILDREN);
 
 	memset(r, 0, sizeof(*r));
+	memset(&srv_after, 0, sizeof(srv_after));
+	memset(&cli_after, 0, sizeof(cli_after));
 	r->via = cfg->via;
 	r->failures = calloc(64, sizeof(*r->failures));
 	res = calloc(nres ? nres : 1, sizeof(*res));
@@ -798,6 +865,8 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 
 		sa.sin_port = htons(blocks[0]->port);
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if ((rc = drop_caps(cfg, topo, err, errlen)) < 0)
+			goto out;
 		cpu0 = cpu_ns(RUSAGE_SELF);
 		if (cfg->server.connect_to)
 			rc = peer_run_socket(plan, &pc, cfg->server.connect_to, cfg->server.connect_len,
@@ -816,10 +885,16 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 
 		int ifindex = cfg->remote ? cfg->remote->ifindex : netns_ifindex(topo, NETNS_CLIENT);
 		uint32_t need = engine_mtu_for(plan);
+		struct ctr_files now;
 
-		if (topo)
-			snapshot(topo, NETNS_SERVER, before);
-		snapshot(topo, NETNS_CLIENT, cbefore);
+		if (topo) {
+			ctr_open(topo, NETNS_SERVER, &now);
+			snapshot(&now, before);
+			ctr_open(topo, NETNS_SERVER, &srv_after);
+		}
+		ctr_open(topo, NETNS_CLIENT, &now);
+		snapshot(&now, cbefore);
+		ctr_open(topo, NETNS_CLIENT, &cli_after);
 		tc.via = cfg->via == ENGINE_MMAP ? TXQ_MMAP : TXQ_RAW;
 		tc.ifindex = ifindex;
 		/* --iface: the link's MTU bounds what is sent (the peer's MSS),
@@ -883,6 +958,8 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 		}
 		if (!pc.mss)
 			pc.mss = r->mtu - (cfg->remote && cfg->remote->family == AF_INET ? 40 : 60);
+		if ((rc = drop_caps(cfg, topo, err, errlen)) < 0)
+			goto out;
 		cpu0 = cpu_ns(RUSAGE_SELF);
 		rc = peer_run_packet(plan, &pc, tx, rx, res, &r->peer, stop);
 		r->cpu_self_ns = cpu_ns(RUSAGE_SELF) - cpu0;
@@ -917,14 +994,16 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 		r->server_responses_5xx += blocks[k]->status[5];
 	}
 	if (topo) {
-		snapshot(topo, NETNS_SERVER, after);
+		snapshot(&srv_after, after);
 		ctr_summary(before, after, r);
 	}
 	if (topo || cfg->remote) {
-		snapshot(topo, NETNS_CLIENT, cafter);
+		snapshot(&cli_after, cafter);
 		r->client_out_rsts = (uint64_t)ctr_delta(cbefore, cafter, "Tcp:OutRsts");
 	}
 out:
+	ctr_close(&srv_after);
+	ctr_close(&cli_after);
 	rxq_free(rx);
 	txq_free(tx);
 	stop_server(server[0]);

@@ -70,6 +70,10 @@ struct engine_server {
 	 * its namespace, before run(): for pktmem's own servers, which bind
 	 * port 0 and need none; not for a foreign server that needs its own */
 	bool drop_privs;
+	/* with drop_privs: the child also installs core/sandbox.h's syscall
+	 * filter with these flags (SANDBOX_*), after the drop */
+	bool sandbox;
+	unsigned sandbox_flags;
 	/* called in the parent once every server child is forked, before
 	 * waiting for them, with how many there are (one per address family,
 	 * so 1 or 2): start threads here, not before engine_run (a child
@@ -115,6 +119,14 @@ struct engine_cfg {
 	uint32_t ring_bytes;		/* TX ring; 0 = 4 MiB */
 	bool qdisc_bypass;		/* default false; see docs/replay.md */
 	uint32_t verify_wait_ms;	/* for the server to read what was ACKed; 0 = 3000 */
+	/* The replayer keeps only these capabilities (bit n = capability n)
+	 * once its setup is done (namespaces, veth, packet sockets and rings,
+	 * the server children ready, so the profiler's events open), in every
+	 * thread (privs_keep_only()).  The engine adds what the run itself
+	 * still uses: CAP_NET_ADMIN on its own topology (a neighbour entry per
+	 * new client address, rtnetlink checks the sender at send time). */
+	bool drop_caps;
+	unsigned long long keep_caps;
 };
 
 struct engine_failure {

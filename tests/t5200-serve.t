@@ -2,7 +2,7 @@
 # t5200: 'pktmem serve' with real clients over loopback: curl keep-alive
 # (several URLs on one connection), a chunked upload, a JSON POST, each
 # --io mode; a short wrk run without errors; SIGUSR1 prints the stage
-# table; SIGTERM stops cleanly; --json has exact per-connection counts.
+# table; SIGTERM stops cleanly; the seccomp filter is on; --json has exact per-connection counts.
 . "$(dirname "$0")/tap.sh"
 
 command -v curl >/dev/null || skip_all "curl not installed"
@@ -28,6 +28,8 @@ for io in blocking epoll uring; do
 	start_server --io "$io"
 	[ -n "$PORT" ]; ok $? "$io: listening, port on --ready-fd"
 	grep -q "listening on 127.0.0.1:$PORT " "$TAP_TMP/err"; ok $? "$io: bound address on stderr"
+	# core/sandbox.h: serve installs the server's seccomp filter once listening
+	grep -q '^Seccomp:[[:space:]]*2$' "/proc/$SPID/status"; ok $? "$io: serving under the seccomp filter"
 	curl -sS -v "http://127.0.0.1:$PORT/a" "http://127.0.0.1:$PORT/b" "http://127.0.0.1:$PORT/c" \
 		>"$TAP_TMP/out" 2>"$TAP_TMP/cerr"
 	[ "$(grep -c '{"bytes":0,"fields":0}' "$TAP_TMP/out")" = 3 ]; ok $? "$io: curl: three GETs answered"

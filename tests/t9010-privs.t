@@ -1,8 +1,14 @@
 #!/bin/sh
-# t9010: the replay's server child runs with no capability at all and
-# no_new_privs set (replay/privs.h), on the packet path and on the socket
-# path, and the replay still verifies.  Read from /proc/<child>/status
-# while the replay runs.
+# t9010: privileges during a replay (replay/privs.h, core/sandbox.h), read
+# from /proc while it runs, on the packet and the socket path:
+# - the server child has no capability at all, no_new_privs, and the
+#   seccomp filter (Seccomp: 2);
+# - once setup is done, EVERY thread of the replayer (main, the profiler's
+#   attach and reader threads) keeps only the reduced set: CAP_NET_ADMIN on
+#   the packet path, nothing on the socket path, CAP_BPF + CAP_DAC_OVERRIDE
+#   with --profile full and a --json file; bounding set the same,
+#   no_new_privs;
+# - the replay still verifies.
 . "$(dirname "$0")/tap.sh"
 
 F="$PKTMEM_SRC/fixtures"
@@ -10,31 +16,70 @@ F="$PKTMEM_SRC/fixtures"
 is_root || skip_all "needs root (nothing to drop otherwise)"
 grep -q '^CapEff:[[:space:]]*0*[1-9a-f]' /proc/self/status || skip_all "this shell has no capabilities"
 
-for via in mmap socket; do
-	"$PKTMEM" replay -q --via $via --loop 200 "$F/demo.pcap" >"$TAP_TMP/out" 2>&1 &
+# linux/capability.h: CAP_DAC_OVERRIDE 1, CAP_NET_ADMIN 12, CAP_BPF 39
+NET_ADMIN=0000000000001000
+BPF_DAC=0000008000000002
+
+# run NAME WANT ARGS...: one replay, checked while it runs
+run() {
+	name=$1; want=$2; shift 2
+	"$PKTMEM" replay -q "$@" "$F/demo.pcap" >"$TAP_TMP/out" 2>&1 &
 	pid=$!
 	# The server child shares the replayer's mount namespace; the
 	# profiler's short-lived tracefs loader (profile/perf.c) does not.
 	kid=""; i=0
-	while [ $i -lt 100 ] && [ -z "$kid" ]; do
+	while [ $i -lt 200 ] && [ -z "$kid" ]; do
 		mnt=$(readlink /proc/$pid/ns/mnt 2>/dev/null)
 		for k in $(ps -o pid= --ppid $pid); do
 			[ "$(readlink /proc/$k/ns/mnt 2>/dev/null)" = "$mnt" ] && { kid=$k; break; }
 		done
-		# the child drops right after fork; give it its first moment
-		[ -n "$kid" ] && sleep 0.2
 		i=$((i + 1)); [ -n "$kid" ] || sleep 0.05
 	done
-	[ -n "$kid" ]; ok $? "--via $via: the replay runs a server child"
-	grep -E '^(CapEff|CapPrm|CapBnd|CapAmb|NoNewPrivs)' "/proc/$kid/status" >"$TAP_TMP/st" 2>/dev/null
-	sed 's/^/# /' "$TAP_TMP/st" >&2
-	grep -q '^CapEff:[[:space:]]*0000000000000000$' "$TAP_TMP/st"; ok $? "--via $via: server child CapEff is zero"
-	grep -q '^CapPrm:[[:space:]]*0000000000000000$' "$TAP_TMP/st"; ok $? "--via $via: server child CapPrm is zero"
-	grep -q '^CapBnd:[[:space:]]*0000000000000000$' "$TAP_TMP/st"; ok $? "--via $via: server child bounding set is empty"
-	grep -q '^NoNewPrivs:[[:space:]]*1$' "$TAP_TMP/st"; ok $? "--via $via: server child has no_new_privs"
+	# The replayer drops once its setup is over: wait for its main
+	# thread to show it (up to 20 s: a sanitizer build is slow to start),
+	# then let every thread settle.
+	i=0
+	while [ $i -lt 400 ] && [ -e /proc/$pid/status ] &&
+	      ! grep -q "^CapEff:[[:space:]]*$want\$" /proc/$pid/status; do
+		i=$((i + 1)); sleep 0.05
+	done
+	sleep 0.3
+	[ -n "$kid" ]; ok $? "$name: the replay runs a server child"
+	grep -E '^(CapEff|CapPrm|CapBnd|CapAmb|NoNewPrivs|Seccomp)' "/proc/$kid/status" >"$TAP_TMP/st" 2>/dev/null
+	sed 's/^/# child: /' "$TAP_TMP/st" >&2
+	grep -q '^CapEff:[[:space:]]*0000000000000000$' "$TAP_TMP/st"; ok $? "$name: server child CapEff is zero"
+	grep -q '^CapPrm:[[:space:]]*0000000000000000$' "$TAP_TMP/st"; ok $? "$name: server child CapPrm is zero"
+	grep -q '^CapBnd:[[:space:]]*0000000000000000$' "$TAP_TMP/st"; ok $? "$name: server child bounding set is empty"
+	grep -q '^NoNewPrivs:[[:space:]]*1$' "$TAP_TMP/st"; ok $? "$name: server child has no_new_privs"
+	grep -q '^Seccomp:[[:space:]]*2$' "$TAP_TMP/st"; ok $? "$name: server child runs under its seccomp filter"
+
+	# every thread of the replayer, read in one pass
+	: >"$TAP_TMP/thr"
+	for t in /proc/$pid/task/*; do
+		{ printf '%s ' "${t##*/}"
+		  grep -E '^(CapEff|CapPrm|CapBnd|CapInh|CapAmb|NoNewPrivs)' "$t/status" 2>/dev/null |
+			tr -s '\t\n' '  '; echo; } >>"$TAP_TMP/thr"
+	done
+	sed 's/^/# replayer thread: /' "$TAP_TMP/thr" >&2
+	n=$(grep -c 'CapEff' "$TAP_TMP/thr")
+	[ "$n" -ge 2 ]; ok $? "$name: the replayer runs $n threads (the profiler's among them)"
+	bad=$(grep -v "CapPrm: $want CapEff: $want CapBnd: $want CapAmb: 0000000000000000 NoNewPrivs: 1" \
+		"$TAP_TMP/thr" | grep -c CapEff)
+	[ "$n" -ge 1 ] && [ "$bad" -eq 0 ]
+	ok $? "$name: every replayer thread keeps only $want (permitted, effective, bounding), no_new_privs ($bad do not)"
+
 	wait $pid; rc=$?
 	[ $rc -eq 0 ] && grep -q '^  verify      ok' "$TAP_TMP/out"
-	ok $? "--via $via --loop 200: the replay still verifies (exit $rc)"
+	ok $? "$name: the replay still verifies (exit $rc)"
 	[ $rc -eq 0 ] || sed 's/^/#   /' "$TAP_TMP/out" >&2
-done
+}
+
+run "--via mmap" "$NET_ADMIN" --via mmap --loop 200
+run "--via socket" 0000000000000000 --via socket --loop 200
+# CAP_BPF: the BPF stage counters are read at the end; CAP_DAC_OVERRIDE:
+# the --json file is written after the run
+run "--via socket --profile full --json" "$BPF_DAC" --via socket --loop 200 --profile full \
+	--json "$TAP_TMP/r.json"
+[ -s "$TAP_TMP/r.json" ] && grep -q '"privileges": "root"' "$TAP_TMP/r.json"
+ok $? "the report records the privileges the replay started with (root)"
 done_testing
