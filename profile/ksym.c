@@ -94,6 +94,7 @@ int ksym_load(struct ksym **out, const char *path)
 			k->cap = cap;
 		}
 		k->e[k->n].addr = addr;
+		k->e[k->n].stage = 0;	/* realloc'd: not zeroed */
 		if ((rc = pool_add(k, name, strlen(name), &k->e[k->n].name)) < 0)
 			goto fail;
 		k->n++;
