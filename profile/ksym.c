@@ -10,6 +10,16 @@
 struct ksym_ent {
 	uint64_t addr;
 	uint32_t name;		/* offset into pool */
+	int8_t stage;		/* rule_stage() + 1, 0 = not yet known */
+};
+
+/* Recent callchain addresses and their entries: a sampled kernel repeats
+ * the same few hundred return addresses, and the profiler's reader
+ * thread classifies every sample of the machine during the run. */
+#define ADDR_CACHE 4096
+struct addr_slot {
+	uint64_t addr;
+	uint32_t idx;
 };
 
 struct ksym {
@@ -17,6 +27,7 @@ struct ksym {
 	size_t n, cap;
 	char *pool;
 	size_t pool_len, pool_cap;
+	struct addr_slot *cache;	/* ADDR_CACHE slots, filled by lookups */
 };
 
 static int cmp_ent(const void *a, const void *b)
@@ -83,6 +94,7 @@ int ksym_load(struct ksym **out, const char *path)
 			k->cap = cap;
 		}
 		k->e[k->n].addr = addr;
+		k->e[k->n].stage = 0;	/* realloc'd: not zeroed */
 		if ((rc = pool_add(k, name, strlen(name), &k->e[k->n].name)) < 0)
 			goto fail;
 		k->n++;
@@ -96,6 +108,11 @@ int ksym_load(struct ksym **out, const char *path)
 		goto fail;
 	}
 	qsort(k->e, k->n, sizeof(*k->e), cmp_ent);
+	k->cache = calloc(ADDR_CACHE, sizeof(*k->cache));
+	if (!k->cache) {
+		rc = -ENOMEM;
+		goto fail;
+	}
 	*out = k;
 	return 0;
 fail:
@@ -111,6 +128,7 @@ void ksym_free(struct ksym *k)
 		return;
 	free(k->e);
 	free(k->pool);
+	free(k->cache);
 	free(k);
 }
 
@@ -119,12 +137,13 @@ size_t ksym_count(const struct ksym *k)
 	return k ? k->n : 0;
 }
 
-const char *ksym_lookup(const struct ksym *k, uint64_t addr, uint64_t *off)
+/* The entry holding addr, or -1. */
+static long lookup_idx(const struct ksym *k, uint64_t addr)
 {
 	size_t lo = 0, hi, mid;
 
 	if (!k || !k->n || addr < k->e[0].addr)
-		return NULL;
+		return -1;
 	hi = k->n;
 	while (hi - lo > 1) {
 		mid = lo + (hi - lo) / 2;
@@ -133,9 +152,37 @@ const char *ksym_lookup(const struct ksym *k, uint64_t addr, uint64_t *off)
 		else
 			hi = mid;
 	}
+	return (long)lo;
+}
+
+/* lookup_idx through the address cache (0 is no kernel address). */
+static long cached_idx(const struct ksym *k, uint64_t addr)
+{
+	struct addr_slot *c;
+	long i;
+
+	if (!k || !k->cache || !addr)
+		return lookup_idx(k, addr);
+	c = &k->cache[(addr ^ (addr >> 12)) & (ADDR_CACHE - 1)];
+	if (c->addr == addr)
+		return c->idx;
+	i = lookup_idx(k, addr);
+	if (i >= 0) {
+		c->addr = addr;
+		c->idx = (uint32_t)i;
+	}
+	return i;
+}
+
+const char *ksym_lookup(const struct ksym *k, uint64_t addr, uint64_t *off)
+{
+	long i = lookup_idx(k, addr);
+
+	if (i < 0)
+		return NULL;
 	if (off)
-		*off = addr - k->e[lo].addr;
-	return k->pool + k->e[lo].name;
+		*off = addr - k->e[i].addr;
+	return k->pool + k->e[i].name;
 }
 
 static const char *const stage_names[KS__N] = {
@@ -313,7 +360,8 @@ int ksym_is_irq_enable(const char *name)
 	       !strncmp(name, "__raw_callee_save_", 18);
 }
 
-enum ksym_stage ksym_classify_names(const char *const *names, size_t n)
+/* stages[i]: rule_stage(names[i]) when known, else NULL (computed here). */
+static enum ksym_stage classify(const char *const *names, const int *stages, size_t n)
 {
 	size_t i = 0;
 	bool skipped = false;
@@ -324,12 +372,12 @@ enum ksym_stage ksym_classify_names(const char *const *names, size_t n)
 		skipped = true;
 	}
 	for (; i < n; i++) {
-		int r = rule_stage(names[i]);
+		int r = stages ? stages[i] : rule_stage(names[i]);
 		size_t j;
 
 		if (r == KS_COPY_WEAK) {
 			for (j = i + 1; j < n; j++)
-				if (rule_stage(names[j]) == KS_COPY)
+				if ((stages ? stages[j] : rule_stage(names[j])) == KS_COPY)
 					return KS_COPY;
 			continue;
 		}
@@ -340,11 +388,18 @@ enum ksym_stage ksym_classify_names(const char *const *names, size_t n)
 	return skipped ? KS_UNATTRIBUTED : KS_OTHER;
 }
 
+enum ksym_stage ksym_classify_names(const char *const *names, size_t n)
+{
+	return classify(names, NULL, n);
+}
+
 #define IS_MARKER(ip) ((ip) >= (uint64_t)-4095)
 
-/* Kernel frames of a perf callchain (leaf first), resolved to names. */
+/* Kernel frames of a perf callchain (leaf first), resolved to names and,
+ * when stages is given, their rule_stage() (kept per symbol: the rules
+ * are matched once per symbol, not once per sample). */
 static size_t kernel_frames(const struct ksym *k, const uint64_t *ips, size_t n,
-			    const char **names, size_t max, bool *user_leaf)
+			    const char **names, int *stages, size_t max, bool *user_leaf)
 {
 	bool kernel = true;	/* chains without markers start in the kernel */
 	size_t i, m = 0;
@@ -360,9 +415,23 @@ static size_t kernel_frames(const struct ksym *k, const uint64_t *ips, size_t n,
 		if (!kernel)
 			break;
 		if (m < max) {
-			const char *nm = ksym_lookup(k, ips[i], NULL);
+			long x = cached_idx(k, ips[i]);
 
-			names[m++] = nm ? nm : "[unknown]";
+			if (x < 0) {
+				names[m] = "[unknown]";
+				if (stages)
+					stages[m] = KS_OTHER;
+			} else {
+				struct ksym_ent *e = &k->e[x];
+
+				names[m] = k->pool + e->name;
+				if (stages) {
+					if (!e->stage)
+						e->stage = (int8_t)(rule_stage(names[m]) + 1);
+					stages[m] = e->stage - 1;
+				}
+			}
+			m++;
 		}
 	}
 	return m;
@@ -371,12 +440,13 @@ static size_t kernel_frames(const struct ksym *k, const uint64_t *ips, size_t n,
 enum ksym_stage ksym_classify(const struct ksym *k, const uint64_t *ips, size_t n)
 {
 	const char *names[128];
+	int stages[128];
 	bool user_leaf;
-	size_t m = kernel_frames(k, ips, n, names, 128, &user_leaf);
+	size_t m = kernel_frames(k, ips, n, names, stages, 128, &user_leaf);
 
 	if (m == 0)
 		return user_leaf || n == 0 ? KS_USER : KS_OTHER;
-	return ksym_classify_names(names, m);
+	return classify(names, stages, m);
 }
 
 /* ---- folded stacks ---------------------------------------------------- */
@@ -465,7 +535,7 @@ int ksym_folded_add_user(struct ksym_folded *f, const struct ksym *k, const char
 	bool user_leaf, has_user = false;
 	int w;
 
-	m = kernel_frames(k, ips, n, names, 128, &user_leaf);
+	m = kernel_frames(k, ips, n, names, NULL, 128, &user_leaf);
 	for (i = 0; i < n; i++)
 		if (ips[i] == PERF_CONTEXT_USER)
 			has_user = true;

@@ -17,10 +17,15 @@
 #define IS_MARKER(ip) ((ip) >= (uint64_t)-4095)
 #define USER_TOP 0x0000800000000000ULL	/* x86-64 user addresses end below */
 /* User stack copied with each sample for DWARF unwinding: enough for the
- * core server's frames from the leaf up past server_run; a u16 record
- * size bounds it below 64 KiB. */
-#define STACK_BYTES 16384
+ * core server's frames from the leaf up past server_run (98% of its
+ * samples there with 8 KiB, as with 16 KiB; 39% with 4 KiB).  Every user
+ * process's sample on the machine carries the copy, so no more. */
+#define STACK_BYTES 8192
 #define MAX_UFRAMES 127		/* perf's default callchain depth */
+/* Watched samples' stacks kept for unwinding after the run: about 3500
+ * samples of 8 KiB (a few seconds of a busy server at 999 Hz); past it
+ * they are unwound at once. */
+#define PEND_MAX_BYTES (32u << 20)
 
 /* A watched process's callchain, kept raw until the run is over. */
 struct chain {
@@ -30,6 +35,18 @@ struct chain {
 	bool server;
 	char comm[16];
 	uint64_t count;
+};
+
+/* A watched sample put aside until the run is over: data holds ips[nr],
+ * regs[nregs], then dyn bytes of user stack. */
+struct pend {
+	struct pend *next;
+	uint32_t pid, tid;
+	bool server;
+	uint16_t nr;
+	size_t dyn;
+	char comm[16];
+	uint64_t data[];
 };
 
 struct leaf {
@@ -46,8 +63,10 @@ struct sampler {
 	uint64_t regs_mask;		/* user registers and stacks: unwinding */
 	unsigned nregs;
 	uint64_t unwound, fp_only;	/* watched samples by how their user stack was walked */
-	uint64_t unwind_ns;		/* spent unwinding, in the reader thread */
+	uint64_t unwind_ns;		/* spent unwinding (after the run, or past PEND_MAX_BYTES in the reader thread) */
 	uint64_t chain_tmp[2 * MAX_UFRAMES + 8];
+	struct pend *pend, **pend_tail;	/* watched samples to unwind after the run */
+	size_t pend_bytes;
 	bool cycles;
 	int hz;
 	uint64_t samples[KS__N], period[KS__N], lost;
@@ -251,6 +270,7 @@ int sampler_new(struct sampler **out, const struct sampler_cfg *cfg)
 	if (!s)
 		return -ENOMEM;
 	s->hz = cfg->hz > 0 ? cfg->hz : SAMPLE_DEFAULT_HZ;
+	s->pend_tail = &s->pend;
 	rc = ksym_load(&s->ksym, cfg->kallsyms);
 	if (rc < 0)
 		goto fail;
@@ -288,7 +308,7 @@ int sampler_new(struct sampler **out, const struct sampler_cfg *cfg)
 		attr.sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
 		attr.sample_regs_user = s->regs_mask;
 		attr.sample_stack_user = STACK_BYTES;
-		ring_pages = 256;
+		ring_pages = 128;	/* 64 samples of 8 KiB per CPU, as before */
 	}
 	rc = -ENOENT;
 	if (cfg->try_cycles) {
@@ -318,68 +338,142 @@ const char *sampler_event(const struct sampler *s) { return s->cycles ? "cycles"
 int sampler_hz(const struct sampler *s) { return s->hz; }
 
 /*
- * The sample's user stack unwound by DWARF CFI (usym_unwind), put in
- * place of the frame-pointer part of its callchain: *ips points to
- * s->chain_tmp then.  Kept as it was when the unwinder gets less than
- * the frame pointers did (a leaf without CFI, a stack beyond the copy).
- * Layout after the callchain (perf_event_open(2)): REGS_USER { u64 abi;
- * u64 regs[nregs] when abi != 0 }, STACK_USER { u64 size; u8 data[size];
- * u64 dyn_size when size != 0 }.
+ * The user registers and stack copy of a sample.  Layout after the
+ * callchain (perf_event_open(2)): REGS_USER { u64 abi; u64 regs[nregs]
+ * when abi != 0 }, STACK_USER { u64 size; u8 data[size]; u64 dyn_size
+ * when size != 0 }.  0 with *regs (copied to regs_buf: the ring may not
+ * align it), *stack and *dyn set, or -1 when the sample has none.
  */
-static size_t unwind(struct sampler *s, const struct perf_sample *ps, const unsigned char *rec,
-		     size_t len, const uint64_t **ips)
+static int user_parts(const struct sampler *s, const struct perf_sample *ps,
+		      const unsigned char *rec, size_t len, uint64_t *regs_buf,
+		      const unsigned char **stack, size_t *dyn)
 {
 	const unsigned char *q = rec + 5 * 8 + 8 + ps->nr * 8, *end = rec + len;
-	const uint64_t *regs = NULL;
-	uint64_t abi, size = 0, dyn = 0, regs_copy[USYM_NREGS + 1];
+	uint64_t abi, size = 0, d = 0;
+
+	if ((size_t)(end - q) < 8)
+		return -1;
+	memcpy(&abi, q, 8);
+	q += 8;
+	if (!abi)
+		return -1;
+	if ((size_t)(end - q) < 8 * (size_t)s->nregs + 8 || s->nregs > USYM_NREGS + 1)
+		return -1;
+	memcpy(regs_buf, q, 8 * (size_t)s->nregs);
+	q += 8 * (size_t)s->nregs;
+	if ((size_t)(end - q) < 8)
+		return -1;
+	memcpy(&size, q, 8);
+	q += 8;
+	if (!size || (uint64_t)(end - q) < size + 8)
+		return -1;
+	memcpy(&d, q + size, 8);
+	if (d > size)
+		d = size;
+	if (!d)
+		return -1;
+	*stack = q;
+	*dyn = (size_t)d;
+	return 0;
+}
+
+/*
+ * A sample's user stack unwound by DWARF CFI (usym_unwind), put in place
+ * of the frame-pointer part of its callchain ips[nr]: *out points to
+ * s->chain_tmp then.  Kept as it was when the unwinder gets less than
+ * the frame pointers did (a leaf without CFI, a stack beyond the copy).
+ */
+static size_t unwind(struct sampler *s, uint32_t pid, uint32_t tid, const uint64_t *ips,
+		     size_t nr, const uint64_t *regs, const unsigned char *stack, size_t dyn,
+		     const uint64_t **out)
+{
 	size_t kern = 0, fp = 0, i;
 	uint64_t t0;
 	int n;
 
-	if ((size_t)(end - q) < 8)
-		return ps->nr;
-	memcpy(&abi, q, 8);
-	q += 8;
-	if (abi) {
-		if ((size_t)(end - q) < 8 * (size_t)s->nregs + 8 || s->nregs > USYM_NREGS + 1)
-			return ps->nr;
-		memcpy(regs_copy, q, 8 * (size_t)s->nregs);	/* the ring may not align it */
-		regs = regs_copy;
-		q += 8 * (size_t)s->nregs;
-	}
-	if ((size_t)(end - q) < 8)
-		return ps->nr;
-	memcpy(&size, q, 8);
-	q += 8;
-	if (size) {
-		if ((uint64_t)(end - q) < size + 8)
-			return ps->nr;
-		memcpy(&dyn, q + size, 8);
-		if (dyn > size)
-			dyn = size;
-	}
-	if (!regs || !dyn)
-		return ps->nr;
 	/* the kernel part: up to the user marker */
-	while (kern < ps->nr && ps->ips[kern] != PERF_CONTEXT_USER)
+	while (kern < nr && ips[kern] != PERF_CONTEXT_USER)
 		kern++;
-	for (i = kern + 1; i < ps->nr && !IS_MARKER(ps->ips[i]); i++)
+	for (i = kern + 1; i < nr && !IS_MARKER(ips[i]); i++)
 		fp++;
 	if (kern > MAX_UFRAMES)
-		return ps->nr;
-	memcpy(s->chain_tmp, ps->ips, kern * 8);
+		return nr;
+	memcpy(s->chain_tmp, ips, kern * 8);
 	s->chain_tmp[kern] = PERF_CONTEXT_USER;
 	t0 = mono_ns();
-	n = usym_unwind(s->usym, (pid_t)ps->pid, (pid_t)ps->tid, regs, q, (size_t)dyn,
+	n = usym_unwind(s->usym, (pid_t)pid, (pid_t)tid, regs, stack, dyn,
 			s->chain_tmp + kern + 1, MAX_UFRAMES);
 	s->unwind_ns += mono_ns() - t0;
 	if (n < 2 && (size_t)n < fp) {
 		s->fp_only++;
-		return ps->nr;
+		return nr;
 	}
 	s->unwound++;
-	*ips = s->chain_tmp;
+	*out = s->chain_tmp;
 	return kern + 1 + (size_t)n;
+}
+
+/* Keeps a watched sample's chain, user part unwound from regs/stack when
+ * given. */
+static void keep(struct sampler *s, uint32_t pid, uint32_t tid, bool server, const char *comm,
+		 const uint64_t *ips, size_t nr, const uint64_t *regs,
+		 const unsigned char *stack, size_t dyn)
+{
+	const uint64_t *u = ips;
+	size_t n = regs ? unwind(s, pid, tid, ips, nr, regs, stack, dyn, &u) : nr;
+
+	if (chain_keep(s, pid, server, comm, u, n) == 0)
+		return;
+	/* the table is full: folded as [user] */
+	s->chain_dropped++;
+	if (s->folded)
+		ksym_folded_add(s->folded, s->ksym, comm, ips, nr);
+}
+
+/* Unwinds the samples put aside during the run (after it: the unwinding
+ * costs about 12 us a sample, which the reader thread would otherwise
+ * take from the measured processes' CPUs). */
+static void unwind_pending(struct sampler *s)
+{
+	struct pend *q;
+
+	while ((q = s->pend)) {
+		const uint64_t *ips = q->data, *regs = q->data + q->nr;
+
+		s->pend = q->next;
+		keep(s, q->pid, q->tid, q->server, q->comm, ips, q->nr, regs,
+		     (const unsigned char *)(regs + s->nregs), q->dyn);
+		free(q);
+	}
+	s->pend_tail = &s->pend;
+	s->pend_bytes = 0;
+}
+
+/* Puts a watched sample aside for unwind_pending; -1 when over the
+ * memory bound (it is then unwound at once). */
+static int defer(struct sampler *s, uint32_t pid, uint32_t tid, bool server, const char *comm,
+		 const uint64_t *ips, size_t nr, const uint64_t *regs,
+		 const unsigned char *stack, size_t dyn)
+{
+	size_t words = nr + s->nregs, sz = sizeof(struct pend) + words * 8 + dyn;
+	struct pend *q;
+
+	if (s->pend_bytes + sz > PEND_MAX_BYTES || nr > UINT16_MAX || !(q = malloc(sz)))
+		return -1;
+	q->next = NULL;
+	q->pid = pid;
+	q->tid = tid;
+	q->server = server;
+	q->nr = (uint16_t)nr;
+	q->dyn = dyn;
+	snprintf(q->comm, sizeof(q->comm), "%s", comm);
+	memcpy(q->data, ips, nr * 8);
+	memcpy(q->data + nr, regs, s->nregs * 8);
+	memcpy((unsigned char *)(q->data + words), stack, dyn);
+	*s->pend_tail = q;
+	s->pend_tail = &q->next;
+	s->pend_bytes += sz;
+	return 0;
 }
 
 static void on_sample(void *arg, const struct perf_event_header *h, const void *rec, size_t len)
@@ -393,7 +487,7 @@ static void on_sample(void *arg, const struct perf_event_header *h, const void *
 
 	(void)h;
 	/* REGS_USER and STACK_USER come after what perf_sample_parse()
-	 * reads: unwind() takes them */
+	 * reads: user_parts() takes them */
 	if (perf_sample_parse(s->sample_type, rec, len, &ps) < 0)
 		return;
 	/* PERIOD follows IP, TID, TIME, CPU: 4 words in. */
@@ -412,14 +506,17 @@ static void on_sample(void *arg, const struct perf_event_header *h, const void *
 	/* A watched process's chain is named after the run; the rest is
 	 * folded now with "[user]". */
 	if (w >= 0 && (s->folded || s->watch[w].server)) {
-		const uint64_t *ips = ps.ips;
-		size_t nr = ps.nr;
+		uint64_t regs[USYM_NREGS + 1];
+		const unsigned char *stack = NULL;
+		const char *comm = comm_of(s, ps.pid);
+		size_t dyn = 0;
+		bool srv = s->watch[w].server;
 
-		if (s->regs_mask)
-			nr = unwind(s, &ps, p, len, &ips);
-		if (chain_keep(s, ps.pid, s->watch[w].server, comm_of(s, ps.pid), ips, nr) == 0)
-			return;
-		s->chain_dropped++;
+		if (!s->regs_mask || user_parts(s, &ps, p, len, regs, &stack, &dyn) < 0)
+			keep(s, ps.pid, ps.tid, srv, comm, ps.ips, ps.nr, NULL, NULL, 0);
+		else if (defer(s, ps.pid, ps.tid, srv, comm, ps.ips, ps.nr, regs, stack, dyn) < 0)
+			keep(s, ps.pid, ps.tid, srv, comm, ps.ips, ps.nr, regs, stack, dyn);
+		return;
 	}
 	if (s->folded)
 		ksym_folded_add(s->folded, s->ksym, comm_of(s, ps.pid), ps.ips, ps.nr);
@@ -481,6 +578,7 @@ static void symbolize(struct sampler *s)
 	if (s->symbolized)
 		return;
 	s->symbolized = true;
+	unwind_pending(s);
 	leaves = calloc(TOP_MAX, sizeof(*leaves));
 	ustr = malloc(8192);
 	if (!leaves || !ustr)
@@ -642,6 +740,12 @@ void sampler_free(struct sampler *s)
 	if (!s)
 		return;
 	perf_ring_free(s->ring);
+	while (s->pend) {
+		struct pend *q = s->pend;
+
+		s->pend = q->next;
+		free(q);
+	}
 	for (i = 0; i < s->chain_cap; i++)
 		free(s->chain[i].ips);
 	free(s->chain);

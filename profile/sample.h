@@ -16,7 +16,8 @@
  * (sampler_user_symbols, sampler_write_folded), so the lookups cost
  * nothing inside the measured window.  Their user stacks are unwound by
  * DWARF CFI from a copy taken with each sample (x86-64; frame pointers
- * otherwise and as the fallback).  Everything else folds as "[user]".
+ * otherwise and as the fallback), also after the run: the copies are kept
+ * until then (up to a bound).  Everything else folds as "[user]".
  *
  * A struct sampler owns its ring, its symbol tables and its folded stacks.
  * The caller drains it periodically (sampler_drain) from one thread.
