@@ -87,8 +87,7 @@ static int deny_list(scmp_filter_ctx ctx, const char *const *names, size_t n)
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Threads of the calling process (/proc/self/status), 0 if unknown. */
-static int threads_now(void)
+int sandbox_threads(void)
 {
 	char line[128];
 	int n = 0;
@@ -132,7 +131,7 @@ int sandbox_enter(unsigned flags)
 	 * seccomp(2) system call, which valgrind 3.19 does not know, while
 	 * a single thread's filter loads through prctl(PR_SET_SECCOMP) too
 	 * (libseccomp falls back by itself). */
-	if (threads_now() != 1 && (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
+	if (sandbox_threads() != 1 && (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
 		goto out;
 	if ((rc = deny_list(ctx, deny_always, COUNT(deny_always))) < 0)
 		goto out;

@@ -41,6 +41,11 @@ enum {
  * a build, 0 otherwise. */
 int sandbox_allows_ptrace(void);
 
+/* Threads of the calling process (/proc/self/status), 0 if unknown: a
+ * change that must reach every thread needs to know whether there are
+ * others. */
+int sandbox_threads(void);
+
 /* Installs the filter in the calling process.  0 or negative errno
  * (libseccomp's: -EFAULT for an internal failure, -ENOMEM, -EINVAL). */
 int sandbox_enter(unsigned flags);

@@ -1,6 +1,8 @@
 /* privs.c: see privs.h */
 #include "replay/privs.h"
 
+#include "core/sandbox.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,22 +12,6 @@
 #include <sys/psx_syscall.h>
 #include <sys/syscall.h>
 #include <valgrind/valgrind.h>
-
-/* Threads of the calling process (/proc/self/status), 0 if unknown. */
-static int threads_now(void)
-{
-	char line[128];
-	int n = 0;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Threads: %d", &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
 
 int privs_keep_only(unsigned long long keep)
 {
@@ -40,7 +26,7 @@ int privs_keep_only(unsigned long long keep)
 	 * thread blocked in poll(): under valgrind a process with other
 	 * threads keeps its capabilities (said in docs/hardening.md).  One
 	 * thread (the server child) drops as anywhere. */
-	if (RUNNING_ON_VALGRIND && threads_now() != 1)
+	if (RUNNING_ON_VALGRIND && sandbox_threads() != 1)
 		goto out;
 	/* The bounding set first (it needs CAP_SETPCAP, which goes below);
 	 * libcap's cap_drop_bound() goes through libpsx: every thread.  Read
