@@ -83,8 +83,9 @@ static void usage(FILE *f)
 "                          byte back), sink (counts bytes, never parses)\n"
 "  --io blocking|epoll|uring, --deser tree|arena|none\n"
 "                          the core server's I/O loop and deserializer\n"
-"  --rx-ring v2|v3         the peer's receive ring (default v2: every frame at\n"
-"                          once; v3 hands over blocks, up to a jiffy late)\n"
+"  --rx-ring v2|v3         the peer's receive ring (default v3; v2 hands over\n"
+"                          every frame at once, but loses frames under large\n"
+"                          responses: docs/replay.md)\n"
 "  --qdisc-bypass          PACKET_QDISC_BYPASS on the TX socket\n"
 "  --json FILE|-           write the full result: the stage table and the\n"
 "                          replay summary (pktmem.report/1, what 'pktmem\n"
@@ -574,13 +575,13 @@ static void print_summary(FILE *out, const struct opts *o, const struct plan *pl
 		       ifr->gateway ? "gateway" : "on-link", ifr->nexthop, ifr->rm.dst_mac[0],
 		       ifr->rm.dst_mac[1], ifr->rm.dst_mac[2], ifr->rm.dst_mac[3], ifr->rm.dst_mac[4],
 		       ifr->rm.dst_mac[5], ifr->resolved ? ", resolved by pktmem" : "",
-		       r->via == ENGINE_MMAP ? "TX ring" : "sendto() per frame", o->rx == 3 ? 3 : 2);
+		       r->via == ENGINE_MMAP ? "TX ring" : "sendto() per frame", o->rx == 2 ? 2 : 3);
 	else if (r->via == ENGINE_MMAP)
 		fprintf(out, "  path        veth MTU %u, TX ring %u frames of %u bytes, RX ring TPACKET_V%d\n",
-		       r->mtu, r->ring_frames, r->ring_frame_size, o->rx == 3 ? 3 : 2);
+		       r->mtu, r->ring_frames, r->ring_frame_size, o->rx == 2 ? 2 : 3);
 	else if (r->via == ENGINE_RAW)
 		fprintf(out, "  path        veth MTU %u, sendto() per frame, RX ring TPACKET_V%d\n",
-		       r->mtu, o->rx == 3 ? 3 : 2);
+		       r->mtu, o->rx == 2 ? 2 : 3);
 	else
 		fprintf(out, "  path        TCP sockets over loopback: no NIC, softirq-side stages are the "
 		       "loopback's, not a veth's\n");

@@ -115,7 +115,7 @@ struct engine_cfg {
 	const struct engine_remote *remote;	/* NULL: pktmem's own topology */
 	struct peer_cfg peer;		/* server_port and add_client are set by the engine */
 	struct engine_server server;
-	int rx_version;			/* TPACKET_V2 or V3 for the RX ring; 0 = 2 */
+	int rx_version;			/* TPACKET_V2 or V3 for the RX ring; 0 = 3 */
 	uint32_t ring_bytes;		/* TX ring; 0 = 4 MiB */
 	bool qdisc_bypass;		/* default false; see docs/replay.md */
 	uint32_t verify_wait_ms;	/* for the server to read what was ACKed; 0 = 3000 */

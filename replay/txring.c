@@ -478,7 +478,7 @@ int rxq_new(struct rxq **out, int fd, const struct rxq_cfg *cfg, char *err, size
 		return -ENOMEM;
 	}
 	q->fd = fd;
-	q->version = cfg->version == 3 ? 3 : 2;
+	q->version = cfg->version == 2 ? 2 : 3;
 	/* the filter goes on before bind so nothing unfiltered is queued */
 	if (cfg->filter && (rc = attach_filter(fd, cfg->filter, snap, err, errlen)) < 0)
 		goto fail;

@@ -66,10 +66,10 @@ int main(void)
 	cfg.peer.loops = 3;
 	run(p, ru_is_root() ? ENGINE_MMAP : ENGINE_SOCKET, srv, &cfg, "3 loops");
 	cfg.peer.loops = 0;
-	/* the V3 RX ring too (V2 is the default) */
+	/* the V2 RX ring too (V3 is the default) */
 	if (ru_is_root()) {
-		cfg.rx_version = 3;
-		run(p, ENGINE_MMAP, srv, &cfg, "RX ring V3");
+		cfg.rx_version = 2;
+		run(p, ENGINE_MMAP, srv, &cfg, "RX ring V2");
 		cfg.rx_version = 0;
 	}
 	/* a server that stops reading after 1000 bytes: the run fails, naming

@@ -8,7 +8,7 @@
 # children leave by _exit() holding their parent's descriptors: only their
 # memory errors count.
 #   1. replay --via socket fixtures/demo.pcap
-#   2. as root: the default packet path (PACKET_MMAP TX ring, TPACKET_V2 RX)
+#   2. as root: the default packet path (PACKET_MMAP TX ring, TPACKET_V3 RX)
 #   3. inspect on a few fixtures (pcap, pcapng, gzip, Linux cooked)
 #   4. report on a saved report: text, Markdown, HTML, JSON
 # Usage: tests/valgrind.sh [PKTMEM]   (default ./pktmem; build first)
