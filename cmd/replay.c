@@ -526,35 +526,32 @@ static int iface_setup(const struct opts *o, const struct plan *plan, struct ifa
 }
 
 /*
- * The summary's lines are composed whole and wrapped here at 100 columns,
- * the width the report's table keeps (issue #6), under the value column:
- * an exec target's command, a failure message or a long count would
- * otherwise run past a terminal's edge.
+ * The summary's lines are composed whole, then a line longer than the
+ * report table's 100 columns (issue #6) is wrapped by the table's own
+ * wrapper under the value column: an exec target's command, a failure
+ * message or a long count would otherwise run past a terminal's edge.
  */
 #define SUMMARY_COLS 100
 #define SUMMARY_INDENT 14
 static void print_wrapped(const char *text)
 {
+	char label[SUMMARY_INDENT + 1];
 	const char *line = text;
 
 	while (*line) {
 		const char *nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-		size_t room = SUMMARY_COLS, indent = 0;
+		char *body = strndup(line, len);
+		bool labelled = len > SUMMARY_INDENT && line[0] == ' ';
 
-		while (len + indent > room) {
-			size_t cut = room - indent;
-
-			while (cut > 0 && line[cut] != ' ')
-				cut--;
-			if (cut <= SUMMARY_INDENT - indent)
-				break;	/* one long word: leave it whole */
-			printf("%*s%.*s\n", (int)indent, "", (int)cut, line);
-			line += cut + 1;
-			len -= cut + 1;
-			indent = SUMMARY_INDENT;
+		if (len <= SUMMARY_COLS || !body) {
+			printf("%.*s\n", (int)len, line);
+		} else {
+			/* "  verify      ": the label column stays as it is */
+			snprintf(label, sizeof(label), "%.*s", labelled ? SUMMARY_INDENT : 0, line);
+			render_wrap(stdout, label, body + strlen(label), SUMMARY_INDENT);
 		}
-		printf("%*s%.*s\n", (int)indent, "", (int)len, line);
+		free(body);
 		line += len + (nl ? 1 : 0);
 	}
 }

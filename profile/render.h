@@ -84,6 +84,11 @@ int render_mem_commit(struct render_mem *m, const char *path, int render_rc);
 
 /* ---- one report ---- */
 int render_text(FILE *f, const struct report *r, const struct render_opts *o);
+/* Writes first, then text word-wrapped at the table's width (100
+ * columns), each further line indented by indent columns; runs of spaces
+ * in text become one.  For other terminal output that keeps that width
+ * (the replay summary). */
+void render_wrap(FILE *f, const char *first, const char *text, size_t indent);
 int render_md(FILE *f, const struct report *r);
 int render_html(FILE *f, const struct report *r);
 

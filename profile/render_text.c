@@ -291,7 +291,7 @@ static void wrap_from(FILE *f, size_t col, const char *text, size_t indent)
 	fputc('\n', f);
 }
 
-static void wrap(FILE *f, const char *first, const char *text, size_t indent)
+void render_wrap(FILE *f, const char *first, const char *text, size_t indent)
 {
 	fputs(first, f);
 	wrap_from(f, dwidth(first), text, indent);
@@ -341,7 +341,7 @@ static void env_lines(FILE *f, const struct report *r)
 	snprintf(line, sizeof(line), "%s; %s x %d; %s; %s; perf_event_paranoid %d; clock %s",
 		 r->env.kernel, r->env.cpu_model, r->env.cores, r->env.pmu ? "PMU" : "no PMU",
 		 r->env.privileges, r->env.perf_event_paranoid, r->env.clocksource);
-	wrap(f, "machine: ", line, 9);
+	render_wrap(f, "machine: ", line, 9);
 	fprintf(f, "pktmem %s (git %s), %s\n", r->tool_version, r->git_rev, r->created);
 }
 
@@ -467,7 +467,7 @@ static void usyms_text(FILE *f, const struct report *r)
 	fputc('\n', f);
 	if (!u.available) {
 		snprintf(line, sizeof(line), "unavailable: %s", u.reason);
-		wrap(f, "user symbols: ", line, 14);
+		render_wrap(f, "user symbols: ", line, 14);
 		return;
 	}
 	fprintf(f, "user symbols (the server's %llu user-space samples, %llu in a named "
@@ -482,7 +482,7 @@ static void usyms_text(FILE *f, const struct report *r)
 			e->name, mod ? " (" : "", mod ? e->module : "", mod ? ")" : "");
 	}
 	if (u.note[0])
-		wrap(f, "note: ", u.note, 6);
+		render_wrap(f, "note: ", u.note, 6);
 }
 
 int render_text(FILE *f, const struct report *r, const struct render_opts *o)
@@ -513,7 +513,7 @@ int render_text(FILE *f, const struct report *r, const struct render_opts *o)
 
 		if (*note) {
 			snprintf(line, sizeof(line), "%s: %s", report_stage_name(s), note);
-			wrap(f, "note: ", line, 6);
+			render_wrap(f, "note: ", line, 6);
 		}
 	}
 	if (r->ntrials) {
@@ -541,7 +541,7 @@ int render_text(FILE *f, const struct report *r, const struct render_opts *o)
 	wrap_from(f, strlen("verification: passed: "), line, 14);
 	if (!r->env.pmu && r->env.pmu_reason[0]) {
 		snprintf(line, sizeof(line), "%s", r->env.pmu_reason);
-		wrap(f, "hardware counters: ", line, 19);
+		render_wrap(f, "hardware counters: ", line, 19);
 	}
 	if (v->nnotes)
 		fputc('\n', f);
@@ -549,7 +549,7 @@ int render_text(FILE *f, const struct report *r, const struct render_opts *o)
 		char first[16];
 
 		snprintf(first, sizeof(first), "[%d] ", i + 1);
-		wrap(f, first, v->note[i], strlen(first));
+		render_wrap(f, first, v->note[i], strlen(first));
 	}
 	free(v);
 	return ferror(f) ? -EIO : 0;
@@ -641,7 +641,7 @@ int render_text_pair(FILE *f, const struct report *a, const struct report *b,
 		char first[24];
 
 		snprintf(first, sizeof(first), "[%d] %s: ", i + 1, i < va->nnotes ? "A" : "B");
-		wrap(f, first, i < va->nnotes ? va->note[i] : vb->note[i - va->nnotes], 4);
+		render_wrap(f, first, i < va->nnotes ? va->note[i] : vb->note[i - va->nnotes], 4);
 	}
 	free(va);
 	free(vb);
@@ -698,7 +698,7 @@ int render_verdict_text(FILE *f, const struct verdict *vd, const struct render_o
 		else if (it->status == VS_PASS || it->status == VS_INFO)
 			fputc('\n', f);	/* a pass needs no essay: see --md, --json */
 		else
-			wrap(f, "\n    ", it->why, 4);
+			render_wrap(f, "\n    ", it->why, 4);
 	}
 	fprintf(f, "\n");
 	if (o->color)
