@@ -103,6 +103,8 @@ static void anomalies(char *buf, size_t len, const struct flow_info *f)
 #undef ADD
 }
 
+static int imax(int a, int b) { return a > b ? a : b; }
+
 /* The flow table's cells: client, server, packets and payload each way. */
 static void flow_cells(const struct flow_info *f, char cell[4][48])
 {
@@ -168,14 +170,12 @@ static void print_text(const struct inspect_result *r)
 		int w[5] = { 6, 6, 12, 13, 3 };
 
 		for (i = 0; i < r->nrows; i++) {
-			char cell[4][48];
+			char cell[5][48];
 
 			flow_cells(&r->rows[i].f, cell);
-			for (k = 0; k < 4; k++)
-				if ((int)strlen(cell[k]) > w[k])
-					w[k] = (int)strlen(cell[k]);
-			if ((int)strlen(inspect_end_name(r->rows[i].f.end)) > w[4])
-				w[4] = (int)strlen(inspect_end_name(r->rows[i].f.end));
+			snprintf(cell[4], sizeof(cell[4]), "%s", inspect_end_name(r->rows[i].f.end));
+			for (k = 0; k < 5; k++)
+				w[k] = imax(w[k], (int)strlen(cell[k]));
 		}
 		printf("\n  %4s  %-*s  %-*s  %*s  %*s  %-*s  %s\n", "id", w[0], "client", w[1],
 		       "server", w[2], "pkts c>s/s>c", w[3], "bytes c>s/s>c", w[4], "end", "anomalies");
