@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/perf_event.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -917,6 +918,15 @@ int server_new(struct server **out, const struct server_config *cfg,
 			snprintf(errmsg, errlen, "at most %d perf counters", STATS_MAX_COUNTERS);
 		return -EINVAL;
 	}
+	/* Keep the heap: glibc gives the top of the heap back past 128 KiB
+	 * free, and a server whose live connections rise and fall then
+	 * faults the same pages in again and again (measured on a replay of
+	 * 20,000 requests: 1,600-3,000 minor faults, the server's CPU
+	 * varying by 25% with them; 1,430 faults and steady with the heap
+	 * kept).  A body up to 32 MiB comes from the heap too, not from a
+	 * fresh mmap each time.  Process-wide: the server is the process. */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
