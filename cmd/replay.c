@@ -104,6 +104,8 @@ static void usage(FILE *f)
 "                          where a PMU exists)\n"
 "  --folded FILE           folded stacks for flamegraph.pl, the server's and the\n"
 "                          replayer's user frames named (--profile full)\n"
+"  --freq HZ               samples per second per CPU of --profile full (default\n"
+"                          999; each costs the CPU it lands on, docs/profile.md)\n"
 
 "  --iface IFACE --server-ip IP [--port N] [--client-net CIDR]\n"
 "                          replay onto an existing interface, to a server on\n"
@@ -151,6 +153,7 @@ struct opts {
 	bool no_preload;
 	enum profile_mode profile;
 	const char *events, *folded;
+	int freq;			/* --freq; 0: the sampler's default */
 	const char *report;		/* --summary-json */
 	const char *client_net;		/* --iface: --client-net CIDR */
 };
@@ -1201,6 +1204,7 @@ int cmd_replay(int argc, char **argv)
 		{ "profile", required_argument, NULL, 'P' },
 		{ "events", required_argument, NULL, 'E' },
 		{ "folded", required_argument, NULL, 'F' },
+		{ "freq", required_argument, NULL, 'H' },
 		{ "summary-json", required_argument, NULL, 'J' },
 		{ "report", required_argument, NULL, 'j' },	/* older name of --json */
 		{ "test-extra-alloc", no_argument, NULL, 'x' },
@@ -1364,6 +1368,26 @@ int cmd_replay(int argc, char **argv)
 		case 'F':
 			o.folded = optarg;
 			break;
+		case 'H': {
+			/* the kernel refuses a frequency above this sysctl */
+			uint64_t max = 100000;
+			char mb[32];
+			FILE *mf = fopen("/proc/sys/kernel/perf_event_max_sample_rate", "r");
+
+			if (mf) {
+				if (fgets(mb, sizeof(mb), mf) && parse_u64(strtok(mb, "\n"), &v) == 0 && v > 0)
+					max = v;
+				fclose(mf);
+			}
+			if (parse_u64(optarg, &v) < 0 || v < 1)
+				return cmd_error("replay", "--freq '%s': want samples per second, 1..%" PRIu64,
+						 optarg, max);
+			if (v > max)
+				return cmd_error("replay", "--freq %" PRIu64 ": above kernel.perf_event_max_sample_rate "
+						 "(%" PRIu64 "): lower it, or raise the sysctl", v, max);
+			o.freq = (int)v;
+			break;
+		}
 		case 'J':
 			o.report = optarg;
 			break;
@@ -1383,6 +1407,8 @@ int cmd_replay(int argc, char **argv)
 		return erc;
 	if (o.folded && o.profile != PROFILE_FULL)
 		return cmd_error("replay", "--folded needs --profile full (stacks come from sampling)");
+	if (o.freq && o.profile != PROFILE_FULL)
+		return cmd_error("replay", "--freq needs --profile full (only full mode samples)");
 	if (o.events || o.profile != PROFILE_OFF) {
 		/* Counters for the server's stages: the user's list, or the
 		 * default where a PMU exists (reading a group at every stage
@@ -1518,7 +1544,8 @@ int cmd_replay(int argc, char **argv)
 	if (o.iface && o.profile != PROFILE_OFF) {
 		/* no server here: this host's kernel stages, in the
 		 * replayer's context (profile_report marks the rest) */
-		struct profiler_cfg pc = { .mode = o.profile, .folded = o.folded != NULL };
+		struct profiler_cfg pc = { .mode = o.profile, .folded = o.folded != NULL,
+					   .sample_hz = o.freq };
 
 		snprintf(pc.dev, sizeof(pc.dev), "%s", o.iface);
 		pc.veth = !strcmp(ifr.link.kind, "veth");
@@ -1530,7 +1557,8 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (!o.iface) {
 		/* --iface: no server here to attach to (see above) */
-		struct profiler_cfg pc = { .mode = o.profile, .folded = o.folded != NULL };
+		struct profiler_cfg pc = { .mode = o.profile, .folded = o.folded != NULL,
+					   .sample_hz = o.freq };
 
 		snprintf(pc.dev, sizeof(pc.dev), "%s", o.via == ENGINE_SOCKET ? "lo" : NETNS_SERVER_DEV);
 		pc.veth = o.via != ENGINE_SOCKET;

@@ -10,7 +10,8 @@
 # --profile off leaves the kernel stages unavailable with the reason;
 # --folded writes stacks in full mode, whose user frames name the core
 # server's functions (server_run, core/server.c), and the report lists the
-# server's top user symbols; bad --profile/--events are usage errors.
+# server's top user symbols; --freq sets the sampling frequency the report
+# names; bad --profile/--events/--freq are usage errors.
 . "$(dirname "$0")/tap.sh"
 
 is_root || skip_all "needs root (network namespaces, tracepoints)"
@@ -40,6 +41,10 @@ cap = m("copy", "capture_payload_bytes")["value"]
 assert cp["bytes"] == sb == cap, (cp["bytes"], sb, cap)
 assert m("copy", "copy_bytes")["value"] == cp["bytes"]
 assert "mismatch" not in cp["note"], cp["note"]
+# ksoftirqd's share is counted per task (its own events): measured, even
+# when it is zero
+ks = m("softirq", "net_rx_in_ksoftirqd")
+assert ks and ks["available"] and ks["value"] >= 0, ks
 irq = st["irq"]
 assert irq["available"] and irq["count"] == 0 and "veth delivers without a hardware interrupt" in irq["note"], irq
 if not d["env"]["pmu"]:
@@ -86,8 +91,10 @@ report_valid "$TAP_TMP/f.json" "full"
 [ -s "$TAP_TMP/f.txt" ] && grep -qE '^[^ ]+ [0-9]+$' "$TAP_TMP/f.txt"; ok $? "folded stacks written"
 
 # User-space names: a few loops so that the server gets samples (the
-# bundled capture alone replays in ~7 ms, a handful of samples at 999 Hz).
-expect_exit 0 "replay --profile full --loop 30 --folded" -- "$PKTMEM" replay -q --profile full --loop 30 --folded "$TAP_TMP/u.txt" --json "$TAP_TMP/u.json" "$cap"
+# bundled capture alone replays in ~7 ms, a handful of samples at 999 Hz),
+# sampled at --freq 1999.
+expect_exit 0 "replay --profile full --freq 1999 --loop 30 --folded" -- "$PKTMEM" replay -q --profile full --freq 1999 --loop 30 --folded "$TAP_TMP/u.txt" --json "$TAP_TMP/u.json" "$cap"
+grep -q 'sampling cpu-clock 1999 Hz\|sampling cycles 1999 Hz' "$TAP_TMP/u.json"; ok $? "the report names the sampling frequency --freq asked for"
 grep -qE '^[^ ]*;server_run;[^ ]* [0-9]+$' "$TAP_TMP/u.txt"; ok $? "folded stacks name the core server's server_run (core/server.c)"
 [ $? -eq 0 ] || grep -v '\[user\]' "$TAP_TMP/u.txt" | head -5 | sed 's/^/# /' >&2
 python3 - "$TAP_TMP/u.json" >"$TAP_TMP/py" 2>&1 <<'PY'
@@ -133,4 +140,10 @@ expect_exit 2 "--profile bogus is a usage error" -- "$PKTMEM" replay --profile b
 expect_exit 2 "--events with an unknown name is a usage error" -- "$PKTMEM" replay --events no-such-event "$cap"
 grep -q "no-such-event" "$TAP_TMP/err"; ok $? "the unknown event is named"
 expect_exit 2 "--folded without full" -- "$PKTMEM" replay --folded "$TAP_TMP/x" "$cap"
+expect_exit 2 "--freq without full" -- "$PKTMEM" replay --freq 99 "$cap"
+grep -q "needs --profile full" "$TAP_TMP/err"; ok $? "--freq: says it needs full mode"
+expect_exit 2 "--freq 0" -- "$PKTMEM" replay --profile full --freq 0 "$cap"
+max=$(cat /proc/sys/kernel/perf_event_max_sample_rate 2>/dev/null || echo 100000)
+expect_exit 2 "--freq above perf_event_max_sample_rate" -- "$PKTMEM" replay --profile full --freq $((max + 1)) "$cap"
+grep -q "perf_event_max_sample_rate ($max)" "$TAP_TMP/err"; ok $? "--freq: names the sysctl and its value"
 done_testing
