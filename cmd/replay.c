@@ -35,6 +35,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <net/if.h>
 #include <pcap/pcap.h>
 #include <signal.h>
@@ -1376,7 +1377,7 @@ int cmd_replay(int argc, char **argv)
 
 			if (mf) {
 				if (fgets(mb, sizeof(mb), mf) && parse_u64(strtok(mb, "\n"), &v) == 0 && v > 0)
-					max = v;
+					max = v < INT_MAX ? v : INT_MAX;
 				fclose(mf);
 			}
 			if (parse_u64(optarg, &v) < 0 || v < 1)
