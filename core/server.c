@@ -29,8 +29,11 @@
 #include "core/framing.h"
 #include "core/ioloop.h"
 #include "core/listener.h"
+#include "core/selfmon.h"
 
 #define RELAXED __ATOMIC_RELAXED
+
+_Static_assert(STATS_MAX_COUNTERS <= SELFMON_MAX, "a stats block's counters fit one perf group");
 
 struct server {
 	struct server_config cfg;
@@ -40,21 +43,19 @@ struct server {
 	int spare_fd;			/* released to accept-and-close on EMFILE */
 };
 
-/* A CLOCK_MONOTONIC time plus, when a perf group is open, its values. */
+/* A CLOCK_MONOTONIC time plus, when a perf group is open, its values
+ * and times (selfmon.h); as an accumulator, summed scaled deltas. */
 struct mark {
 	uint64_t ns;
-	uint64_t val[STATS_MAX_COUNTERS];
+	struct selfmon_sample pmu;
 };
 
 struct server_worker {
 	struct server *s;
 	char *buf;			/* SERVER_READ_BUF bytes */
 	struct deser *deser;		/* NULL with DESER_NONE */
-	/* perf group: fd[i] for config counter i, -1 when it failed */
-	int leader;
-	int nopen;
-	int fd[STATS_MAX_COUNTERS];
-	int slot[STATS_MAX_COUNTERS];	/* position in the group read, -1 none */
+	/* the perf group of config counters, NULL: none asked or none opened */
+	struct selfmon *mon;
 	/* connections of this worker; the deadline list is kept in
 	 * deadline order because every deadline is now + a constant */
 	struct sconn *all;
@@ -106,17 +107,8 @@ uint64_t server_now_ns(void)
 static void worker_mark(struct server_worker *w, struct mark *m)
 {
 	m->ns = server_now_ns();
-	if (w->nopen) {
-		/* PERF_FORMAT_GROUP: u64 nr, then one u64 per member */
-		uint64_t buf[1 + STATS_MAX_COUNTERS];
-		unsigned i, n = w->s->cfg.ncounters;
-
-		if (read(w->leader, buf, sizeof(buf)) < (ssize_t)sizeof(uint64_t))
-			buf[0] = 0;
-		for (i = 0; i < n; i++)
-			m->val[i] = w->slot[i] >= 0 && (uint64_t)w->slot[i] < buf[0]
-				    ? buf[1 + w->slot[i]] : 0;
-	}
+	if (w->mon)
+		selfmon_read(w->mon, &m->pmu);
 }
 
 static void atomic_max(uint64_t *p, uint64_t v)
@@ -127,16 +119,23 @@ static void atomic_max(uint64_t *p, uint64_t v)
 		;
 }
 
-/* acc += b - a */
+/* acc += b - a, each counter's delta scaled by the share of the
+ * interval the group was on the PMU (selfmon_scale) */
 static void mark_acc(struct server_worker *w, struct mark *acc,
 		     const struct mark *a, const struct mark *b)
 {
+	uint64_t den, drun;
 	unsigned i;
 
 	acc->ns += b->ns - a->ns;
-	if (w->nopen)
-		for (i = 0; i < w->s->cfg.ncounters; i++)
-			acc->val[i] += b->val[i] - a->val[i];
+	if (!w->mon)
+		return;
+	den = b->pmu.enabled - a->pmu.enabled;
+	drun = b->pmu.running - a->pmu.running;
+	acc->pmu.enabled += den;
+	acc->pmu.running += drun;
+	for (i = 0; i < w->s->cfg.ncounters; i++)
+		acc->pmu.val[i] += selfmon_scale(b->pmu.val[i] - a->pmu.val[i], den, drun);
 }
 
 static void stage_add(struct server_worker *w, enum stats_stage_id id,
@@ -146,10 +145,13 @@ static void stage_add(struct server_worker *w, enum stats_stage_id id,
 	unsigned i;
 
 	stats_stage_add(b, id, d->ns, bytes);
-	if (w->nopen)
-		for (i = 0; i < w->s->cfg.ncounters; i++)
-			if (d->val[i])
-				__atomic_fetch_add(&b->stage[id].counter[i], d->val[i], RELAXED);
+	if (!w->mon)
+		return;
+	__atomic_fetch_add(&b->counter_enabled_ns, d->pmu.enabled, RELAXED);
+	__atomic_fetch_add(&b->counter_running_ns, d->pmu.running, RELAXED);
+	for (i = 0; i < w->s->cfg.ncounters; i++)
+		if (d->pmu.val[i])
+			__atomic_fetch_add(&b->stage[id].counter[i], d->pmu.val[i], RELAXED);
 }
 
 static void stage_between(struct server_worker *w, enum stats_stage_id id,
@@ -162,44 +164,18 @@ static void stage_between(struct server_worker *w, enum stats_stage_id id,
 	stage_add(w, id, &d, bytes);
 }
 
-static int perf_open(struct perf_event_attr *attr, int group_fd)
-{
-	return (int)syscall(SYS_perf_event_open, attr, 0, -1, group_fd, PERF_FLAG_FD_CLOEXEC);
-}
-
 static void worker_open_counters(struct server_worker *w)
 {
 	const struct server_config *cfg = &w->s->cfg;
-	unsigned i;
+	unsigned n = cfg->ncounters < STATS_MAX_COUNTERS ? cfg->ncounters : STATS_MAX_COUNTERS;
 
-	w->leader = -1;
-	for (i = 0; i < STATS_MAX_COUNTERS; i++) {
-		w->fd[i] = -1;
-		w->slot[i] = -1;
-	}
-	for (i = 0; i < cfg->ncounters && i < STATS_MAX_COUNTERS; i++) {
-		struct perf_event_attr a = cfg->counters[i];
-		int fd;
-
-		a.size = sizeof(a);
-		a.read_format = PERF_FORMAT_GROUP;
-		a.disabled = w->leader < 0;	/* the leader starts the group */
-		a.exclude_hv = 1;
-		fd = perf_open(&a, w->leader);
-		if (fd < 0) {
-			w->s->stats->counter_error[i] = -errno;
-			continue;
-		}
-		w->s->stats->counter_error[i] = 0;
-		w->fd[i] = fd;
-		w->slot[i] = w->nopen++;
-		if (w->leader < 0)
-			w->leader = fd;
-	}
-	if (w->leader >= 0) {
-		ioctl(w->leader, PERF_EVENT_IOC_RESET, PERF_IOC_FLAG_GROUP);
-		ioctl(w->leader, PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP);
-	}
+	w->mon = NULL;
+	if (!n)
+		return;
+	if (selfmon_open(&w->mon, cfg->counters, n, w->s->stats->counter_error) < 0)
+		w->mon = NULL;
+	else
+		w->s->stats->counter_how = (uint32_t)selfmon_how(w->mon);
 }
 
 int server_worker_new(struct server *s, struct server_worker **out)
@@ -236,15 +212,11 @@ int server_worker_new(struct server *s, struct server_worker **out)
 
 void server_worker_free(struct server_worker *w)
 {
-	unsigned i;
-
 	if (!w)
 		return;
 	while (w->all)
 		sconn_close(w, w->all);
-	for (i = 0; i < STATS_MAX_COUNTERS; i++)
-		if (w->fd[i] >= 0)
-			close(w->fd[i]);
+	selfmon_close(w->mon);
 	deser_free(w->deser);
 	free(w->buf);
 	free(w);

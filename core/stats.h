@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 #define STATS_MAGIC 0x706b746d73746174ULL	/* "pktmstat" */
-#define STATS_VERSION 1
+#define STATS_VERSION 2
 #define STATS_HIST_BUCKETS 48
 #define STATS_MAX_COUNTERS 8
 #define STATS_COUNTER_NAME 48
@@ -90,6 +90,12 @@ struct stats_block {
 	uint32_t ncounters;
 	char counter_name[STATS_MAX_COUNTERS][STATS_COUNTER_NAME];
 	int32_t counter_error[STATS_MAX_COUNTERS];	/* -errno from perf_event_open, 0 ok */
+	/* the group's time enabled and time running over the stage
+	 * intervals, summed (selfmon.h): running < enabled means
+	 * multiplexed (the counters are scaled), running == 0 with
+	 * enabled > 0 that it never got the PMU (nothing measured) */
+	uint64_t counter_enabled_ns, counter_running_ns;
+	uint32_t counter_how;		/* enum selfmon_how; 0: no group */
 
 	uint32_t nconns;		/* slots used (monotonic, <= conn_cap) */
 	uint32_t conns_overflow;	/* connections not tracked: table full */

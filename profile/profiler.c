@@ -1,5 +1,6 @@
 /* profiler.c: a profiling session around a replay (profiler.h). */
 #include "profile/profiler.h"
+#include "core/selfmon.h"
 #include "profile/bpfcount.h"
 #include "profile/perf.h"
 #include "profile/sample.h"
@@ -1301,7 +1302,7 @@ static const char *stats_stage_name_local(enum stats_stage_id id)
 static void fill_hw_user(struct profiler *p, struct stage_result *st, const struct stats_stage *ss)
 {
 	const struct stats_block *sb = p->cfg.stats;
-	char buf[REPORT_REASON], name[STATS_COUNTER_NAME + 1];
+	char buf[REPORT_REASON], name[STATS_COUNTER_NAME + 1], src[64];
 	uint32_t i;
 
 	if (!sb->ncounters) {
@@ -1309,15 +1310,25 @@ static void fill_hw_user(struct profiler *p, struct stage_result *st, const stru
 				: "no counters requested from the server (--events)");
 		return;
 	}
+	/* how the group was read, and whether it shared the PMU */
+	snprintf(src, sizeof(src), "perf group self-monitoring (server threads, %s)",
+		 sb->counter_how == SELFMON_RDPMC ? "rdpmc" : "read()");
+	if (sb->counter_running_ns && sb->counter_running_ns < sb->counter_enabled_ns)
+		stage_note(st, "counters multiplexed: on the PMU %.0f%% of the time, scaled by "
+			   "enabled/running",
+			   100.0 * (double)sb->counter_running_ns / (double)sb->counter_enabled_ns);
 	for (i = 0; i < sb->ncounters && i < STATS_MAX_COUNTERS; i++) {
 		memcpy(name, sb->counter_name[i], STATS_COUNTER_NAME);
 		name[STATS_COUNTER_NAME] = 0;
 		if (sb->counter_error[i])
 			metric_na(st, name, "count", MC_HW,
 				  perf_strerror(sb->counter_error[i], name, buf, sizeof(buf)));
+		else if (!sb->counter_running_ns && sb->counter_enabled_ns)
+			metric_na(st, name, "count", MC_HW,
+				  "the counter group never got the PMU (more events than free "
+				  "counters; the NMI watchdog holds one): ask for fewer --events");
 		else
-			metric(st, name, "count", MC_HW, (double)ss->counter[i],
-			       "perf group self-monitoring (server threads)");
+			metric(st, name, "count", MC_HW, (double)ss->counter[i], src);
 	}
 }
 

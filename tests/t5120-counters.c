@@ -3,13 +3,16 @@
  * counters (task-clock, page faults) open everywhere perf_event_open is
  * allowed and their deltas land in the parse and deser stages; a counter
  * that cannot open (hardware cycles in a VM without a PMU, or a bogus
- * type) records -errno in counter_error while the rest keep counting.
+ * type) records -errno in counter_error while the rest keep counting;
+ * the group is read with read() (software events allow no rdpmc), and its
+ * time running equals its time enabled (never multiplexed).
  */
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "core/selfmon.h"
 #include "tests/tap.h"
 #include "tests/srvtest.h"
 
@@ -65,6 +68,12 @@ int main(void)
 	ok(t.stats->stage[STATS_DESER].counter[0] > 0, "deser: task-clock ns counted (%llu)",
 	   (unsigned long long)t.stats->stage[STATS_DESER].counter[0]);
 	is_int(t.stats->stage[STATS_PARSE].counter[1], 0, "failed counter stays 0");
+	/* software events are never multiplexed and never allow rdpmc */
+	is_int(t.stats->counter_how, SELFMON_READ, "the group is read with read() (software events)");
+	ok(t.stats->counter_enabled_ns > 0, "the group's time enabled is summed (%llu ns)",
+	   (unsigned long long)t.stats->counter_enabled_ns);
+	ok(t.stats->counter_running_ns == t.stats->counter_enabled_ns,
+	   "running == enabled: not multiplexed, so not scaled");
 	is_int(srvtest_stop_server(&t), 0, "clean exit");
 	return exit_status();
 }

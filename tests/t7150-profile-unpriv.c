@@ -5,8 +5,11 @@
  * paranoid/capability reason and the copy stage's kernel metrics say why,
  * while the user stages (parse, alloc, handler, write) are still measured
  * from the stats block, counters included: a counter the server opened is
- * a measured value, one that failed with ENOENT is "unavailable: no PMU".
+ * a measured value, one that failed with ENOENT is "unavailable: no PMU";
+ * a group that was multiplexed is measured with a note, one that never
+ * got the PMU is unavailable with the reason.
  */
+#include "core/selfmon.h"
 #include "core/stats.h"
 #include "profile/perf.h"
 #include "profile/profiler.h"
@@ -145,6 +148,34 @@ static int run(int unpriv)
 		close(pmu);
 	ok(!t->stage[RS_SOFTIRQ].available && strstr(t->stage[RS_SOFTIRQ].reason, "--profile"),
 	   "--profile off: kernel stages say how to turn profiling on");
+	profiler_free(p);
+
+	/* The server's group shared the PMU a quarter of the time: its
+	 * counts are measured (already scaled by the server), with a note. */
+	memset(b, 0, sizeof(*b));
+	fake_stats(b, 1);
+	b->counter_how = SELFMON_READ;
+	b->counter_enabled_ns = 1000000;
+	b->counter_running_ns = 250000;
+	profiler_start(&p, &cfg);
+	profiler_fill(p, t);
+	m = find_metric(&t->stage[RS_PARSE], "task-clock");
+	ok(m && m->available && m->value == 4321 && strstr(m->source, "read()"),
+	   "multiplexed group: counter measured, source says how it was read ('%s')",
+	   m ? m->source : "");
+	ok(strstr(t->stage[RS_PARSE].note, "multiplexed: on the PMU 25% of the time") != NULL,
+	   "multiplexed group: the stage notes the share and the scaling ('%s')",
+	   t->stage[RS_PARSE].note);
+	profiler_free(p);
+
+	/* It never got the PMU: not measured, not a zero. */
+	b->counter_running_ns = 0;
+	profiler_start(&p, &cfg);
+	profiler_fill(p, t);
+	m = find_metric(&t->stage[RS_PARSE], "task-clock");
+	ok(m && !m->available && strstr(m->reason, "never got the PMU") &&
+	   strstr(m->reason, "fewer --events"),
+	   "group never on the PMU: counter unavailable, saying why and what to do");
 	profiler_free(p);
 	free(b);
 	free(t);
