@@ -1144,11 +1144,12 @@ static unsigned long long keep_caps(const struct opts *o)
 {
 	unsigned long long keep = 0;
 
-	/* The BPF stage counters (--events, --profile full) are read at the
-	 * end with bpf(BPF_MAP_LOOKUP_ELEM): kernels before 6.5 check
-	 * CAP_BPF on every bpf() command when unprivileged BPF is off
-	 * (Debian's default), map reads on an open map included. */
-	if (o->events || o->profile == PROFILE_FULL)
+	/* The BPF stage counters (--events; --profile full where a PMU
+	 * exists: the profiler's own rule) are read at the end with
+	 * bpf(BPF_MAP_LOOKUP_ELEM): kernels before 6.5 check CAP_BPF on
+	 * every bpf() command when unprivileged BPF is off (Debian's
+	 * default), map reads on an open map included. */
+	if (o->profile != PROFILE_OFF && profiler_wants_bpf(o->profile, o->events))
 		keep |= 1ull << CAP_BPF;
 	/* Files written after the run (atomically: a temp file beside the
 	 * target, then rename) land where the user said, often a directory

@@ -595,9 +595,41 @@ static int ring_open(struct profiler *p, struct perf_ring **r, const enum tp_idx
 	return perf_ring_open(r, attrs, filters, nt, pid, RING_PAGES);
 }
 
-int profiler_start(struct profiler **out, const struct profiler_cfg *cfg)
+/* Is there a PMU?  Only opening cycles tells (libpfm4 guesses): 0 or
+ * perf_event_open's -errno. */
+static int pmu_probe(void)
 {
 	struct perf_event_attr cyc;
+	int fd;
+
+	memset(&cyc, 0, sizeof(cyc));
+	cyc.type = PERF_TYPE_HARDWARE;
+	cyc.config = PERF_COUNT_HW_CPU_CYCLES;
+	cyc.exclude_kernel = 1;
+	cyc.disabled = 1;
+	fd = perf_open(&cyc, 0, -1, -1, 0);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+/* The BPF stage counters cost every syscall on the machine ~200 ns
+ * while attached (the copy window is raw_syscalls): on by default in
+ * full mode only where a PMU gives them hardware counters to read;
+ * without one, only when --events asks (cpu-clock is read then too). */
+static bool bpf_rule(enum profile_mode mode, const char *events, bool pmu)
+{
+	return (mode == PROFILE_FULL && pmu) || (events && events[0]);
+}
+
+bool profiler_wants_bpf(enum profile_mode mode, const char *events)
+{
+	return bpf_rule(mode, events, pmu_probe() == 0);
+}
+
+int profiler_start(struct profiler **out, const struct profiler_cfg *cfg)
+{
 	struct profiler *p;
 	pid_t all = -1;
 	bool priv_mount = false;
@@ -612,20 +644,8 @@ int profiler_start(struct profiler **out, const struct profiler_cfg *cfg)
 		return -ENOMEM;
 	p->cfg = *cfg;
 
-	/* Is there a PMU?  Only opening cycles tells (libpfm4 guesses). */
-	memset(&cyc, 0, sizeof(cyc));
-	cyc.type = PERF_TYPE_HARDWARE;
-	cyc.config = PERF_COUNT_HW_CPU_CYCLES;
-	cyc.exclude_kernel = 1;
-	cyc.disabled = 1;
-	rc = perf_open(&cyc, 0, -1, -1, 0);
-	if (rc >= 0) {
-		close(rc);
-		p->pmu_err = 0;
-	} else {
-		p->pmu_err = rc;
-		perf_strerror(rc, "cycles", p->pmu_reason, sizeof(p->pmu_reason));
-	}
+	if ((p->pmu_err = pmu_probe()) < 0)
+		perf_strerror(p->pmu_err, "cycles", p->pmu_reason, sizeof(p->pmu_reason));
 
 	if (cfg->mode == PROFILE_OFF) {
 		snprintf(p->tp_reason, sizeof(p->tp_reason),
@@ -769,11 +789,8 @@ int profiler_start(struct profiler **out, const struct profiler_cfg *cfg)
 
 		p->err_sample = sampler_new(&p->sampler, &sc);
 	}
-	/* The BPF stage counters cost every syscall on the machine ~200 ns
-	 * while attached (the copy window is raw_syscalls): on by default in
-	 * full mode only where a PMU gives them hardware counters to read;
-	 * without one, only when --events asks (cpu-clock is read then too). */
-	p->bpf_wanted = (cfg->mode == PROFILE_FULL && p->pmu_err == 0) || cfg->events[0];
+	/* the BPF stage counters: bpf_rule() says when */
+	p->bpf_wanted = bpf_rule(cfg->mode, cfg->events, p->pmu_err == 0);
 	if (p->bpf_wanted) {
 		/* The same tasks as the softirq counts (the replayer and
 		 * ksoftirqd/N, by process) and the server's reads. */

@@ -76,6 +76,11 @@ struct profiler_foreign {
 
 struct profiler;
 
+/* Whether a profiler of this mode and --events list runs the BPF stage
+ * counters here (it probes the PMU as profiler_start does): the replayer
+ * keeps CAP_BPF for them only then. */
+bool profiler_wants_bpf(enum profile_mode mode, const char *events);
+
 int profile_mode_parse(const char *s, enum profile_mode *m);
 const char *profile_mode_name(enum profile_mode m);
 

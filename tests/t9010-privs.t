@@ -5,8 +5,9 @@
 #   seccomp filter (Seccomp: 2);
 # - once setup is done, EVERY thread of the replayer (main, the profiler's
 #   attach and reader threads) keeps only the reduced set: CAP_NET_ADMIN on
-#   the packet path, nothing on the socket path, CAP_BPF + CAP_DAC_OVERRIDE
-#   with --profile full and a --json file; bounding set the same,
+#   the packet path, nothing on the socket path, CAP_DAC_OVERRIDE with a
+#   --json file, plus CAP_BPF when the BPF counters run (--events, or
+#   --profile full where a PMU exists); bounding set the same,
 #   no_new_privs;
 # - the replay still verifies.
 . "$(dirname "$0")/tap.sh"
@@ -19,6 +20,7 @@ grep -q '^CapEff:[[:space:]]*0*[1-9a-f]' /proc/self/status || skip_all "this she
 # linux/capability.h: CAP_DAC_OVERRIDE 1, CAP_NET_ADMIN 12, CAP_BPF 39
 NET_ADMIN=0000000000001000
 BPF_DAC=0000008000000002
+DAC=0000000000000002
 
 # run NAME WANT ARGS...: one replay, checked while it runs
 run() {
@@ -80,8 +82,14 @@ run "--via mmap" "$NET_ADMIN" --via mmap --loop 200 --pps 20000
 run "--via socket" 0000000000000000 --via socket --loop 200 --pps 20000
 # CAP_BPF: the BPF stage counters are read at the end; CAP_DAC_OVERRIDE:
 # the --json file is written after the run
-run "--via socket --profile full --json" "$BPF_DAC" --via socket --loop 200 --pps 20000 --profile full \
+# full mode runs the BPF counters only where a PMU exists (or --events
+# asks): CAP_BPF is kept only then.  The report says whether there is one.
+"$PKTMEM" replay -q --profile off --json "$TAP_TMP/env.json" "$F/demo.pcap" >/dev/null 2>&1
+if grep -q '"pmu": true' "$TAP_TMP/env.json"; then full_want=$BPF_DAC; else full_want=$DAC; fi
+run "--via socket --profile full --json" "$full_want" --via socket --loop 200 --pps 20000 --profile full \
 	--json "$TAP_TMP/r.json"
 [ -s "$TAP_TMP/r.json" ] && grep -q '"privileges": "root"' "$TAP_TMP/r.json"
 ok $? "the report records the privileges the replay started with (root)"
+run "--via socket --profile full --events cycles --json" "$BPF_DAC" --via socket --loop 200 --pps 20000 \
+	--profile full --events cycles --json "$TAP_TMP/e.json"
 done_testing
