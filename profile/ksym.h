@@ -14,6 +14,11 @@
  * above them is "unattributed" rather than "other".
  *
  * ksym owns its symbol table; struct ksym_folded owns its stack strings.
+ *
+ * Caches: lookups and classification take a const struct ksym but fill
+ * two memos inside it (an address -> symbol cache, and each symbol's
+ * stage once matched against the rules), so a struct ksym is used by one
+ * thread at a time (the profiler's reader thread, then the report).
  */
 #ifndef PKTMEM_PROFILE_KSYM_H
 #define PKTMEM_PROFILE_KSYM_H
