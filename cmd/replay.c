@@ -1149,7 +1149,7 @@ static unsigned long long keep_caps(const struct opts *o)
 	 * bpf(BPF_MAP_LOOKUP_ELEM): kernels before 6.5 check CAP_BPF on
 	 * every bpf() command when unprivileged BPF is off (Debian's
 	 * default), map reads on an open map included. */
-	if (o->profile != PROFILE_OFF && profiler_wants_bpf(o->profile, o->events))
+	if (profiler_wants_bpf(o->profile, o->events))
 		keep |= 1ull << CAP_BPF;
 	/* Files written after the run (atomically: a temp file beside the
 	 * target, then rename) land where the user said, often a directory

@@ -620,6 +620,8 @@ static int pmu_probe(void)
  * without one, only when --events asks (cpu-clock is read then too). */
 static bool bpf_rule(enum profile_mode mode, const char *events, bool pmu)
 {
+	if (mode == PROFILE_OFF)
+		return false;	/* profiler_start() opens nothing then */
 	return (mode == PROFILE_FULL && pmu) || (events && events[0]);
 }
 
