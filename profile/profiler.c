@@ -3,6 +3,7 @@
 #include "core/selfmon.h"
 #include "profile/bpfcount.h"
 #include "profile/perf.h"
+#include "profile/pfm.h"
 #include "profile/sample.h"
 
 #include <ctype.h>
@@ -600,18 +601,11 @@ static int ring_open(struct profiler *p, struct perf_ring **r, const enum tp_idx
 static int pmu_probe(void)
 {
 	struct perf_event_attr cyc;
-	int fd;
 
 	memset(&cyc, 0, sizeof(cyc));
 	cyc.type = PERF_TYPE_HARDWARE;
 	cyc.config = PERF_COUNT_HW_CPU_CYCLES;
-	cyc.exclude_kernel = 1;
-	cyc.disabled = 1;
-	fd = perf_open(&cyc, 0, -1, -1, 0);
-	if (fd < 0)
-		return fd;
-	close(fd);
-	return 0;
+	return pfm_probe(&cyc);
 }
 
 /* The BPF stage counters cost every syscall on the machine ~200 ns
