@@ -227,6 +227,9 @@ void stats_snapshot(const struct stats_block *b, struct stats_block *copy)
 	copy->ncounters = b->ncounters;
 	memcpy(copy->counter_name, b->counter_name, sizeof(copy->counter_name));
 	memcpy(copy->counter_error, b->counter_error, sizeof(copy->counter_error));
+	copy->counter_enabled_ns = __atomic_load_n(&b->counter_enabled_ns, RELAXED);
+	copy->counter_running_ns = __atomic_load_n(&b->counter_running_ns, RELAXED);
+	copy->counter_how = __atomic_load_n(&b->counter_how, RELAXED);
 	n = __atomic_load_n(&b->nconns, __ATOMIC_ACQUIRE);
 	if (n > b->conn_cap)
 		n = b->conn_cap;
@@ -253,4 +256,43 @@ void stats_snapshot(const struct stats_block *b, struct stats_block *copy)
 const char *stats_stage_name(enum stats_stage_id s)
 {
 	return (unsigned)s < STATS_STAGE__N ? stage_names[s] : "?";
+}
+
+void stats_merge(struct stats_block *sum, const struct stats_block *b)
+{
+	unsigned i, k;
+
+	sum->connections += b->connections;
+	sum->connections_refused += b->connections_refused;
+	sum->requests += b->requests;
+	sum->bytes_read += b->bytes_read;
+	for (i = 0; i < 6; i++)
+		sum->status[i] += b->status[i];
+	for (i = 0; i < STATS_STAGE__N; i++) {
+		struct stats_stage *d = &sum->stage[i];
+		const struct stats_stage *x = &b->stage[i];
+
+		d->count += x->count;
+		d->bytes += x->bytes;
+		d->total_ns += x->total_ns;
+		if (x->max_ns > d->max_ns)
+			d->max_ns = x->max_ns;
+		for (k = 0; k < STATS_HIST_BUCKETS; k++)
+			d->hist[k] += x->hist[k];
+		for (k = 0; k < STATS_MAX_COUNTERS; k++)
+			d->counter[k] += x->counter[k];
+	}
+	sum->counter_enabled_ns += b->counter_enabled_ns;
+	sum->counter_running_ns += b->counter_running_ns;
+	/* enum selfmon_how: 1 read(), 2 rdpmc; the lower names the sum */
+	if (b->counter_how && (!sum->counter_how || b->counter_how < sum->counter_how))
+		sum->counter_how = b->counter_how;
+	sum->alloc.allocs += b->alloc.allocs;
+	sum->alloc.frees += b->alloc.frees;
+	sum->alloc.reallocs += b->alloc.reallocs;
+	sum->alloc.bytes += b->alloc.bytes;
+	sum->alloc.fields += b->alloc.fields;
+	sum->alloc.minor_faults += b->alloc.minor_faults;
+	if (b->alloc.peak_live_bytes > sum->alloc.peak_live_bytes)
+		sum->alloc.peak_live_bytes = b->alloc.peak_live_bytes;
 }

@@ -128,5 +128,11 @@ const struct stats_conn *stats_conn_find(const struct stats_block *b, int family
  * copy holds stats_block_bytes(b->conn_cap) bytes. */
 void stats_snapshot(const struct stats_block *b, struct stats_block *copy);
 const char *stats_stage_name(enum stats_stage_id s);
+/* Adds b's figures to sum (the engine runs one server per address family
+ * when a capture holds both): counts, times, histograms, counters and the
+ * counter group's time enabled and running add up; peaks take the
+ * maximum; a group read by read() anywhere makes the sum's read().  The
+ * header and connection slots are sum's own. */
+void stats_merge(struct stats_block *sum, const struct stats_block *b);
 
 #endif

@@ -91,42 +91,6 @@ static int write_full(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-/* The engine runs one server child per address family when a capture
- * holds both: their user-stage figures add up (peaks take the maximum). */
-static void stats_add(struct stats_block *sum, const struct stats_block *b)
-{
-	unsigned i, k;
-
-	sum->connections += b->connections;
-	sum->connections_refused += b->connections_refused;
-	sum->requests += b->requests;
-	sum->bytes_read += b->bytes_read;
-	for (i = 0; i < 6; i++)
-		sum->status[i] += b->status[i];
-	for (i = 0; i < STATS_STAGE__N; i++) {
-		struct stats_stage *d = &sum->stage[i];
-		const struct stats_stage *x = &b->stage[i];
-
-		d->count += x->count;
-		d->bytes += x->bytes;
-		d->total_ns += x->total_ns;
-		if (x->max_ns > d->max_ns)
-			d->max_ns = x->max_ns;
-		for (k = 0; k < STATS_HIST_BUCKETS; k++)
-			d->hist[k] += x->hist[k];
-		for (k = 0; k < STATS_MAX_COUNTERS; k++)
-			d->counter[k] += x->counter[k];
-	}
-	sum->alloc.allocs += b->alloc.allocs;
-	sum->alloc.frees += b->alloc.frees;
-	sum->alloc.reallocs += b->alloc.reallocs;
-	sum->alloc.bytes += b->alloc.bytes;
-	sum->alloc.fields += b->alloc.fields;
-	sum->alloc.minor_faults += b->alloc.minor_faults;
-	if (b->alloc.peak_live_bytes > sum->alloc.peak_live_bytes)
-		sum->alloc.peak_live_bytes = b->alloc.peak_live_bytes;
-}
-
 /* After the first READY, how long the thread waits for the other server
  * children before it starts the profiler on those it has: less than the
  * 4 s a child waits for its acknowledgement, so the first one still gets
@@ -253,7 +217,7 @@ static void *attach_thread(void *arg)
 			if (!a->got_stats)
 				memcpy(a->snap, a->one, SNAP_LEN);
 			else
-				stats_add(a->snap, a->one);
+				stats_merge(a->snap, a->one);
 			a->got_stats = true;
 			/* Stop when the last server is done: what follows is the
 			 * engine tearing down. */

@@ -1,7 +1,8 @@
 /*
  * t5000-stats: the shared stats block: stage sums, log2 histograms and
- * percentiles, per-connection slots keyed by peer, the overflow count, and
- * that a forked child's updates are seen by the parent.
+ * percentiles, per-connection slots keyed by peer, the overflow count,
+ * that a forked child's updates are seen by the parent, the snapshot
+ * (the counter group's times included) and the merge of two blocks.
  */
 #include "core/stats.h"
 
@@ -80,11 +81,32 @@ int main(void)
 	ok(f && f->requests == 9, "child's slot visible to the parent");
 	is_int(b->stage[STATS_WRITE].count, 1, "child's stage visible to the parent");
 
+	b->counter_enabled_ns = 1000;
+	b->counter_running_ns = 400;
+	b->counter_how = 1;
+	b->stage[STATS_PARSE].counter[0] = 7;
 	snap = malloc(stats_block_bytes(b->conn_cap));
 	stats_snapshot(b, snap);
 	is_int(snap->nconns, 4, "snapshot: nconns");
 	is_int(snap->stage[STATS_PARSE].count, 111, "snapshot: stage");
 	ok(snap->conn[0].bytes_read == 123 && snap->conn[4].state == 0, "snapshot: conns");
+	ok(snap->counter_enabled_ns == 1000 && snap->counter_running_ns == 400 &&
+	   snap->counter_how == 1, "snapshot: the counter group's times and how it was read");
+
+	/* two servers' blocks (IPv4 and IPv6) add up */
+	stats_merge(snap, b);
+	is_int(snap->stage[STATS_PARSE].count, 222, "merge: stage counts add");
+	is_int(snap->stage[STATS_PARSE].counter[0], 14, "merge: counters add");
+	ok(snap->counter_enabled_ns == 2000 && snap->counter_running_ns == 800,
+	   "merge: the group's time enabled and running add");
+	is_int(snap->stage[STATS_PARSE].max_ns, 1000000000, "merge: max is the maximum");
+	b->counter_how = 2;
+	snap->counter_how = 0;
+	stats_merge(snap, b);
+	is_int(snap->counter_how, 2, "merge: how from the block that had a group");
+	b->counter_how = 1;
+	stats_merge(snap, b);
+	is_int(snap->counter_how, 1, "merge: read() anywhere makes the sum's read()");
 	free(snap);
 
 	while (b->nconns < STATS_DEFAULT_CONNS)
