@@ -23,7 +23,6 @@
 #include <arpa/inet.h>
 
 #include "core/ioloop.h"
-#include "core/selfmon.h"
 #include "core/server.h"
 #include "core/stats.h"
 
@@ -114,13 +113,6 @@ static void print_stats(FILE *f, const struct stats_block *b)
 		if (b->counter_error[k])
 			fprintf(f, "  counter %s: unavailable: %s\n", b->counter_name[k],
 				strerror(-b->counter_error[k]));
-	if (b->counter_how && b->counter_enabled_ns && !b->counter_running_ns)
-		fprintf(f, "  counters: not measured: the group never got the PMU (more events "
-			   "than free counters): ask for fewer\n");
-	else if (b->counter_how && b->counter_running_ns < b->counter_enabled_ns)
-		fprintf(f, "  counters: multiplexed, on the PMU %.0f%% of the time: scaled by "
-			   "enabled/running\n",
-			100.0 * (double)b->counter_running_ns / (double)b->counter_enabled_ns);
 	fprintf(f, "  alloc: %llu allocations, %llu frees, %llu reallocs, %llu bytes, "
 		   "peak %llu bytes live, %llu fields\n",
 		(unsigned long long)b->alloc.allocs, (unsigned long long)b->alloc.frees,
@@ -176,18 +168,8 @@ static json_t *stats_json(const struct stats_block *b, const char *listen,
 	for (k = 0; k < b->ncounters; k++)
 		json_object_set_new(cnt, b->counter_name[k],
 				    b->counter_error[k] ? json_string(strerror(-b->counter_error[k]))
-				    : b->counter_enabled_ns && !b->counter_running_ns
-				    ? json_string("not measured: the group never got the PMU")
-				    : json_string("ok"));
+							: json_string("ok"));
 	json_object_set_new(root, "counter_status", cnt);
-	if (b->counter_how) {
-		/* how the group was read; time enabled and running: a share
-		 * below 1 means the counts were scaled (multiplexed) */
-		json_object_set_new(root, "counter_read",
-				    json_string(b->counter_how == SELFMON_RDPMC ? "rdpmc" : "read"));
-		json_object_set_new(root, "counter_enabled_ns", json_integer((json_int_t)b->counter_enabled_ns));
-		json_object_set_new(root, "counter_running_ns", json_integer((json_int_t)b->counter_running_ns));
-	}
 	json_object_set_new(alloc, "allocs", json_integer((json_int_t)b->alloc.allocs));
 	json_object_set_new(alloc, "frees", json_integer((json_int_t)b->alloc.frees));
 	json_object_set_new(alloc, "reallocs", json_integer((json_int_t)b->alloc.reallocs));
