@@ -545,17 +545,17 @@ static void print_wrapped(const char *text)
 	while (*line) {
 		const char *nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-		char *body = strndup(line, len);
 		bool labelled = len > SUMMARY_INDENT && line[0] == ' ';
+		char *body = len > SUMMARY_COLS ? strndup(line, len) : NULL;
 
-		if (len <= SUMMARY_COLS || !body) {
+		if (!body) {
 			printf("%.*s\n", (int)len, line);
 		} else {
 			/* "  verify      ": the label column stays as it is */
 			snprintf(label, sizeof(label), "%.*s", labelled ? SUMMARY_INDENT : 0, line);
 			render_wrap(stdout, label, body + strlen(label), SUMMARY_INDENT);
+			free(body);
 		}
-		free(body);
 		line += len + (nl ? 1 : 0);
 	}
 }
@@ -1377,8 +1377,11 @@ int cmd_replay(int argc, char **argv)
 			FILE *mf = fopen("/proc/sys/kernel/perf_event_max_sample_rate", "r");
 
 			if (mf) {
-				if (fgets(mb, sizeof(mb), mf) && parse_u64(strtok(mb, "\n"), &v) == 0 && v > 0)
-					max = v < INT_MAX ? v : INT_MAX;
+				if (fgets(mb, sizeof(mb), mf)) {
+					mb[strcspn(mb, "\n")] = '\0';
+					if (parse_u64(mb, &v) == 0 && v > 0)
+						max = v < INT_MAX ? v : INT_MAX;
+				}
 				fclose(mf);
 			}
 			if (parse_u64(optarg, &v) < 0 || v < 1)
