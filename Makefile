@@ -24,7 +24,7 @@ CPPFLAGS += -I. -D_GNU_SOURCE
 # libpsx (before -lcap: libcap.so has its own weak psx_load_syscalls, and
 # the first definition in link order wins) + --wrap=pthread_create:
 # libcap then changes the capabilities of
-# every thread of the process, not only the caller's (replay/privs.c).
+# every thread of the process, not only the caller's (core/privs.c).
 LIBS      = -lpcap -lz -lpfm -lmnl -ljansson -luring -lpsx -lcap -lseccomp -lbpf -lpthread -lm \
             -ldw -lelf -Wl,-wrap,pthread_create
 # Frame pointers, also when CFLAGS is overridden: the kernel walks user
@@ -52,7 +52,7 @@ O         = build/$(VARIANT)
 VERSION  := 0.1.0
 GIT_REV  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 
-LIB_SRC   = $(wildcard core/*.c replay/*.c profile/*.c)
+LIB_SRC   = $(wildcard lib/*.c core/*.c replay/*.c profile/*.c report/*.c run/*.c)
 CMD_SRC   = $(wildcard cmd/*.c)
 TEST_SRC  = $(wildcard tests/t[0-9]*-*.c)
 HELP_SRC  = $(wildcard tests/helpers/*.c)
@@ -122,11 +122,22 @@ check: test-build check-layers
 	PKTMEM=$(CURDIR)/$(PKTMEM_BIN) PKTMEM_BUILD=$(CURDIR)/$(O) PKTMEM_SRC=$(CURDIR) \
 	  prove --timer --exec 'timeout -k 10 $(TEST_TIMEOUT)' $(PROVE_FLAGS) $(TEST_BIN) $(SH_TESTS)
 
-# Layers point one way: core/ includes nothing from replay/, profile/, cmd/;
-# replay/ and profile/ include nothing from cmd/.
+# Layers point one way (docs/architecture.md):
+#   lib/    includes nothing of pktmem's
+#   core/   includes only lib/ and core/
+#   report/ includes only lib/ and report/ (and core/stats.h, the block's layout)
+#   replay/ and profile/ never see each other, nor report/'s internals,
+#           nor run/ or cmd/
+#   run/    joins replay/, profile/ and report/; only cmd/ sits above it
+LAYER = ! grep -nE '\#include *"($(2))/' $(1) 2>/dev/null || { echo "layering: $(3)"; exit 1; }
 check-layers:
-	@! grep -nE '#include *"(replay|profile|cmd)/' core/*.[ch] 2>/dev/null || { echo "layering: core/ must not include replay/, profile/ or cmd/"; exit 1; }
-	@! grep -nE '#include *"cmd/' replay/*.[ch] profile/*.[ch] 2>/dev/null || { echo "layering: replay/ and profile/ must not include cmd/"; exit 1; }
+	@$(call LAYER,lib/*.[ch],core|replay|profile|report|run|cmd|preload,lib/ must not include other pktmem modules)
+	@$(call LAYER,core/*.[ch],replay|profile|report|run|cmd|preload,core/ must include only lib/ and core/)
+	@! grep -nE '#include *"core/' report/*.[ch] 2>/dev/null | grep -v '"core/stats.h"' || { echo "layering: report/ may include only core/stats.h of core/"; exit 1; }
+	@$(call LAYER,report/*.[ch],replay|profile|run|cmd|preload,report/ must not include replay/, profile/, run/ or cmd/)
+	@$(call LAYER,replay/*.[ch],profile|run|cmd,replay/ must not include profile/, run/ or cmd/)
+	@$(call LAYER,profile/*.[ch],replay|run|cmd|preload,profile/ must not include replay/, run/ or cmd/)
+	@$(call LAYER,run/*.[ch],cmd,run/ must not include cmd/)
 
 # Every Debian package the build, tests and benchmarks use.  Only missing
 # ones are installed.

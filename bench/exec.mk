@@ -1,13 +1,13 @@
 # bench/exec.mk: the exec helper's rules (included by the Makefile).
 #
 # preload: the LD_PRELOAD allocation counter for `replay --exec`
-# (profile/preload/pktmem-alloc.c), next to the binary so pktmem finds it
+# (preload/pktmem-alloc.c), next to the binary so pktmem finds it
 # as <dir of pktmem>/libpktmem-alloc.so.  Built without sanitizers even in
 # the san variant: it is loaded into the user's program, where an ASan
 # runtime that is not first in the link order aborts at start.
 PRELOAD_SO = $(O)/libpktmem-alloc.so
 preload: $(PRELOAD_SO)
-$(PRELOAD_SO): profile/preload/pktmem-alloc.c profile/preload/pktmem-alloc.h
+$(PRELOAD_SO): preload/pktmem-alloc.c preload/pktmem-alloc.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -fPIC -shared $(WARN) -fvisibility=default -o $@ $<
 

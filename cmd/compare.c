@@ -1,12 +1,12 @@
 /*
  * compare.c: 'pktmem compare BASE.json NEW.json': the regression verdict
- * between two reports (profile/verdict.h has the rules).
+ * between two reports (report/verdict.h has the rules).
  */
 #include "cmd/cmd.h"
 #include "cmd/compare.h"
-#include "profile/render.h"
-#include "profile/report.h"
-#include "profile/verdict.h"
+#include "report/render.h"
+#include "report/report.h"
+#include "report/verdict.h"
 
 #include <errno.h>
 #include <getopt.h>

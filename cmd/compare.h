@@ -6,9 +6,9 @@
 #ifndef PKTMEM_CMD_COMPARE_H
 #define PKTMEM_CMD_COMPARE_H
 
-#include "profile/render.h"
-#include "profile/report.h"
-#include "profile/verdict.h"
+#include "report/render.h"
+#include "report/report.h"
+#include "report/verdict.h"
 
 /* Reads path; on failure prints "pktmem: CMD: WHAT 'path': reason" and sets
  * *ex to EXIT_USAGE (bad input) or EXIT_NOT_COMPARABLE (another schema

@@ -8,9 +8,9 @@
 #include "core/stats.h"
 #include "profile/attach.h"
 #include "profile/pfm.h"
-#include "profile/render.h"
-#include "profile/report.h"
-#include "profile/sha256.h"
+#include "report/render.h"
+#include "report/report.h"
+#include "lib/sha256.h"
 #include "replay/engine.h"
 #include "replay/iface.h"
 #include "replay/load.h"
@@ -931,7 +931,7 @@ static json_t *target_json(const struct opts *o, const struct target_report *tr)
 	return t;
 }
 
-/* --- the report (profile/report.h) --- */
+/* --- the report (report/report.h) --- */
 
 /*
  * cap.sha256: one capture: SHA-256 of its bytes as stored (a .gz is hashed

@@ -3,8 +3,8 @@
  * table, Markdown or HTML; two reports side by side with deltas per stage.
  */
 #include "cmd/cmd.h"
-#include "profile/render.h"
-#include "profile/report.h"
+#include "report/render.h"
+#include "report/report.h"
 
 #include <getopt.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
  */
 #include "cmd/cmd.h"
 #include "core/sandbox.h"
-#include "replay/privs.h"
+#include "core/privs.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,6 +1,7 @@
 /* util.c: the few output helpers every command shares. */
 #include "cmd/cmd.h"
-#include "profile/report.h"
+#include "lib/io.h"
+#include "report/report.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,7 +70,7 @@ int cmd_write_json(const char *path, const struct json_t *j, size_t flags)
 	int rc;
 
 	/* One atomic writer in the project (temp file beside the target,
-	 * fsync, rename; "-" is stdout): report_write_file_atomic(). */
+	 * fsync, rename; "-" is stdout): io_write_file_atomic(). */
 	text = json_dumps(j, flags);
 	if (!text)
 		return -ENOMEM;
@@ -83,7 +84,7 @@ int cmd_write_json(const char *path, const struct json_t *j, size_t flags)
 	nl[len] = '\0';
 	if (!strcmp(path, "-"))
 		fflush(stdout);	/* the text before it goes out first */
-	rc = report_write_file_atomic(path, nl, len);
+	rc = io_write_file_atomic(path, nl, len);
 	free(nl);
 	return rc;
 }

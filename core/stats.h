@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 #define STATS_MAGIC 0x706b746d73746174ULL	/* "pktmstat" */
-#define STATS_VERSION 2
+#define STATS_VERSION 3
 #define STATS_HIST_BUCKETS 48
 #define STATS_MAX_COUNTERS 8
 #define STATS_COUNTER_NAME 48
@@ -96,6 +96,11 @@ struct stats_block {
 	 * enabled > 0 that it never got the PMU (nothing measured) */
 	uint64_t counter_enabled_ns, counter_running_ns;
 	uint32_t counter_how;		/* enum selfmon_how; 0: no group */
+
+	/* Why the server child did not start listening, one line, written
+	 * by the child before it exits (its exit status alone cannot say
+	 * which step failed); "" while it starts or once it listens. */
+	char start_error[128];
 
 	uint32_t nconns;		/* slots used (monotonic, <= conn_cap) */
 	uint32_t conns_overflow;	/* connections not tracked: table full */

@@ -26,7 +26,7 @@
 
 #include "core/stats.h"
 #include "profile/profiler.h"
-#include "profile/report.h"
+#include "report/report.h"
 
 #include <stdio.h>
 

@@ -20,6 +20,8 @@
 #ifndef PKTMEM_PROFILE_PERF_H
 #define PKTMEM_PROFILE_PERF_H
 
+#include "lib/err.h"
+
 #include <linux/perf_event.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,10 +29,10 @@
 #include <sys/types.h>
 
 enum {
-	PERF_E_NOTRACEFS = -3001,	/* tracefs neither mounted nor mountable */
-	PERF_E_NOTP = -3002,		/* no such tracepoint in this kernel */
-	PERF_E_FORMAT = -3003,		/* a tracefs format file we cannot read */
-	PERF_E_NOFIELD = -3004,		/* tracepoint lacks a field we need */
+	PERF_E_NOTRACEFS = PM_E_PERF - 1,	/* tracefs neither mounted nor mountable */
+	PERF_E_NOTP = PM_E_PERF - 2,		/* no such tracepoint in this kernel */
+	PERF_E_FORMAT = PM_E_PERF - 3,		/* a tracefs format file we cannot read */
+	PERF_E_NOFIELD = PM_E_PERF - 4,		/* tracepoint lacks a field we need */
 };
 
 #define PERF_TP_MAX_FIELDS 16

@@ -15,6 +15,8 @@
 #ifndef PKTMEM_PROFILE_PFM_H
 #define PKTMEM_PROFILE_PFM_H
 
+#include "lib/err.h"
+
 #include <linux/perf_event.h>
 #include <stddef.h>
 
@@ -23,9 +25,9 @@
 #define PFM_NAME 48
 
 enum {
-	PFM_E_INIT = -3101,	/* pfm_initialize failed */
-	PFM_E_UNKNOWN = -3102,	/* no such event (after translation) */
-	PFM_E_TOO_MANY = -3103,	/* more than PFM_MAX_EVENTS */
+	PFM_E_INIT = PM_E_PFM - 1,	/* pfm_initialize failed */
+	PFM_E_UNKNOWN = PM_E_PFM - 2,	/* no such event (after translation) */
+	PFM_E_TOO_MANY = PM_E_PFM - 3,	/* more than PFM_MAX_EVENTS */
 };
 
 int pfm_init(void);

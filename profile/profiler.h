@@ -1,6 +1,6 @@
 /*
  * profiler.h: one profiling session around a replay, filling the stage
- * table of a struct trial (profile/report.h).
+ * table of a struct trial (report/report.h).
  *
  *	profiler_start(&p, &cfg);     before the first packet
  *	... replay ...
@@ -25,7 +25,7 @@
 
 #include "core/stats.h"
 #include "profile/ksym.h"
-#include "profile/report.h"
+#include "report/report.h"
 
 #include <stdbool.h>
 #include <stdint.h>

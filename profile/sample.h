@@ -26,7 +26,7 @@
 #define PKTMEM_PROFILE_SAMPLE_H
 
 #include "profile/ksym.h"
-#include "profile/report.h"
+#include "report/report.h"
 
 #include <stdbool.h>
 #include <stdint.h>

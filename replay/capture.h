@@ -22,18 +22,20 @@
 #ifndef PKTMEM_REPLAY_CAPTURE_H
 #define PKTMEM_REPLAY_CAPTURE_H
 
+#include "lib/err.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-/* Module error codes (negative; below the errno range). */
+/* Module errors (negative, below the errno range: lib/err.h). */
 enum {
-	CAPTURE_E_FORMAT = -1001,	/* not a pcap/pcapng/gzip capture */
-	CAPTURE_E_TRUNCATED = -1002,	/* file header or a record cut short */
-	CAPTURE_E_CORRUPT = -1003,	/* absurd record length, bad block */
-	CAPTURE_E_GZIP = -1004,		/* gzip stream corrupt or ends early */
-	CAPTURE_E_FILTER = -1005,	/* BPF filter does not compile */
+	CAPTURE_E_FORMAT = PM_E_CAPTURE - 1,	/* not a pcap/pcapng/gzip capture */
+	CAPTURE_E_TRUNCATED = PM_E_CAPTURE - 2,	/* file header or a record cut short */
+	CAPTURE_E_CORRUPT = PM_E_CAPTURE - 3,	/* absurd record length, bad block */
+	CAPTURE_E_GZIP = PM_E_CAPTURE - 4,		/* gzip stream corrupt or ends early */
+	CAPTURE_E_FILTER = PM_E_CAPTURE - 5,	/* BPF filter does not compile */
 };
 
 /* Why a packet did not reach TCP; counted in capture_stats.skipped[]. */

@@ -5,7 +5,7 @@
 
 #include "replay/netns.h"
 #include "replay/plan.h"
-#include "replay/privs.h"
+#include "core/privs.h"
 #include "replay/sink.h"
 #include "replay/tcpgen.h"
 #include "replay/txring.h"

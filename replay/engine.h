@@ -26,6 +26,8 @@
 #ifndef PKTMEM_REPLAY_ENGINE_H
 #define PKTMEM_REPLAY_ENGINE_H
 
+#include "lib/err.h"
+
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,10 +39,10 @@
 
 enum engine_via { ENGINE_MMAP = 0, ENGINE_RAW, ENGINE_SOCKET };
 
-/* Module errors (negative, below the errno range). */
+/* Module errors (negative, below the errno range: lib/err.h). */
 enum {
-	ENGINE_E_SERVER = -5001,	/* the server child died or never listened */
-	ENGINE_E_EMPTY = -5002,		/* nothing in the plan to replay */
+	ENGINE_E_SERVER = PM_E_ENGINE - 1,	/* the server child died or never listened */
+	ENGINE_E_EMPTY = PM_E_ENGINE - 2,		/* nothing in the plan to replay */
 };
 
 /* The server the replay goes into.  run() is called in a forked child,

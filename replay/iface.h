@@ -29,23 +29,25 @@
 #ifndef PKTMEM_REPLAY_IFACE_H
 #define PKTMEM_REPLAY_IFACE_H
 
+#include "lib/err.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Module errors (negative, below the errno range). */
+/* Module errors (negative, below the errno range: lib/err.h). */
 enum {
-	IFACE_E_NOLINK = -10001,	/* no interface of that name */
-	IFACE_E_DOWN = -10002,		/* the interface is not up */
-	IFACE_E_LOOPBACK = -10003,	/* a loopback interface */
-	IFACE_E_NOTETHER = -10004,	/* not an Ethernet-framed interface */
-	IFACE_E_NOROUTE = -10005,	/* no route to the server */
-	IFACE_E_OTHERDEV = -10006,	/* the route leaves through another interface */
-	IFACE_E_NEIGH = -10007,		/* no ARP / neighbour answer in time */
-	IFACE_E_NOSRC = -10008,		/* no IPv6 source to solicit from */
-	IFACE_E_LOCAL = -10009,		/* a client address of this host */
-	IFACE_E_NETFULL = -10010,	/* --client-net has no address left */
-	IFACE_E_CIDR = -10011,		/* not ADDR/PREFIX */
-	IFACE_E_NOCARRIER = -10012,	/* up, but no carrier (IFF_RUNNING off) */
+	IFACE_E_NOLINK = PM_E_IFACE - 1,	/* no interface of that name */
+	IFACE_E_DOWN = PM_E_IFACE - 2,		/* the interface is not up */
+	IFACE_E_LOOPBACK = PM_E_IFACE - 3,	/* a loopback interface */
+	IFACE_E_NOTETHER = PM_E_IFACE - 4,	/* not an Ethernet-framed interface */
+	IFACE_E_NOROUTE = PM_E_IFACE - 5,	/* no route to the server */
+	IFACE_E_OTHERDEV = PM_E_IFACE - 6,	/* the route leaves through another interface */
+	IFACE_E_NEIGH = PM_E_IFACE - 7,		/* no ARP / neighbour answer in time */
+	IFACE_E_NOSRC = PM_E_IFACE - 8,		/* no IPv6 source to solicit from */
+	IFACE_E_LOCAL = PM_E_IFACE - 9,		/* a client address of this host */
+	IFACE_E_NETFULL = PM_E_IFACE - 10,	/* --client-net has no address left */
+	IFACE_E_CIDR = PM_E_IFACE - 11,		/* not ADDR/PREFIX */
+	IFACE_E_NOCARRIER = PM_E_IFACE - 12,	/* up, but no carrier (IFF_RUNNING off) */
 };
 
 struct iface_link {

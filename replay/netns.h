@@ -28,6 +28,8 @@
 #ifndef PKTMEM_REPLAY_NETNS_H
 #define PKTMEM_REPLAY_NETNS_H
 
+#include "lib/err.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,9 +49,9 @@ extern const uint8_t netns_server_mac[6];
 #define NETNS_SERVER_IP6 "fd70:6b6d::1"
 #define NETNS_CLIENT_NET6 "fd70:6b6d:c::"	/* /64 */
 
-/* Module errors (negative, below the errno range). */
+/* Module errors (negative, below the errno range: lib/err.h). */
 enum {
-	NETNS_E_NETLINK = -3001,	/* the kernel refused a netlink request */
+	NETNS_E_NETLINK = PM_E_NETNS - 1,	/* the kernel refused a netlink request */
 };
 
 struct netns_cfg {

@@ -1,7 +1,7 @@
 /* target.c: the user's own server (--exec, --target); see target.h. */
 #include "replay/target.h"
 
-#include "profile/preload/pktmem-alloc.h"
+#include "preload/pktmem-alloc.h"
 #include "replay/netns.h"
 #include "replay/plan.h"
 

@@ -32,7 +32,7 @@
  * that connection (counted as parse errors when the framing breaks).
  *
  * Allocation counting (--exec only): LD_PRELOAD of libpktmem-alloc.so
- * (profile/preload/) with a shared block passed by fd
+ * (preload/) with a shared block passed by fd
  * (PKTMEM_ALLOC_FD).  The window is from the moment the port first
  * accepted (after the probe) to the stop, so start-up allocations are not
  * counted; per request = window totals / the capture's requests.  A
@@ -47,6 +47,8 @@
 #ifndef PKTMEM_REPLAY_TARGET_H
 #define PKTMEM_REPLAY_TARGET_H
 
+#include "lib/err.h"
+
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -55,12 +57,12 @@
 
 #include "core/stats.h"
 
-/* Module errors (negative, below the errno range). */
+/* Module errors (negative, below the errno range: lib/err.h). */
 enum {
-	TARGET_E_EXITED = -9001,	/* the command exited before it listened */
-	TARGET_E_TIMEOUT = -9002,	/* nothing accepted before the deadline */
-	TARGET_E_ADDR = -9003,		/* HOST:PORT is not an address and port */
-	TARGET_E_NETNS = -9004,		/* the named namespace does not exist */
+	TARGET_E_EXITED = PM_E_TARGET - 1,	/* the command exited before it listened */
+	TARGET_E_TIMEOUT = PM_E_TARGET - 2,	/* nothing accepted before the deadline */
+	TARGET_E_ADDR = PM_E_TARGET - 3,		/* HOST:PORT is not an address and port */
+	TARGET_E_NETNS = PM_E_TARGET - 4,		/* the named namespace does not exist */
 };
 
 struct target_cfg {

@@ -22,16 +22,18 @@
 #ifndef PKTMEM_REPLAY_TXRING_H
 #define PKTMEM_REPLAY_TXRING_H
 
+#include "lib/err.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 enum txq_via { TXQ_MMAP = 0, TXQ_RAW };
 
-/* Module errors (negative, below the errno range). */
+/* Module errors (negative, below the errno range: lib/err.h). */
 enum {
-	TXQ_E_WRONG_FORMAT = -4001,	/* the kernel rejected a frame */
-	TXQ_E_FILTER = -4002,		/* the RX BPF filter does not compile */
+	TXQ_E_WRONG_FORMAT = PM_E_TXQ - 1,	/* the kernel rejected a frame */
+	TXQ_E_FILTER = PM_E_TXQ - 2,		/* the RX BPF filter does not compile */
 };
 
 struct txq_cfg {

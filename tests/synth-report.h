@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "profile/report.h"
+#include "report/report.h"
 
 struct synth_rng { uint64_t s; };
 

@@ -6,8 +6,8 @@
  */
 #include "tests/tap.h"
 #include "tests/synth-report.h"
-#include "profile/report.h"
-#include "profile/sha256.h"
+#include "report/report.h"
+#include "lib/sha256.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -11,7 +11,7 @@
  */
 #include "tests/tap.h"
 #include "tests/synth-report.h"
-#include "profile/verdict.h"
+#include "report/verdict.h"
 
 static const struct verdict_item *item(const struct verdict *v, const char *name)
 {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t9010: privileges during a replay (replay/privs.h, core/sandbox.h), read
+# t9010: privileges during a replay (core/privs.h, core/sandbox.h), read
 # from /proc while it runs, on the packet and the socket path:
 # - the server child has no capability at all, no_new_privs, and the
 #   seccomp filter (Seccomp: 2);

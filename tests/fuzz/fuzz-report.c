@@ -11,9 +11,9 @@
  *
  *   make fuzz && build/fuzz/fuzz-report -dict=tests/fuzz/report.dict tests/fuzz/corpus-report
  */
-#include "profile/render.h"
-#include "profile/report.h"
-#include "profile/verdict.h"
+#include "report/render.h"
+#include "report/report.h"
+#include "report/verdict.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* privs.c: see privs.h */
-#include "replay/privs.h"
+#include "core/privs.h"
 
 #include "core/sandbox.h"
 

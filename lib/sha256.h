@@ -4,8 +4,8 @@
  * Used by report.c for the machine fingerprint; any module may hash with
  * it.  The caller owns the context (a plain struct, no allocation).
  */
-#ifndef PKTMEM_PROFILE_SHA256_H
-#define PKTMEM_PROFILE_SHA256_H
+#ifndef PKTMEM_LIB_SHA256_H
+#define PKTMEM_LIB_SHA256_H
 
 #include <stddef.h>
 #include <stdint.h>

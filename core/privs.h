@@ -17,10 +17,10 @@
  * library's, cannot be forgotten, and the change is one call at one point
  * in the run.  Threads created afterwards inherit the reduced sets.
  *
- * Owner: harden.  No state.
+ * No state.
  */
-#ifndef PKTMEM_REPLAY_PRIVS_H
-#define PKTMEM_REPLAY_PRIVS_H
+#ifndef PKTMEM_CORE_PRIVS_H
+#define PKTMEM_CORE_PRIVS_H
 
 /* Drop every capability for good, in every thread (see above):
  * privs_keep_only(0).  The bounding set (while CAP_SETPCAP is still

@@ -1,5 +1,5 @@
 /* sha256.c: SHA-256 as specified in FIPS 180-4, sections 4.1.2, 5.3.3, 6.2. */
-#include "profile/sha256.h"
+#include "lib/sha256.h"
 
 #include <string.h>
 

@@ -15,13 +15,13 @@
  * at: copy (N bytes, M calls)"; environment, options, capture and the
  * replay's verification.  Over several trials each number is the median.
  */
-#ifndef PKTMEM_PROFILE_RENDER_H
-#define PKTMEM_PROFILE_RENDER_H
+#ifndef PKTMEM_REPORT_RENDER_H
+#define PKTMEM_REPORT_RENDER_H
 
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "profile/report.h"
+#include "report/report.h"
 
 struct verdict;
 
@@ -72,7 +72,7 @@ char *render_fmt_num(char *buf, size_t size, double v);
 char *render_fmt_metric(char *buf, size_t size, double v, const char *unit);
 
 /* Rendering to a file atomically: render into memory, then write it with
- * report_write_file_atomic() ("-" = stdout).  A failed render leaves no
+ * io_write_file_atomic() ("-" = stdout).  A failed render leaves no
  * file.  render_mem_commit() frees the buffer either way. */
 struct render_mem {
 	FILE *f;

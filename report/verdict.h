@@ -32,14 +32,14 @@
  * verdict_compare() is deterministic: the same inputs and seed give the
  * same verdict, bit for bit.
  */
-#ifndef PKTMEM_PROFILE_VERDICT_H
-#define PKTMEM_PROFILE_VERDICT_H
+#ifndef PKTMEM_REPORT_VERDICT_H
+#define PKTMEM_REPORT_VERDICT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "profile/report.h"
+#include "report/report.h"
 
 enum verdict_status {
 	VS_PASS = 0,

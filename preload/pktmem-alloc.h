@@ -1,6 +1,6 @@
 /*
  * pktmem-alloc.h: the shared-memory block the LD_PRELOAD allocation
- * counter (profile/preload/pktmem-alloc.c, built as libpktmem-alloc.so)
+ * counter (preload/pktmem-alloc.c, built as libpktmem-alloc.so)
  * adds to, and pktmem (replay/target.c) reads.
  *
  * pktmem creates the block (a memfd of sizeof(struct pktmem_alloc_block),

@@ -4,8 +4,9 @@
  * per-request and per-byte costs, footnotes for unavailable cells.
  * Fits 100 columns.  Colour only when the caller says so.
  */
-#include "profile/render.h"
-#include "profile/verdict.h"
+#include "report/render.h"
+#include "lib/io.h"
+#include "report/verdict.h"
 
 #include <errno.h>
 #include <math.h>
@@ -146,7 +147,7 @@ int render_mem_commit(struct render_mem *m, const char *path, int render_rc)
 		rc = -EIO;
 	m->f = NULL;
 	if (rc >= 0)
-		rc = report_write_file_atomic(path, m->buf ? m->buf : "", m->len);
+		rc = io_write_file_atomic(path, m->buf ? m->buf : "", m->len);
 	free(m->buf);
 	m->buf = NULL;
 	return rc;

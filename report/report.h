@@ -10,8 +10,10 @@
  * source, or available = false and a reason that says how to get it.  An
  * unavailable value is never printed as zero.
  */
-#ifndef PKTMEM_PROFILE_REPORT_H
-#define PKTMEM_PROFILE_REPORT_H
+#ifndef PKTMEM_REPORT_REPORT_H
+#define PKTMEM_REPORT_REPORT_H
+
+#include "lib/err.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -199,10 +201,10 @@ struct report {
 
 /* Module errors (negative, below errno). */
 enum {
-	REPORT_E_SCHEMA = -2001,	/* wrong schema name or version */
-	REPORT_E_INVALID = -2002,	/* missing field or wrong type */
-	REPORT_E_SYNTAX = -2003,	/* not JSON / truncated */
-	REPORT_E_VERSION = -2004,	/* a pktmem.report of another version */
+	REPORT_E_SCHEMA = PM_E_REPORT - 1,	/* wrong schema name or version */
+	REPORT_E_INVALID = PM_E_REPORT - 2,	/* missing field or wrong type */
+	REPORT_E_SYNTAX = PM_E_REPORT - 3,	/* not JSON / truncated */
+	REPORT_E_VERSION = PM_E_REPORT - 4,	/* a pktmem.report of another version */
 };
 
 const char *report_stage_name(enum report_stage s);	/* "irq", "softirq", ... */
@@ -225,9 +227,6 @@ void report_env_probe(struct report_env *env);
 
 /* JSON: write atomically (temp + rename in path's directory; "-" = stdout). */
 int report_write_json(const struct report *r, const char *path);
-/* Any file, atomically as above: temp in the same directory, fsync,
- * rename; on failure no file (and no temp) is left.  "-" = stdout. */
-int report_write_file_atomic(const char *path, const char *data, size_t len);
 /* Reads and validates; on error err says what is wrong (one line). */
 int report_read_json(const char *path, struct report **out, char *err, size_t errlen);
 /* The same from len bytes in memory (not NUL-terminated), with the same

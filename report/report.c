@@ -4,8 +4,9 @@
  * (atomic) and reading (validating).  The layout of the JSON file is
  * documented field by field in docs/report-schema.md; keep the two in step.
  */
-#include "profile/report.h"
-#include "profile/sha256.h"
+#include "report/report.h"
+#include "lib/io.h"
+#include "lib/sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -703,77 +704,6 @@ static json_t *report_json(const struct report *r)
 	return o;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static mode_t file_mode(void)
-{
-	char buf[4096], *u;
-	mode_t mask = 022;
-
-	/* umask(2) would have to change the mask to read it; the status file
-	 * shows it without touching process state. */
-	if (read_small("/proc/self/status", buf, sizeof(buf)) > 0 && (u = strstr(buf, "Umask:")))
-		mask = (mode_t)strtol(u + 6, NULL, 8);
-	return 0666 & ~mask;
-}
-
-int report_write_file_atomic(const char *path, const char *data, size_t len)
-{
-	char *tmp = NULL, *slash;
-	int fd = -1, rc = 0;
-
-	if (!strcmp(path, "-"))
-		return write_all(STDOUT_FILENO, data, len);
-	/* Temp file beside the target, so rename(2) is atomic: readers see the
-	 * old file or the whole new one, never a half one. */
-	tmp = malloc(strlen(path) + 32);
-	if (!tmp)
-		return -ENOMEM;
-	slash = strrchr(path, '/');
-	if (slash)
-		sprintf(tmp, "%.*s/.%s.tmp.XXXXXX", (int)(slash - path), path, slash + 1);
-	else
-		sprintf(tmp, ".%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = -errno;
-		free(tmp);
-		return rc;
-	}
-	if (fchmod(fd, file_mode()) < 0 || (rc = write_all(fd, data, len)) < 0 || fsync(fd) < 0) {
-		rc = rc < 0 ? rc : -errno;
-		goto out;
-	}
-	rc = close(fd);
-	fd = -1;
-	if (rc < 0 || rename(tmp, path) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	free(tmp);
-	return 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
-	return rc;
-}
-
 int report_write_json(const struct report *r, const char *path)
 {
 	json_t *root = report_json(r);
@@ -789,7 +719,7 @@ int report_write_json(const struct report *r, const char *path)
 		return -ENOMEM;
 	len = strlen(text);
 	text[len++] = '\n';	/* json_dumps leaves room: replaces the NUL */
-	rc = report_write_file_atomic(path, text, len);
+	rc = io_write_file_atomic(path, text, len);
 	free(text);
 	return rc;
 }

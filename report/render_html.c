@@ -11,7 +11,7 @@
  * data-stage (name) and data-share (0..1, or "n/a"); available bands'
  * widths are exactly share * data-scale of the <svg id="pipeline">.
  */
-#include "profile/render.h"
+#include "report/render.h"
 
 #include <errno.h>
 #include <math.h>

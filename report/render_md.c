@@ -2,8 +2,8 @@
  * render_md.c: GitHub-flavoured Markdown, the same content as the terminal
  * table, for tickets and CI comments.  Links to nothing external.
  */
-#include "profile/render.h"
-#include "profile/verdict.h"
+#include "report/render.h"
+#include "report/verdict.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -2,7 +2,8 @@
  * verdict.c: regression verdicts between two reports.  The decision rules
  * are in verdict.h; the reasoning behind them in docs/report.md.
  */
-#include "profile/verdict.h"
+#include "report/verdict.h"
+#include "lib/io.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -904,7 +905,7 @@ int verdict_write_json(const struct verdict *v, const char *path)
 		return -ENOMEM;
 	len = strlen(text);
 	text[len++] = '\n';
-	rc = report_write_file_atomic(path, text, len);
+	rc = io_write_file_atomic(path, text, len);
 	free(text);
 	return rc;
 }

@@ -1,0 +1,40 @@
+/*
+ * err.h: the one registry of pktmem's own error codes.
+ *
+ * Convention, every layer: a function returns >= 0 on success and a
+ * negative value on failure: -errno when a system call or library gave
+ * one, else a module code below.  Module codes lie below -PM_E_ERRNO_MAX,
+ * so they can never be read as an errno (the kernel's errno values stop
+ * at MAX_ERRNO, 4095: include/linux/err.h), and each module has its own
+ * block of 100 so no two modules share a value.  A module's *_strerror()
+ * turns its codes, and the errno values it knows the cause of, into one
+ * line saying what to do; a construction that can fail for many reasons
+ * takes an errbuf (char *err, size_t errlen) naming the step that failed.
+ *
+ * To add a module: a new base here, codes PM_E_<MOD> - 1, - 2, ... in the
+ * module's header.
+ */
+#ifndef PKTMEM_LIB_ERR_H
+#define PKTMEM_LIB_ERR_H
+
+#define PM_E_ERRNO_MAX 4095
+
+enum pm_err_base {
+	PM_E_CAPTURE = -10000,	/* replay/capture.h */
+	PM_E_REPORT = -10100,	/* report/report.h */
+	PM_E_PERF = -10200,	/* profile/perf.h */
+	PM_E_PFM = -10300,	/* profile/pfm.h */
+	PM_E_NETNS = -10400,	/* replay/netns.h */
+	PM_E_TXQ = -10500,	/* replay/txring.h */
+	PM_E_ENGINE = -10600,	/* replay/engine.h */
+	PM_E_TARGET = -10700,	/* replay/target.h */
+	PM_E_IFACE = -10800,	/* replay/iface.h */
+};
+
+/* True for a module code, false for a negative errno. */
+static inline int pm_err_is_module(int err)
+{
+	return err < -PM_E_ERRNO_MAX;
+}
+
+#endif
