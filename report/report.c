@@ -525,11 +525,16 @@ static json_t *stage_json(enum report_stage s, const struct stage_result *st)
 	return o;
 }
 
-static json_t *replay_json(const struct replay_summary *p)
+/* The replay summary; schema non-NULL puts a "schema" key first (the
+ * summary file, report_write_summary_json), NULL leaves it out (a trial's
+ * "replay" in a report). */
+static json_t *replay_json(const struct replay_summary *p, const char *schema)
 {
 	json_t *o = json_object(), *fa, *ctr;
 	size_t i;
 
+	if (schema)
+		json_object_set_new(o, "schema", json_string(schema));
 	json_object_set_new(o, "via", json_string(p->via));
 	json_object_set_new(o, "flows", json_integer((json_int_t)p->flows));
 	json_object_set_new(o, "requests", json_integer((json_int_t)p->requests));
@@ -688,7 +693,7 @@ static json_t *report_json(const struct report *r)
 		for (s = 0; s < RS__N; s++)
 			json_array_append_new(sa, stage_json(s, &r->trial[t].stage[s]));
 		json_object_set_new(to, "stages", sa);
-		json_object_set_new(to, "replay", replay_json(&r->trial[t].replay));
+		json_object_set_new(to, "replay", replay_json(&r->trial[t].replay, NULL));
 		if (r->trial[t].usyms.present)
 			json_object_set_new(to, "user_symbols", usyms_json(&r->trial[t].usyms));
 		json_array_append_new(trials, to);
@@ -706,9 +711,11 @@ static json_t *report_json(const struct report *r)
 	return o;
 }
 
-int report_write_json(const struct report *r, const char *path)
+/* Dumps root (taken: freed here) as the report files are written: one
+ * space of indent, keys in the order set, 15 significant digits, a final
+ * newline; atomically ("-": stdout). */
+static int write_doc(json_t *root, const char *path)
 {
-	json_t *root = report_json(r);
 	char *text;
 	size_t len;
 	int rc;
@@ -724,4 +731,14 @@ int report_write_json(const struct report *r, const char *path)
 	rc = io_write_file_atomic(path, text, len);
 	free(text);
 	return rc;
+}
+
+int report_write_json(const struct report *r, const char *path)
+{
+	return write_doc(report_json(r), path);
+}
+
+int report_write_summary_json(const struct replay_summary *s, const char *path)
+{
+	return write_doc(replay_json(s, REPORT_SUMMARY_SCHEMA), path);
 }

@@ -20,6 +20,9 @@
 #include <stdint.h>
 
 #define REPORT_SCHEMA "pktmem.report/1"
+/* The replay summary alone (--summary-json): a trial's "replay" object
+ * with a "schema" key first. */
+#define REPORT_SUMMARY_SCHEMA "pktmem.replay/2"
 #define REPORT_HIST_BUCKETS 48	/* log2 ns buckets, as core/stats.h */
 #define REPORT_MAX_METRICS 24
 #define REPORT_REASON 256
@@ -227,6 +230,10 @@ void report_env_probe(struct report_env *env);
 
 /* JSON: write atomically (temp + rename in path's directory; "-" = stdout). */
 int report_write_json(const struct report *r, const char *path);
+/* The replay summary alone, REPORT_SUMMARY_SCHEMA: the object a report
+ * holds as trials[i].replay, the same fields, with "schema" first; written
+ * as report_write_json writes. */
+int report_write_summary_json(const struct replay_summary *s, const char *path);
 /* Reads and validates; on error err says what is wrong (one line). */
 int report_read_json(const char *path, struct report **out, char *err, size_t errlen);
 /* The same from len bytes in memory (not NUL-terminated), with the same
