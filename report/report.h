@@ -2,8 +2,8 @@
  * report.h: the one result model, "pktmem.report/1".
  *
  * The profiler and the replayer fill a struct report; report.c writes it as
- * JSON (jansson) atomically and reads it back with validation; the
- * renderers (render_*.c) and the gate (compare) read nothing else.  Field
+ * JSON (jansson) atomically, json_read.c reads it back with validation; the
+ * renderers (render_*.c) and the gate (verdict.c) read nothing else.  Field
  * by field documentation: docs/report-schema.md.
  *
  * Honest measurement: every stage and metric has available = true and a
@@ -27,7 +27,8 @@
 #define REPORT_MAX_METRICS 24
 #define REPORT_REASON 256
 
-/* Pipeline order (DESIGN.md): wire side first, user side last. */
+/* Pipeline order, as a received segment passes them: wire side first,
+ * user side last. */
 enum report_stage {
 	RS_IRQ = 0,
 	RS_SOFTIRQ,
@@ -39,7 +40,7 @@ enum report_stage {
 	RS__N
 };
 
-/* How the gate compares a metric (issue #7). */
+/* How the gate compares a metric (the rules: verdict.h). */
 enum metric_class {
 	MC_EXACT = 0,		/* deterministic per build+capture: exact */
 	MC_COUNT,		/* timing-sensitive counts: slack */
