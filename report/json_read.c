@@ -417,41 +417,10 @@ static void read_trial(struct rd *d, json_t *o, struct trial *tr)
 	}
 }
 
-static int read_root(struct rd *d, json_t *root, struct report **out)
+/* The header objects: env, opt, cap. */
+static void read_header(struct rd *d, json_t *root, struct report *r)
 {
-	json_t *e, *op, *c, *trials, *acks;
-	struct report *r = NULL;
-	char schema[64] = "";
-	size_t t;
-
-	if (!json_is_object(root)) {
-		rd_fail(d, "not a pktmem report: the top level must be an object");
-		return REPORT_E_INVALID;
-	}
-	get_str(d, root, "schema", schema, sizeof(schema));
-	if (d->failed)
-		return REPORT_E_INVALID;
-	if (strcmp(schema, REPORT_SCHEMA)) {
-		if (!strncmp(schema, "pktmem.report/", 14)) {
-			rd_fail(d, "schema '%s' is not supported (this pktmem reads %s)", schema, REPORT_SCHEMA);
-			return REPORT_E_VERSION;
-		}
-		rd_fail(d, "schema '%s' is not a pktmem report (want %s)", schema, REPORT_SCHEMA);
-		return REPORT_E_SCHEMA;
-	}
-	trials = get_arr(d, root, "trials");
-	if (!trials)
-		return REPORT_E_INVALID;
-	if (json_array_size(trials) == 0) {
-		rd_fail(d, "field 'trials' is empty: a report holds at least one trial");
-		return REPORT_E_INVALID;
-	}
-	r = report_new(json_array_size(trials));
-	if (!r)
-		return -ENOMEM;
-	get_str(d, root, "tool_version", r->tool_version, sizeof(r->tool_version));
-	get_str(d, root, "git_rev", r->git_rev, sizeof(r->git_rev));
-	get_str(d, root, "created", r->created, sizeof(r->created));
+	json_t *e, *op, *c;
 
 	e = get_obj(d, root, "env");
 	if (e && !d->failed) {
@@ -493,6 +462,72 @@ static int read_root(struct rd *d, json_t *root, struct report **out)
 		r->cap.span_ns = get_u64(d, c, "span_ns", false);
 		d->where[0] = '\0';
 	}
+}
+
+/* The baseline's acknowledged regressions (optional). */
+static void read_acks(struct rd *d, json_t *root, struct report *r)
+{
+	json_t *acks = json_object_get(root, "acknowledged");
+	size_t t;
+
+	if (!acks || d->failed)
+		return;
+	if (!json_is_array(acks) || json_array_size(acks) > REPORT_MAX_ACKS)
+		return type_err(d, "acknowledged", "an array of at most 16 {metric, reason}");
+	for (t = 0; t < json_array_size(acks) && !d->failed; t++) {
+		json_t *a = json_array_get(acks, t);
+
+		snprintf(d->where, sizeof(d->where), "acknowledged[%zu]", t);
+		if (!json_is_object(a)) {
+			rd_fail(d, "'%s' must be an object", d->where);
+			break;
+		}
+		get_str(d, a, "metric", r->ack[t].metric, sizeof(r->ack[t].metric));
+		get_str(d, a, "reason", r->ack[t].reason, sizeof(r->ack[t].reason));
+		if (!d->failed && !r->ack[t].reason[0])
+			rd_fail(d, "'%s.reason' is empty: say why the regression is accepted", d->where);
+		r->nacks = t + 1;
+	}
+	d->where[0] = '\0';
+}
+
+static int read_root(struct rd *d, json_t *root, struct report **out)
+{
+	json_t *trials;
+	struct report *r = NULL;
+	char schema[64] = "";
+	size_t t;
+
+	if (!json_is_object(root)) {
+		rd_fail(d, "not a pktmem report: the top level must be an object");
+		return REPORT_E_INVALID;
+	}
+	get_str(d, root, "schema", schema, sizeof(schema));
+	if (d->failed)
+		return REPORT_E_INVALID;
+	if (strcmp(schema, REPORT_SCHEMA)) {
+		if (!strncmp(schema, "pktmem.report/", 14)) {
+			rd_fail(d, "schema '%s' is not supported (this pktmem reads %s)", schema, REPORT_SCHEMA);
+			return REPORT_E_VERSION;
+		}
+		rd_fail(d, "schema '%s' is not a pktmem report (want %s)", schema, REPORT_SCHEMA);
+		return REPORT_E_SCHEMA;
+	}
+	trials = get_arr(d, root, "trials");
+	if (!trials)
+		return REPORT_E_INVALID;
+	if (json_array_size(trials) == 0) {
+		rd_fail(d, "field 'trials' is empty: a report holds at least one trial");
+		return REPORT_E_INVALID;
+	}
+	r = report_new(json_array_size(trials));
+	if (!r)
+		return -ENOMEM;
+	get_str(d, root, "tool_version", r->tool_version, sizeof(r->tool_version));
+	get_str(d, root, "git_rev", r->git_rev, sizeof(r->git_rev));
+	get_str(d, root, "created", r->created, sizeof(r->created));
+
+	read_header(d, root, r);
 	for (t = 0; t < r->ntrials && !d->failed; t++) {
 		json_t *to = json_array_get(trials, t);
 
@@ -509,29 +544,7 @@ static int read_root(struct rd *d, json_t *root, struct report **out)
 	if (!d->failed && json_object_get(root, "summary") &&
 	    !json_is_object(json_object_get(root, "summary")))
 		type_err(d, "summary", "an object");
-	acks = json_object_get(root, "acknowledged");
-	if (acks && !d->failed) {
-		if (!json_is_array(acks) || json_array_size(acks) > REPORT_MAX_ACKS) {
-			type_err(d, "acknowledged", "an array of at most 16 {metric, reason}");
-		} else {
-			for (t = 0; t < json_array_size(acks) && !d->failed; t++) {
-				json_t *a = json_array_get(acks, t);
-
-				snprintf(d->where, sizeof(d->where), "acknowledged[%zu]", t);
-				if (!json_is_object(a)) {
-					rd_fail(d, "'%s' must be an object", d->where);
-					break;
-				}
-				get_str(d, a, "metric", r->ack[t].metric, sizeof(r->ack[t].metric));
-				get_str(d, a, "reason", r->ack[t].reason, sizeof(r->ack[t].reason));
-				if (!d->failed && !r->ack[t].reason[0])
-					rd_fail(d, "'%s.reason' is empty: say why the regression is accepted",
-						d->where);
-				r->nacks = t + 1;
-			}
-			d->where[0] = '\0';
-		}
-	}
+	read_acks(d, root, r);
 	if (d->failed) {
 		report_free(r);
 		return REPORT_E_INVALID;
