@@ -8,7 +8,7 @@
  * failed.  Whether colour is used is the caller's decision (cmd_use_color):
  * library code never looks at the terminal or the environment.
  *
- * What every rendering shows (issue #6): stages in pipeline order with
+ * What every rendering shows: stages in pipeline order with
  * their share of the measured time, count, bytes, total time, per request,
  * per byte; the stage's metrics (counters where measured); a footnote for
  * every unavailable cell, with the reason; the line "bytes became memory
@@ -60,6 +60,18 @@ void render_view_build(struct render_view *v, const struct report *r);
 /* Footnote number for text (deduplicated), 0 when the table is full. */
 int render_view_note(struct render_view *v, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Lines every rendering of one report has, composed once.  The copy
+ * line, "bytes became memory at: copy (N bytes, M calls)", between em
+ * ("" or "**"); an unmeasured copy stage cites its footnote as fn_open,
+ * the number and "]" ("[": "[3]", "[^": "[^3]"). */
+void render_copy_line(FILE *f, const struct render_view *v, const char *em, const char *fn_open);
+/* The replay line after "replay: " (trial 0): flows, segments,
+ * retransmits, server drops, requests/s; false when r has no trial. */
+bool render_replay_line(char *buf, size_t size, const struct report *r);
+/* Why metric m of stage st (trial 0) has no value: its reason, the
+ * stage's, or "not measured". */
+const char *render_metric_reason(const struct stage_result *st, const struct metric *m);
 
 /* Human units, 3 significant digits: "2.76 ms", "829 kB", "0.0533". */
 char *render_fmt_ns(char *buf, size_t size, double ns);

@@ -208,28 +208,11 @@ static void row_kv(FILE *f, const char *k, const char *v)
 	fputs("</td></tr>\n", f);
 }
 
-int render_html(FILE *f, const struct report *r)
+/* The page's head (its only style sheet) and the report's title line. */
+static void html_head(FILE *f, const struct render_view *v)
 {
-	struct render_view *v = malloc(sizeof(*v));
+	const struct report *r = v->r;
 	char b[96];
-	int s, i;
-
-	if (!v)
-		return -ENOMEM;
-	render_view_build(v, r);
-	/* Metric footnotes first, so the figure's titles can cite them too. */
-	for (s = 0; s < RS__N && r->ntrials; s++) {
-		const struct stage_result *st0 = &r->trial[0].stage[s];
-		size_t k;
-
-		for (k = 0; k < st0->nmetrics; k++) {
-			struct report_stat stat;
-			const struct metric *m = &st0->metric[k];
-
-			if (report_metric_stat(r, s, m->name, &stat) < 0)
-				render_view_note(v, "%s", m->reason[0] ? m->reason : !st0->available ? st0->reason : "not measured");
-		}
-	}
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -255,8 +238,14 @@ int render_html(FILE *f, const struct report *r)
 	esc(f, r->opt.io);
 	fputs("</code>, deser <code>", f);
 	esc(f, r->opt.deser);
-	fprintf(f, "</code>; %zu trial%s%s.</p>\n<figure id=\"figure\">\n", r->ntrials,
+	fprintf(f, "</code>; %zu trial%s%s.</p>\n", r->ntrials,
 		r->ntrials == 1 ? "" : "s", r->ntrials > 1 ? " (medians)" : "");
+}
+
+/* The pipeline figure and the copy line under it. */
+static void html_figure(FILE *f, const struct render_view *v)
+{
+	fputs("<figure id=\"figure\">\n", f);
 	pipeline_svg(f, v);
 	fputs("<figcaption>Each band is a measured stage, its width its share of the measured time; "
 	      "hatched: not measured here (hover for why). Dashed: not timed on their own.</figcaption>\n"
@@ -267,6 +256,13 @@ int render_html(FILE *f, const struct report *r)
 	else
 		fprintf(f, "<p class=\"line\"><b>bytes became memory at: copy (not measured "
 			"<a href=\"#fn%d\">[%d]</a>)</b></p>\n", v->st[RS_COPY].fn, v->st[RS_COPY].fn);
+}
+
+static void html_stages(FILE *f, const struct render_view *v)
+{
+	const struct report *r = v->r;
+	char b[96];
+	int s;
 
 	fputs("<h2>Stages</h2>\n<table id=\"stages\"><tr><th>stage</th><th>share</th><th>count</th>"
 	      "<th>bytes</th><th>total</th><th>per request</th><th>per byte</th><th>p50</th><th>p99</th></tr>\n", f);
@@ -305,6 +301,14 @@ int render_html(FILE *f, const struct report *r)
 		fputs("</tr>\n", f);
 	}
 	fputs("</table>\n", f);
+}
+
+/* Metric rows; unavailable ones cite the footnotes render_html added. */
+static void html_metrics(FILE *f, struct render_view *v)
+{
+	const struct report *r = v->r;
+	char b[96];
+	int s;
 
 	fputs("<h2>Metrics</h2>\n<table id=\"metrics\"><tr><th>stage</th><th>metric</th><th>value</th>"
 	      "<th>class</th><th>source</th></tr>\n", f);
@@ -324,7 +328,7 @@ int render_html(FILE *f, const struct report *r)
 				esc(f, render_fmt_metric(b, sizeof(b), stat.median, m->unit));
 				fputs("</td>", f);
 			} else {
-				na_cell(f, render_view_note(v, "%s", m->reason[0] ? m->reason : !st0->available ? st0->reason : "not measured"));
+				na_cell(f, render_view_note(v, "%s", render_metric_reason(st0, m)));
 			}
 			fprintf(f, "<td>%s</td><td>", report_class_name(m->cls));
 			esc(f, m->available ? m->source : "");
@@ -332,43 +336,50 @@ int render_html(FILE *f, const struct report *r)
 		}
 	}
 	fputs("</table>\n", f);
-	{
-		struct report_usyms u;
-		size_t k;
+}
 
-		if (report_usyms_merge(r, &u)) {
-			fputs("<h2>User symbols (server, sampled)</h2>\n", f);
-			if (!u.available) {
-				fputs("<p id=\"usyms\" class=\"na\">unavailable: ", f);
-				esc(f, u.reason);
-				fputs("</p>\n", f);
-			} else {
-				fprintf(f, "<p>%llu user-space samples of the server, %llu in a named function "
-					"(self samples; ", (unsigned long long)u.user_samples,
-					(unsigned long long)u.resolved);
-				esc(f, u.source);
-				fputs(").</p>\n<table id=\"usyms\"><tr><th>share</th><th>samples</th>"
-				      "<th>function</th><th>module</th></tr>\n", f);
-				for (k = 0; k < u.ntop; k++) {
-					fprintf(f, "<tr><td>%.1f%%</td><td>%llu</td><td><code>", u.top[k].share,
-						(unsigned long long)u.top[k].samples);
-					esc(f, u.top[k].name);
-					fputs("</code></td><td>", f);
-					esc(f, u.top[k].module);
-					fputs("</td></tr>\n", f);
-				}
-				fputs("</table>\n", f);
-				if (u.note[0]) {
-					fputs("<p>", f);
-					esc(f, u.note);
-					fputs("</p>\n", f);
-				}
-			}
-		}
+/* The server's top user-space functions by sampling, when sampled. */
+static void html_usyms(FILE *f, const struct report *r)
+{
+	struct report_usyms u;
+	size_t k;
+
+	if (!report_usyms_merge(r, &u))
+		return;
+	fputs("<h2>User symbols (server, sampled)</h2>\n", f);
+	if (!u.available) {
+		fputs("<p id=\"usyms\" class=\"na\">unavailable: ", f);
+		esc(f, u.reason);
+		fputs("</p>\n", f);
+		return;
 	}
-	fputs("<h2>Durations</h2>\n", f);
-	for (s = 0; s < RS__N; s++)
-		hist_svg(f, r, s);
+	fprintf(f, "<p>%llu user-space samples of the server, %llu in a named function "
+		"(self samples; ", (unsigned long long)u.user_samples,
+		(unsigned long long)u.resolved);
+	esc(f, u.source);
+	fputs(").</p>\n<table id=\"usyms\"><tr><th>share</th><th>samples</th>"
+	      "<th>function</th><th>module</th></tr>\n", f);
+	for (k = 0; k < u.ntop; k++) {
+		fprintf(f, "<tr><td>%.1f%%</td><td>%llu</td><td><code>", u.top[k].share,
+			(unsigned long long)u.top[k].samples);
+		esc(f, u.top[k].name);
+		fputs("</code></td><td>", f);
+		esc(f, u.top[k].module);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+	if (u.note[0]) {
+		fputs("<p>", f);
+		esc(f, u.note);
+		fputs("</p>\n", f);
+	}
+}
+
+/* The verification and the stages' notes. */
+static void html_verification(FILE *f, const struct render_view *v)
+{
+	const struct report *r = v->r;
+	int s;
 
 	fprintf(f, "<h2>Verification</h2>\n<p id=\"verification\" class=\"%s\">%s: ",
 		v->verified ? "ok" : "bad", v->verified ? "passed" : "FAILED");
@@ -380,6 +391,11 @@ int render_html(FILE *f, const struct report *r)
 			esc(f, r->trial[0].stage[s].note);
 			fputs("</p>\n", f);
 		}
+}
+
+static void html_env(FILE *f, const struct report *r)
+{
+	char b[96];
 
 	fputs("<h2>Environment</h2>\n<table class=\"kv\" id=\"environment\">\n", f);
 	row_kv(f, "kernel", r->env.kernel);
@@ -397,7 +413,39 @@ int render_html(FILE *f, const struct report *r)
 	row_kv(f, "pktmem", b);
 	row_kv(f, "created", r->created);
 	fputs("</table>\n", f);
+}
 
+int render_html(FILE *f, const struct report *r)
+{
+	struct render_view *v = malloc(sizeof(*v));
+	int s, i;
+
+	if (!v)
+		return -ENOMEM;
+	render_view_build(v, r);
+	/* Metric footnotes first, so the figure's titles can cite them too. */
+	for (s = 0; s < RS__N && r->ntrials; s++) {
+		const struct stage_result *st0 = &r->trial[0].stage[s];
+		size_t k;
+
+		for (k = 0; k < st0->nmetrics; k++) {
+			struct report_stat stat;
+			const struct metric *m = &st0->metric[k];
+
+			if (report_metric_stat(r, s, m->name, &stat) < 0)
+				render_view_note(v, "%s", render_metric_reason(st0, m));
+		}
+	}
+	html_head(f, v);
+	html_figure(f, v);
+	html_stages(f, v);
+	html_metrics(f, v);
+	html_usyms(f, r);
+	fputs("<h2>Durations</h2>\n", f);
+	for (s = 0; s < RS__N; s++)
+		hist_svg(f, r, s);
+	html_verification(f, v);
+	html_env(f, r);
 	if (v->nnotes) {
 		fputs("<h2>Notes</h2>\n<ol id=\"notes\">\n", f);
 		for (i = 0; i < v->nnotes; i++) {

@@ -43,24 +43,10 @@ static void share_bar(FILE *f, double share)
 	fputs("`", f);
 }
 
-int render_md(FILE *f, const struct report *r)
+static void md_stage_table(FILE *f, const struct render_view *v)
 {
-	struct render_view *v = malloc(sizeof(*v));
 	char b[64], b2[64], b3[64];
-	int s, i;
-
-	if (!v)
-		return -ENOMEM;
-	render_view_build(v, r);
-	fprintf(f, "## pktmem report: `");
-	cell(f, r->cap.path);
-	fprintf(f, "`\n\n");
-	fprintf(f, "%.0f requests, %s payload, %llu flows; via `%s`, io `%s`, deser `%s`, speed `%s`; "
-		"%zu trial%s%s. Capture sha256 `%.12s`.\n\n",
-		v->requests, render_fmt_bytes(b, sizeof(b), v->payload_bytes),
-		(unsigned long long)r->cap.flows, r->opt.via, r->opt.io, r->opt.deser, r->opt.speed,
-		r->ntrials, r->ntrials == 1 ? "" : "s", r->ntrials > 1 ? " (medians)" : "",
-		r->cap.sha256);
+	int s;
 
 	fprintf(f, "| stage | share | | count | bytes | total | per request | per byte |\n");
 	fprintf(f, "|---|---|--:|--:|--:|--:|--:|--:|\n");
@@ -96,74 +82,82 @@ int render_md(FILE *f, const struct report *r)
 		render_fmt_ns(b, sizeof(b), v->total_ns),
 		v->requests > 0 ? render_fmt_ns(b2, sizeof(b2), v->total_ns / v->requests) : "-",
 		v->payload_bytes > 0 ? render_fmt_ns(b3, sizeof(b3), v->total_ns / v->payload_bytes) : "-");
+}
 
-	if (v->st[RS_COPY].available)
-		fprintf(f, "**bytes became memory at: copy (%.0f bytes, %.0f calls)**\n\n",
-			v->st[RS_COPY].bytes, v->st[RS_COPY].count);
-	else
-		fprintf(f, "**bytes became memory at: copy (not measured [^%d])**\n\n", v->st[RS_COPY].fn);
+/* Metric rows (trial 0's metrics, medians over trials); unavailable ones
+ * cite a footnote added to v. */
+static void md_metrics(FILE *f, struct render_view *v)
+{
+	const struct report *r = v->r;
+	char b[64];
+	int s;
 
-	if (r->ntrials) {
-		fprintf(f, "### Metrics\n\n| stage | metric | value | class | source |\n|---|---|--:|---|---|\n");
-		for (s = 0; s < RS__N; s++) {
-			const struct stage_result *st0 = &r->trial[0].stage[s];
-			size_t k;
-
-			for (k = 0; k < st0->nmetrics; k++) {
-				const struct metric *m = &st0->metric[k];
-				struct report_stat stat;
-
-				fprintf(f, "| %s | `%s` | ", report_stage_name(s), m->name);
-				if (report_metric_stat(r, s, m->name, &stat) == 0) {
-					fprintf(f, "%s", render_fmt_metric(b, sizeof(b), stat.median, m->unit));
-				} else {
-					int fn = render_view_note(v, "%s", m->reason[0] ? m->reason :
-								  !st0->available ? st0->reason : "not measured");
-
-					na(b, sizeof(b), fn);
-					fputs(b, f);
-				}
-				fprintf(f, " | %s | ", report_class_name(m->cls));
-				cell(f, m->available ? m->source : "");
-				fprintf(f, " |\n");
-			}
-		}
-		fputc('\n', f);
-	}
-
-	{
-		struct report_usyms u;
+	fprintf(f, "### Metrics\n\n| stage | metric | value | class | source |\n|---|---|--:|---|---|\n");
+	for (s = 0; s < RS__N; s++) {
+		const struct stage_result *st0 = &r->trial[0].stage[s];
 		size_t k;
 
-		if (report_usyms_merge(r, &u)) {
-			fprintf(f, "### User symbols (server, sampled)\n\n");
-			if (!u.available) {
-				fprintf(f, "unavailable: ");
-				cell(f, u.reason);
-				fprintf(f, "\n\n");
+		for (k = 0; k < st0->nmetrics; k++) {
+			const struct metric *m = &st0->metric[k];
+			struct report_stat stat;
+
+			fprintf(f, "| %s | `%s` | ", report_stage_name(s), m->name);
+			if (report_metric_stat(r, s, m->name, &stat) == 0) {
+				fprintf(f, "%s", render_fmt_metric(b, sizeof(b), stat.median, m->unit));
 			} else {
-				fprintf(f, "%llu user-space samples of the server, %llu in a named function "
-					"(self samples; ", (unsigned long long)u.user_samples,
-					(unsigned long long)u.resolved);
-				cell(f, u.source);
-				fprintf(f, ").\n\n| share | samples | function | module |\n|--:|--:|---|---|\n");
-				for (k = 0; k < u.ntop; k++) {
-					fprintf(f, "| %.1f%% | %llu | `", u.top[k].share,
-						(unsigned long long)u.top[k].samples);
-					cell(f, u.top[k].name);
-					fprintf(f, "` | ");
-					cell(f, u.top[k].module);
-					fprintf(f, " |\n");
-				}
-				fputc('\n', f);
-				if (u.note[0]) {
-					fprintf(f, "Note: ");
-					cell(f, u.note);
-					fprintf(f, "\n\n");
-				}
+				na(b, sizeof(b), render_view_note(v, "%s", render_metric_reason(st0, m)));
+				fputs(b, f);
 			}
+			fprintf(f, " | %s | ", report_class_name(m->cls));
+			cell(f, m->available ? m->source : "");
+			fprintf(f, " |\n");
 		}
 	}
+	fputc('\n', f);
+}
+
+/* The server's top user-space functions by sampling, when sampled. */
+static void md_usyms(FILE *f, const struct report *r)
+{
+	struct report_usyms u;
+	size_t k;
+
+	if (!report_usyms_merge(r, &u))
+		return;
+	fprintf(f, "### User symbols (server, sampled)\n\n");
+	if (!u.available) {
+		fprintf(f, "unavailable: ");
+		cell(f, u.reason);
+		fprintf(f, "\n\n");
+		return;
+	}
+	fprintf(f, "%llu user-space samples of the server, %llu in a named function "
+		"(self samples; ", (unsigned long long)u.user_samples,
+		(unsigned long long)u.resolved);
+	cell(f, u.source);
+	fprintf(f, ").\n\n| share | samples | function | module |\n|--:|--:|---|---|\n");
+	for (k = 0; k < u.ntop; k++) {
+		fprintf(f, "| %.1f%% | %llu | `", u.top[k].share,
+			(unsigned long long)u.top[k].samples);
+		cell(f, u.top[k].name);
+		fprintf(f, "` | ");
+		cell(f, u.top[k].module);
+		fprintf(f, " |\n");
+	}
+	fputc('\n', f);
+	if (u.note[0]) {
+		fprintf(f, "Note: ");
+		cell(f, u.note);
+		fprintf(f, "\n\n");
+	}
+}
+
+/* Stage notes, the replay line and the verification. */
+static void md_run(FILE *f, const struct render_view *v)
+{
+	const struct report *r = v->r;
+	char line[256];
+	int s;
 
 	fprintf(f, "### Run\n\n");
 	for (s = 0; s < RS__N; s++) {
@@ -175,25 +169,16 @@ int render_md(FILE *f, const struct report *r)
 			fputc('\n', f);
 		}
 	}
-	if (r->ntrials) {
-		const struct replay_summary *p = &r->trial[0].replay;
-		char drops[32];
-
-		/* --iface: the server's kernel is on another host, its drops
-		 * were not read (never a zero that was not measured) */
-		if (!strcmp(r->opt.io, "remote"))
-			snprintf(drops, sizeof(drops), "n/a (remote)");
-		else
-			snprintf(drops, sizeof(drops), "%llu", (unsigned long long)p->server_drops);
-
-		fprintf(f, "- replay: %llu flows, %llu segments, %llu retransmits, %s server drops, "
-			"%s requests/s\n", (unsigned long long)p->flows, (unsigned long long)p->segments,
-			(unsigned long long)p->retransmits, drops,
-			render_fmt_num(b, sizeof(b), p->requests_per_s));
-	}
+	if (render_replay_line(line, sizeof(line), r))
+		fprintf(f, "- replay: %s\n", line);
 	fprintf(f, "- verification: %s: ", v->verified ? "passed" : "**FAILED**");
 	cell(f, v->verify_msg);
-	fprintf(f, "\n\n### Environment\n\n| | |\n|---|---|\n");
+	fprintf(f, "\n\n");
+}
+
+static void md_env(FILE *f, const struct report *r)
+{
+	fprintf(f, "### Environment\n\n| | |\n|---|---|\n");
 	fprintf(f, "| kernel | "); cell(f, r->env.kernel);
 	fprintf(f, " |\n| CPU | "); cell(f, r->env.cpu_model);
 	fprintf(f, " × %d |\n| PMU | %s", r->env.cores, r->env.pmu ? "yes" : "no: ");
@@ -205,7 +190,34 @@ int render_md(FILE *f, const struct report *r)
 	fprintf(f, " |\n| host | "); cell(f, r->env.hostname);
 	fprintf(f, " |\n| fingerprint | `%.16s` |\n| pktmem | %s (git `%s`), %s |\n",
 		r->env.fingerprint, r->tool_version, r->git_rev, r->created);
+}
 
+int render_md(FILE *f, const struct report *r)
+{
+	struct render_view *v = malloc(sizeof(*v));
+	char b[64];
+	int i;
+
+	if (!v)
+		return -ENOMEM;
+	render_view_build(v, r);
+	fprintf(f, "## pktmem report: `");
+	cell(f, r->cap.path);
+	fprintf(f, "`\n\n");
+	fprintf(f, "%.0f requests, %s payload, %llu flows; via `%s`, io `%s`, deser `%s`, speed `%s`; "
+		"%zu trial%s%s. Capture sha256 `%.12s`.\n\n",
+		v->requests, render_fmt_bytes(b, sizeof(b), v->payload_bytes),
+		(unsigned long long)r->cap.flows, r->opt.via, r->opt.io, r->opt.deser, r->opt.speed,
+		r->ntrials, r->ntrials == 1 ? "" : "s", r->ntrials > 1 ? " (medians)" : "",
+		r->cap.sha256);
+	md_stage_table(f, v);
+	render_copy_line(f, v, "**", "[^");
+	fputc('\n', f);
+	if (r->ntrials)
+		md_metrics(f, v);
+	md_usyms(f, r);
+	md_run(f, v);
+	md_env(f, r);
 	if (v->nnotes)
 		fputc('\n', f);
 	for (i = 0; i < v->nnotes; i++) {

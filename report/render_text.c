@@ -410,8 +410,7 @@ static void stage_table(FILE *f, const struct render_view *v, const struct rende
 	fputc('\n', f);
 }
 
-/* The line issue #6 asks for, shared with Markdown. */
-static void copy_line(FILE *f, const struct render_view *v, const char *em)
+void render_copy_line(FILE *f, const struct render_view *v, const char *em, const char *fn_open)
 {
 	const struct render_stage *c = &v->st[RS_COPY];
 
@@ -419,7 +418,34 @@ static void copy_line(FILE *f, const struct render_view *v, const char *em)
 		fprintf(f, "%sbytes became memory at: copy (%.0f bytes, %.0f calls)%s\n", em,
 			c->bytes, c->count, em);
 	else
-		fprintf(f, "%sbytes became memory at: copy (not measured [%d])%s\n", em, c->fn, em);
+		fprintf(f, "%sbytes became memory at: copy (not measured %s%d])%s\n", em, fn_open,
+			c->fn, em);
+}
+
+const char *render_metric_reason(const struct stage_result *st, const struct metric *m)
+{
+	return m->reason[0] ? m->reason : !st->available ? st->reason : "not measured";
+}
+
+bool render_replay_line(char *buf, size_t size, const struct report *r)
+{
+	const struct replay_summary *p;
+	char drops[32], rps[32];
+
+	if (!r->ntrials)
+		return false;
+	p = &r->trial[0].replay;
+	/* --iface: the server's kernel is on another host, its drops were not
+	 * read (never a zero that was not measured) */
+	if (!strcmp(r->opt.io, "remote"))
+		snprintf(drops, sizeof(drops), "n/a (remote)");
+	else
+		snprintf(drops, sizeof(drops), "%llu", (unsigned long long)p->server_drops);
+	snprintf(buf, size, "%llu flows, %llu segments, %llu retransmits, %s server drops, "
+		 "%s requests/s", (unsigned long long)p->flows, (unsigned long long)p->segments,
+		 (unsigned long long)p->retransmits, drops,
+		 render_fmt_num(rps, sizeof(rps), p->requests_per_s));
+	return true;
 }
 
 /* Metric rows; mark unavailable ones with a footnote (notes added to v). */
@@ -443,8 +469,7 @@ static void metrics_text(FILE *f, struct render_view *v)
 			if (report_metric_stat(r, s, m->name, &stat) == 0) {
 				rpad(f, render_fmt_metric(b, sizeof(b), stat.median, m->unit), 16);
 			} else {
-				int fn = render_view_note(v, "%s", m->reason[0] ? m->reason :
-							  !st0->available ? st0->reason : "not measured");
+				int fn = render_view_note(v, "%s", render_metric_reason(st0, m));
 
 				rpad(f, na(b, sizeof(b), fn), 16);
 			}
@@ -503,7 +528,7 @@ int render_text(FILE *f, const struct report *r, const struct render_opts *o)
 	fputc('\n', f);
 	stage_table(f, v, o);
 	fputc('\n', f);
-	copy_line(f, v, "");
+	render_copy_line(f, v, "", "[");
 	if (r->ntrials)
 		metrics_text(f, v);
 	usyms_text(f, r);
@@ -517,23 +542,8 @@ int render_text(FILE *f, const struct report *r, const struct render_opts *o)
 			render_wrap(f, "note: ", line, 6);
 		}
 	}
-	if (r->ntrials) {
-		const struct replay_summary *p = &r->trial[0].replay;
-		char drops[32];
-
-		/* --iface: the server's kernel is on another host, its drops
-		 * were not read (never a zero that was not measured) */
-		if (!strcmp(r->opt.io, "remote"))
-			snprintf(drops, sizeof(drops), "n/a (remote)");
-		else
-			snprintf(drops, sizeof(drops), "%llu", (unsigned long long)p->server_drops);
-		char b1[32];
-
-		fprintf(f, "replay: %llu flows, %llu segments, %llu retransmits, %s server drops, "
-			"%s requests/s\n", (unsigned long long)p->flows, (unsigned long long)p->segments,
-			(unsigned long long)p->retransmits, drops,
-			render_fmt_num(b1, sizeof(b1), p->requests_per_s));
-	}
+	if (render_replay_line(line, sizeof(line), r))
+		fprintf(f, "replay: %s\n", line);
 	snprintf(line, sizeof(line), "%s", v->verify_msg);
 	/* the message starts after "verification: passed: " (22 columns; the
 	 * colour codes take none), not at column 2 */

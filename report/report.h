@@ -2,8 +2,8 @@
  * report.h: the one result model, "pktmem.report/1".
  *
  * The profiler and the replayer fill a struct report; report.c writes it as
- * JSON (jansson) atomically and reads it back with validation; the
- * renderers (render_*.c) and the gate (compare) read nothing else.  Field
+ * JSON (jansson) atomically, json_read.c reads it back with validation; the
+ * renderers (render_*.c) and the gate (verdict.c) read nothing else.  Field
  * by field documentation: docs/report-schema.md.
  *
  * Honest measurement: every stage and metric has available = true and a
@@ -20,11 +20,15 @@
 #include <stdint.h>
 
 #define REPORT_SCHEMA "pktmem.report/1"
+/* The replay summary alone (--summary-json): a trial's "replay" object
+ * with a "schema" key first. */
+#define REPORT_SUMMARY_SCHEMA "pktmem.replay/2"
 #define REPORT_HIST_BUCKETS 48	/* log2 ns buckets, as core/stats.h */
 #define REPORT_MAX_METRICS 24
 #define REPORT_REASON 256
 
-/* Pipeline order (DESIGN.md): wire side first, user side last. */
+/* Pipeline order, as a received segment passes them: wire side first,
+ * user side last. */
 enum report_stage {
 	RS_IRQ = 0,
 	RS_SOFTIRQ,
@@ -36,7 +40,7 @@ enum report_stage {
 	RS__N
 };
 
-/* How the gate compares a metric (issue #7). */
+/* How the gate compares a metric (the rules: verdict.h). */
 enum metric_class {
 	MC_EXACT = 0,		/* deterministic per build+capture: exact */
 	MC_COUNT,		/* timing-sensitive counts: slack */
@@ -227,6 +231,10 @@ void report_env_probe(struct report_env *env);
 
 /* JSON: write atomically (temp + rename in path's directory; "-" = stdout). */
 int report_write_json(const struct report *r, const char *path);
+/* The replay summary alone, REPORT_SUMMARY_SCHEMA: the object a report
+ * holds as trials[i].replay, the same fields, with "schema" first; written
+ * as report_write_json writes. */
+int report_write_summary_json(const struct replay_summary *s, const char *path);
 /* Reads and validates; on error err says what is wrong (one line). */
 int report_read_json(const char *path, struct report **out, char *err, size_t errlen);
 /* The same from len bytes in memory (not NUL-terminated), with the same

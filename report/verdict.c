@@ -289,10 +289,11 @@ static void collect_metric(const struct report *r, int s, const char *name, stru
 	}
 }
 
-static void collect_time(const struct report *r, int s, struct vals *out)
+static void collect_time(const struct report *r, int s, const char *name, struct vals *out)
 {
 	size_t t;
 
+	(void)name;
 	memset(out, 0, sizeof(*out));
 	out->v = calloc(r->ntrials ? r->ntrials : 1, sizeof(double));
 	for (t = 0; t < r->ntrials && out->v; t++) {
@@ -306,10 +307,12 @@ static void collect_time(const struct report *r, int s, struct vals *out)
 	}
 }
 
-static void collect_rps(const struct report *r, struct vals *out)
+static void collect_rps(const struct report *r, int s, const char *name, struct vals *out)
 {
 	size_t t;
 
+	(void)s;
+	(void)name;
 	memset(out, 0, sizeof(*out));
 	out->seen = true;
 	out->v = calloc(r->ntrials ? r->ntrials : 1, sizeof(double));
@@ -651,169 +654,155 @@ static const struct report_ack *find_ack(const struct report *base, const char *
 	return NULL;
 }
 
-int verdict_compare(const struct report *base, const struct report *cur,
-		    const struct verdict_opts *o, struct verdict **out)
-{
-	struct verdict_opts def;
+/* The comparison under way: the verdict it fills and what it reads. */
+struct cmp {
 	struct verdict *v;
-	size_t cap = 0, i, t;
-	char buf[400];
-	int s, rc = 0;
+	size_t cap;		/* v->item's allocated length */
+	const struct report *base, *cur;
+	const struct verdict_opts *o;
+};
 
-	if (!o) {
-		verdict_opts_default(&def);
-		o = &def;
-	}
-	*out = NULL;
-	v = calloc(1, sizeof(*v));
-	if (!v)
+/* How a compared quantity is gathered from a report and declared. */
+typedef void (*collect_fn)(const struct report *r, int s, const char *name, struct vals *out);
+struct quantity {
+	collect_fn collect;
+	const char *unit;	/* NULL: the metric's own declaration */
+	enum metric_class cls;
+	bool lower_is_better;
+	bool if_measured;	/* no item when neither report has a value */
+};
+
+static const struct quantity q_metric = { collect_metric, NULL, MC_INFO, true, false };
+/* A stage timed but without a declared timing metric: its total. */
+static const struct quantity q_stage_time = { collect_time, "ns", MC_TIMING, true, true };
+static const struct quantity q_rps = { collect_rps, "req/s", MC_TIMING, false, false };
+
+/* Appends the item name with its unit and class: NULL when out of memory. */
+static struct verdict_item *add_item_as(struct cmp *c, const char *name, const char *unit,
+					enum metric_class cls, bool lower_is_better)
+{
+	struct verdict_item *it;
+
+	if (add_item(c->v, &c->cap, name) < 0)
+		return NULL;
+	it = &c->v->item[c->v->nitems - 1];
+	snprintf(it->unit, sizeof(it->unit), "%s", unit);
+	it->cls = cls;
+	it->lower_is_better = lower_is_better;
+	return it;
+}
+
+/* One compared quantity: gathered from both reports, added as the item
+ * name, judged.  For a stage's metric, mname is its name and m where it was
+ * first seen (the declaration when the baseline has none). */
+static int compare_one(struct cmp *c, const struct quantity *q, int s, const char *name,
+		       const char *mname, const struct metric *m)
+{
+	const struct metric *decl = NULL;
+	struct verdict_item *it;
+	struct vals bv, cv;
+	int rc = 0;
+
+	q->collect(c->base, s, mname, &bv);
+	q->collect(c->cur, s, mname, &cv);
+	if (q->if_measured && !bv.n && !cv.n)
+		goto out;
+	if (!q->unit)
+		decl = bv.first ? bv.first : m;
+	it = decl ? add_item_as(c, name, decl->unit, decl->cls, decl->lower_is_better)
+		  : add_item_as(c, name, q->unit, q->cls, q->lower_is_better);
+	if (!it || !bv.v || !cv.v)
+		rc = -ENOMEM;
+	else
+		judge(c->v, it, decl, &bv, &cv, c->o);
+out:
+	free(bv.v);
+	free(cv.v);
+	return rc;
+}
+
+/* A stage's metrics, named "<stage>.<metric>" in the baseline's order,
+ * then those only in the new report; then its total time when no metric
+ * of it is timing. */
+static int compare_stage(struct cmp *c, int s)
+{
+	const struct report *src[2] = { c->base, c->cur };
+	char name[96];
+	size_t t, i, j;
+	int k, rc = 0;
+
+	for (k = 0; k < 2 && !rc; k++)
+		for (t = 0; t < src[k]->ntrials && !rc; t++) {
+			const struct stage_result *st = &src[k]->trial[t].stage[s];
+
+			for (i = 0; i < st->nmetrics && !rc; i++) {
+				snprintf(name, sizeof(name), "%s.%s", report_stage_name(s),
+					 st->metric[i].name);
+				for (j = 0; j < c->v->nitems; j++)
+					if (!strcmp(c->v->item[j].name, name))
+						break;
+				if (j == c->v->nitems && wanted(c->o, name))
+					rc = compare_one(c, &q_metric, s, name, st->metric[i].name,
+							 &st->metric[i]);
+			}
+		}
+	if (rc || stage_has_timing(c->base, s) || stage_has_timing(c->cur, s))
+		return rc;
+	snprintf(name, sizeof(name), "%s.time_ns", report_stage_name(s));
+	return wanted(c->o, name) ? compare_one(c, &q_stage_time, s, name, NULL, NULL) : 0;
+}
+
+/* replay.verified: every new trial read exactly the capture. */
+static int compare_verified(struct cmp *c)
+{
+	struct verdict_item *it = add_item_as(c, "replay.verified", "trials", MC_EXACT, true);
+	const struct report *cur = c->cur;
+	size_t bad = 0, first = 0, t;
+
+	if (!it)
 		return -ENOMEM;
-	v->opt = *o;
-	v->opt.only = NULL;	/* not owned */
-	v->opt.nonly = 0;
-	v->base_trials = base->ntrials;
-	v->cur_trials = cur->ntrials;
+	for (t = 0; t < cur->ntrials; t++)
+		if (!cur->trial[t].replay.verified && !bad++)
+			first = t;
+	it->base.n = c->base->ntrials;
+	it->cur.n = cur->ntrials;
+	if (bad) {
+		it->status = VS_FAIL;
+		why(it, "%zu of %zu trials failed verification (trial %zu: %s)", bad,
+		    cur->ntrials, first + 1, cur->trial[first].replay.verify_msg);
+	} else {
+		it->status = VS_PASS;
+		why(it, "every trial's bytes and requests match the capture");
+	}
+	return 0;
+}
 
-	if (strcmp(base->schema, cur->schema)) {
-		v->overall = VS_NOT_COMPARABLE;
+/* Why base and cur cannot be compared, into v->not_comparable; false when
+ * they can. */
+static bool not_comparable(struct verdict *v, const struct report *base, const struct report *cur)
+{
+	char buf[400];
+
+	if (strcmp(base->schema, cur->schema))
 		snprintf(v->not_comparable, sizeof(v->not_comparable), "schema '%s' vs '%s'",
 			 base->schema, cur->schema);
-		*out = v;
-		return 0;
-	}
-	if (strcmp(base->cap.sha256, cur->cap.sha256)) {
-		v->overall = VS_NOT_COMPARABLE;
+	else if (strcmp(base->cap.sha256, cur->cap.sha256))
 		snprintf(v->not_comparable, sizeof(v->not_comparable),
 			 "different captures: sha256 %.12s (%.200s) vs %.12s (%.200s)",
 			 base->cap.sha256, base->cap.path, cur->cap.sha256, cur->cap.path);
-		*out = v;
-		return 0;
-	}
-	if (opts_differ(base, cur, buf, sizeof(buf))) {
-		v->overall = VS_NOT_COMPARABLE;
+	else if (opts_differ(base, cur, buf, sizeof(buf)))
 		snprintf(v->not_comparable, sizeof(v->not_comparable), "different options: %.450s", buf);
-		*out = v;
-		return 0;
-	}
-	v->advisory_timing = strcmp(base->env.fingerprint, cur->env.fingerprint) != 0;
+	else
+		return false;
+	v->overall = VS_NOT_COMPARABLE;
+	return true;
+}
 
-	for (s = 0; s < RS__N && !rc; s++) {
-		/* metric names: the baseline's order, then ones only in cur */
-		const struct report *src[2] = { base, cur };
-		int k;
-
-		for (k = 0; k < 2 && !rc; k++) {
-			for (t = 0; t < src[k]->ntrials && !rc; t++) {
-				const struct stage_result *st = &src[k]->trial[t].stage[s];
-
-				for (i = 0; i < st->nmetrics && !rc; i++) {
-					const struct metric *m = &st->metric[i];
-					struct vals bv, cv;
-					size_t j;
-					bool dup = false;
-					char name[96];
-
-					snprintf(name, sizeof(name), "%s.%s", report_stage_name(s), m->name);
-					for (j = 0; j < v->nitems; j++)
-						if (!strcmp(v->item[j].name, name))
-							dup = true;
-					if (dup || !wanted(o, name))
-						continue;
-					if ((rc = add_item(v, &cap, name)) < 0)
-						break;
-					collect_metric(base, s, m->name, &bv);
-					collect_metric(cur, s, m->name, &cv);
-					{
-						struct verdict_item *it = &v->item[v->nitems - 1];
-						const struct metric *decl = bv.first ? bv.first : m;
-
-						snprintf(it->unit, sizeof(it->unit), "%s", decl->unit);
-						it->cls = decl->cls;
-						it->lower_is_better = decl->lower_is_better;
-						if (!bv.v || !cv.v)
-							rc = -ENOMEM;
-						else
-							judge(v, it, decl, &bv, &cv, o);
-					}
-					free(bv.v);
-					free(cv.v);
-				}
-			}
-		}
-		/* A stage timed but without a declared timing metric: its total. */
-		if (!rc && !stage_has_timing(base, s) && !stage_has_timing(cur, s)) {
-			struct vals bv, cv;
-
-			snprintf(buf, sizeof(buf), "%s.time_ns", report_stage_name(s));
-			if (!wanted(o, buf))
-				continue;
-			collect_time(base, s, &bv);
-			collect_time(cur, s, &cv);
-			if (bv.n || cv.n) {
-				if ((rc = add_item(v, &cap, buf)) == 0) {
-					struct verdict_item *it = &v->item[v->nitems - 1];
-
-					snprintf(it->unit, sizeof(it->unit), "ns");
-					it->cls = MC_TIMING;
-					it->lower_is_better = true;
-					if (!bv.v || !cv.v)
-						rc = -ENOMEM;
-					else
-						judge(v, it, NULL, &bv, &cv, o);
-				}
-			}
-			free(bv.v);
-			free(cv.v);
-		}
-	}
-	if (!rc && wanted(o, "replay.requests_per_s")) {
-		struct vals bv, cv;
-
-		collect_rps(base, &bv);
-		collect_rps(cur, &cv);
-		if ((rc = add_item(v, &cap, "replay.requests_per_s")) == 0) {
-			struct verdict_item *it = &v->item[v->nitems - 1];
-
-			snprintf(it->unit, sizeof(it->unit), "req/s");
-			it->cls = MC_TIMING;
-			it->lower_is_better = false;
-			if (!bv.v || !cv.v)
-				rc = -ENOMEM;
-			else
-				judge(v, it, NULL, &bv, &cv, o);
-		}
-		free(bv.v);
-		free(cv.v);
-	}
-	if (!rc && wanted(o, "replay.verified")) {
-		size_t bad = 0, first = 0;
-
-		for (t = 0; t < cur->ntrials; t++)
-			if (!cur->trial[t].replay.verified && !bad++)
-				first = t;
-		if ((rc = add_item(v, &cap, "replay.verified")) == 0) {
-			struct verdict_item *it = &v->item[v->nitems - 1];
-
-			snprintf(it->unit, sizeof(it->unit), "trials");
-			it->cls = MC_EXACT;
-			it->lower_is_better = true;
-			it->base.n = base->ntrials;
-			it->cur.n = cur->ntrials;
-			if (bad) {
-				it->status = VS_FAIL;
-				why(it, "%zu of %zu trials failed verification (trial %zu: %s)", bad,
-				    cur->ntrials, first + 1, cur->trial[first].replay.verify_msg);
-			} else {
-				it->status = VS_PASS;
-				why(it, "every trial's bytes and requests match the capture");
-			}
-		}
-	}
-	if (rc) {
-		verdict_free(v);
-		return rc;
-	}
-	finish_timing(v, o);
+/* Acknowledged regressions become warnings; the counts and the overall
+ * status. */
+static void verdict_tally(struct verdict *v, const struct report *base)
+{
+	size_t i;
 
 	for (i = 0; i < v->nitems; i++) {
 		struct verdict_item *it = &v->item[i];
@@ -838,6 +827,49 @@ int verdict_compare(const struct report *base, const struct report *cur,
 	}
 	v->overall = v->nfail ? VS_FAIL : v->ninconclusive ? VS_INCONCLUSIVE
 		   : (v->nwarn || v->nack) ? VS_WARN : VS_PASS;
+}
+
+int verdict_compare(const struct report *base, const struct report *cur,
+		    const struct verdict_opts *o, struct verdict **out)
+{
+	struct verdict_opts def;
+	struct cmp c = { .base = base, .cur = cur };
+	struct verdict *v;
+	int s, rc = 0;
+
+	if (!o) {
+		verdict_opts_default(&def);
+		o = &def;
+	}
+	*out = NULL;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->opt = *o;
+	v->opt.only = NULL;	/* not owned */
+	v->opt.nonly = 0;
+	v->base_trials = base->ntrials;
+	v->cur_trials = cur->ntrials;
+	if (not_comparable(v, base, cur)) {
+		*out = v;
+		return 0;
+	}
+	v->advisory_timing = strcmp(base->env.fingerprint, cur->env.fingerprint) != 0;
+
+	c.v = v;
+	c.o = o;
+	for (s = 0; s < RS__N && !rc; s++)
+		rc = compare_stage(&c, s);
+	if (!rc && wanted(o, "replay.requests_per_s"))
+		rc = compare_one(&c, &q_rps, 0, "replay.requests_per_s", NULL, NULL);
+	if (!rc && wanted(o, "replay.verified"))
+		rc = compare_verified(&c);
+	if (rc) {
+		verdict_free(v);
+		return rc;
+	}
+	finish_timing(v, o);
+	verdict_tally(v, base);
 	*out = v;
 	return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * verdict.h: is NEW a regression against BASE?  The statistics behind
- * 'pktmem compare' and 'pktmem gate' (issue #7).
+ * 'pktmem compare' and 'pktmem gate'.
  *
  * Every metric of every stage is compared by its class (report.h):
  *   exact   medians equal within a tiny tolerance (declared per metric, else

@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -296,6 +297,31 @@ int main(void)
 	ok(rc == REPORT_E_INVALID && strstr(err, "replay.verified"), "bool as number: %s", err);
 	rc = report_read_json("/nonexistent/x.json", &r2, err, sizeof(err));
 	ok(rc == -ENOENT && strstr(err, "No such file"), "missing file: %s", err);
+
+	/* the summary file is a trial's replay object with "schema" first */
+	snprintf(path, sizeof(path), "%s/sum.json", dir);
+	rc = report_write_summary_json(&r->trial[1].replay, path);
+	ok(rc == 0, "write a replay summary (%d)", rc);
+	{
+		char rt[1200];
+		json_t *sum, *rep, *want;
+		const char *first;
+
+		snprintf(rt, sizeof(rt), "%s/rt.json", dir);
+		sum = json_load_file(path, 0, NULL);
+		rep = json_load_file(rt, 0, NULL);
+		want = json_object_get(json_array_get(json_object_get(rep, "trials"), 1), "replay");
+		first = sum ? json_object_iter_key(json_object_iter(sum)) : NULL;
+		ok(first && !strcmp(first, "schema") &&
+		   !strcmp(json_string_value(json_object_get(sum, "schema")), "pktmem.replay/2"),
+		   "summary: \"schema\": \"pktmem.replay/2\" first");
+		if (sum)
+			json_object_del(sum, "schema");
+		ok(sum && want && json_equal(sum, want),
+		   "summary: otherwise the report's trials[1].replay, field for field");
+		json_decref(sum);
+		json_decref(rep);
+	}
 
 	/* atomic write failures leave nothing */
 	snprintf(path, sizeof(path), "%s/no-such-dir/r.json", dir);

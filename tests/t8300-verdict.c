@@ -1,5 +1,5 @@
 /*
- * t8300: verdict logic on synthetic reports (issue #7): exact-count change
+ * t8300: verdict logic on synthetic reports: exact-count change
  * fails, no change passes, a 20% timing shift with moderate noise fails,
  * pure noise passes; not comparable; acknowledged regressions; advisory
  * timings from another machine; the statistics themselves; and the
