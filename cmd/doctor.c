@@ -1,6 +1,6 @@
 /* doctor.c: 'pktmem doctor': what this machine lets pktmem measure. */
 #include "cmd/cmd.h"
-#include "profile/doctor.h"
+#include "run/doctor.h"
 
 #include <jansson.h>
 #include <stdlib.h>

@@ -1,16 +1,17 @@
 /* perf.c: perf_event_open, tracefs, counters and sample rings (perf.h). */
 #include "profile/perf.h"
+#include "core/privs.h"
 #include "lib/io.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -301,21 +302,15 @@ int perf_paranoid(void)
 
 bool perf_privileged(void)
 {
-	cap_t caps;
-	cap_flag_value_t v1 = CAP_CLEAR, v2 = CAP_CLEAR;
+	/* CAP_PERFMON, or CAP_SYS_ADMIN as before Linux 5.8 */
+	long long eff;
 
 	if (perf_paranoid() <= -1)
 		return true;
-	caps = cap_get_proc();
-	if (!caps)
+	eff = privs_effective();
+	if (eff < 0)
 		return geteuid() == 0;
-	cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &v1);
-#ifdef CAP_PERFMON
-	if (CAP_IS_SUPPORTED(CAP_PERFMON))
-		cap_get_flag(caps, CAP_PERFMON, CAP_EFFECTIVE, &v2);
-#endif
-	cap_free(caps);
-	return v1 == CAP_SET || v2 == CAP_SET;
+	return eff & ((1LL << CAP_SYS_ADMIN) | (1LL << CAP_PERFMON));
 }
 
 /* The targets of a counter or ring: pid's threads or every CPU. */
