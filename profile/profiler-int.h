@@ -6,8 +6,9 @@
  * stage rows once the session has stopped.
  *
  * struct profiler is written by profiler.c (the reader thread while the
- * session runs, profiler_stop() last) and only read by stages.c, after
- * profiler_stop() joined the thread.
+ * session runs, profiler_stop() last) and read by stages.c after
+ * profiler_stop() joined the thread; stages.c writes only reqs, the
+ * request count it divides by.
  */
 #ifndef PKTMEM_PROFILE_PROFILER_INT_H
 #define PKTMEM_PROFILE_PROFILER_INT_H

@@ -12,8 +12,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/capability.h>
 #include <linux/bpf.h>
+#include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
