@@ -17,12 +17,14 @@
 
 #define RELAXED __ATOMIC_RELAXED
 
-static const char *const stage_names[STATS_STAGE__N] = {
-	[STATS_READ] = "read",
-	[STATS_PARSE] = "parse",
-	[STATS_DESER] = "deser",
-	[STATS_HANDLER] = "handler",
-	[STATS_WRITE] = "write",
+/* Each stage's short name (serve's table and JSON keys) and what the
+ * server's clock is read around, as the report's stage rows say it. */
+static const struct { const char *name, *what; } stage_names[STATS_STAGE__N] = {
+	[STATS_READ] = { "read", "read()" },
+	[STATS_PARSE] = { "parse", "parse" },
+	[STATS_DESER] = { "deser", "deserialize" },
+	[STATS_HANDLER] = { "handler", "handler" },
+	[STATS_WRITE] = { "write", "write()" },
 };
 
 size_t stats_block_bytes(uint32_t conns)
@@ -255,7 +257,12 @@ void stats_snapshot(const struct stats_block *b, struct stats_block *copy)
 
 const char *stats_stage_name(enum stats_stage_id s)
 {
-	return (unsigned)s < STATS_STAGE__N ? stage_names[s] : "?";
+	return (unsigned)s < STATS_STAGE__N ? stage_names[s].name : "?";
+}
+
+const char *stats_stage_what(enum stats_stage_id s)
+{
+	return (unsigned)s < STATS_STAGE__N ? stage_names[s].what : "?";
 }
 
 void stats_merge(struct stats_block *sum, const struct stats_block *b)

@@ -132,7 +132,9 @@ const struct stats_conn *stats_conn_find(const struct stats_block *b, int family
 /* A consistent-enough copy for reporting (each field read atomically);
  * copy holds stats_block_bytes(b->conn_cap) bytes. */
 void stats_snapshot(const struct stats_block *b, struct stats_block *copy);
-const char *stats_stage_name(enum stats_stage_id s);
+const char *stats_stage_name(enum stats_stage_id s);	/* "read", "deser", ... */
+/* What the stage's time is taken around: "read()", "deserialize", ... */
+const char *stats_stage_what(enum stats_stage_id s);
 /* Adds b's figures to sum (the engine runs one server per address family
  * when a capture holds both): counts, times, histograms, counters and the
  * counter group's time enabled and running add up; peaks take the

@@ -1,15 +1,17 @@
 /* perf.c: perf_event_open, tracefs, counters and sample rings (perf.h). */
 #include "profile/perf.h"
+#include "core/privs.h"
+#include "lib/io.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -57,31 +59,6 @@ int perf_tracefs_dir(char *buf, size_t len)
 	}
 	fclose(f);
 	return -ENOENT;
-}
-
-static int read_small(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n, got = 0;
-
-	if (fd < 0)
-		return -errno;
-	while ((size_t)got + 1 < len) {
-		n = read(fd, buf + got, len - 1 - got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			n = -errno;
-			close(fd);
-			return (int)n;
-		}
-		if (n == 0)
-			break;
-		got += n;
-	}
-	buf[got] = 0;
-	close(fd);
-	return (int)got;
 }
 
 /* "\tfield:__data_loc char[] name;\toffset:24;\tsize:4;\tsigned:0;" */
@@ -136,14 +113,14 @@ static void load_one(const char *dir, struct perf_tp *tp, char *buf)
 	tp->id = -1;
 	tp->nfields = 0;
 	snprintf(path, sizeof(path), "%s/events/%s/%s/id", dir, tp->sys, tp->name);
-	n = read_small(path, buf, LOAD_BUF);
+	n = (int)io_read_small(path, buf, LOAD_BUF);
 	if (n < 0) {
 		tp->err = n == -ENOENT ? PERF_E_NOTP : n;
 		return;
 	}
 	tp->id = atoi(buf);
 	snprintf(path, sizeof(path), "%s/events/%s/%s/format", dir, tp->sys, tp->name);
-	n = read_small(path, buf, LOAD_BUF);
+	n = (int)io_read_small(path, buf, LOAD_BUF);
 	if (n < 0) {
 		tp->err = PERF_E_FORMAT;
 		return;
@@ -260,38 +237,6 @@ uint64_t perf_tp_get(const struct perf_tp_field *f, const void *raw, size_t rawl
 	}
 }
 
-void perf_tp_get_str(const struct perf_tp_field *f, const void *raw, size_t rawlen,
-		     char *buf, size_t len)
-{
-	const char *p = raw;
-	size_t off, n;
-
-	if (!len)
-		return;
-	buf[0] = 0;
-	if (!f || (size_t)f->offset + f->size > rawlen)
-		return;
-	if (f->data_loc) {
-		uint32_t loc;
-
-		memcpy(&loc, p + f->offset, 4);
-		off = loc & 0xffff;
-		n = loc >> 16;
-	} else {
-		off = f->offset;
-		n = f->size;
-	}
-	if (off >= rawlen)
-		return;
-	if (n > rawlen - off)
-		n = rawlen - off;
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, p + off, n);
-	buf[n] = 0;
-	buf[strnlen(buf, n)] = 0;
-}
-
 /* ---- events ----------------------------------------------------------- */
 
 int perf_open(struct perf_event_attr *attr, pid_t pid, int cpu, int group_fd,
@@ -325,7 +270,7 @@ int perf_cpus(int *cpus, int max)
 	char buf[256], *p, *end;
 	int n = 0, a, b, i;
 
-	if (read_small("/sys/devices/system/cpu/online", buf, sizeof(buf)) < 0) {
+	if (io_read_small("/sys/devices/system/cpu/online", buf, sizeof(buf)) < 0) {
 		long c = sysconf(_SC_NPROCESSORS_ONLN);
 
 		for (i = 0; i < c && n < max; i++)
@@ -350,28 +295,22 @@ int perf_paranoid(void)
 {
 	char buf[32];
 
-	if (read_small("/proc/sys/kernel/perf_event_paranoid", buf, sizeof(buf)) < 0)
+	if (io_read_small("/proc/sys/kernel/perf_event_paranoid", buf, sizeof(buf)) < 0)
 		return -100;
 	return atoi(buf);
 }
 
 bool perf_privileged(void)
 {
-	cap_t caps;
-	cap_flag_value_t v1 = CAP_CLEAR, v2 = CAP_CLEAR;
+	/* CAP_PERFMON, or CAP_SYS_ADMIN as before Linux 5.8 */
+	long long eff;
 
 	if (perf_paranoid() <= -1)
 		return true;
-	caps = cap_get_proc();
-	if (!caps)
+	eff = privs_effective();
+	if (eff < 0)
 		return geteuid() == 0;
-	cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &v1);
-#ifdef CAP_PERFMON
-	if (CAP_IS_SUPPORTED(CAP_PERFMON))
-		cap_get_flag(caps, CAP_PERFMON, CAP_EFFECTIVE, &v2);
-#endif
-	cap_free(caps);
-	return v1 == CAP_SET || v2 == CAP_SET;
+	return eff & ((1LL << CAP_SYS_ADMIN) | (1LL << CAP_PERFMON));
 }
 
 /* The targets of a counter or ring: pid's threads or every CPU. */

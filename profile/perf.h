@@ -65,9 +65,6 @@ const struct perf_tp_field *perf_tp_field(const struct perf_tp *tp, const char *
 /* Reads an unsigned or signed integer field of a raw record; 0 when the
  * record is too short. */
 uint64_t perf_tp_get(const struct perf_tp_field *f, const void *raw, size_t rawlen);
-/* Copies a string field (__data_loc or char[]) into buf. */
-void perf_tp_get_str(const struct perf_tp_field *f, const void *raw, size_t rawlen,
-		     char *buf, size_t len);
 
 /* perf_event_open(2); returns the fd or -errno. */
 int perf_open(struct perf_event_attr *attr, pid_t pid, int cpu, int group_fd,

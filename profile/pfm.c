@@ -92,7 +92,9 @@ static int encode_raw(const char *name, struct perf_event_attr *attr)
 
 	memset(&a, 0, sizeof(a));
 	memset(&arg, 0, sizeof(arg));
-	a.size = sizeof(a);	/* libpfm checks it (MACHINE-FACTS.md) */
+	/* libpfm reads and fills only attr.size bytes, 0 meaning the 64 of
+	 * PERF_ATTR_SIZE_VER0 (libpfm4 lib/pfmlib_perf_event.c) */
+	a.size = sizeof(a);
 	arg.attr = &a;
 	arg.size = sizeof(arg);
 	/* Count user and kernel: the stages run in both. */
@@ -200,6 +202,16 @@ int pfm_probe(const struct perf_event_attr *attr0)
 	return 0;
 }
 
+int pfm_pmu_probe(void)
+{
+	struct perf_event_attr cyc;
+
+	memset(&cyc, 0, sizeof(cyc));
+	cyc.type = PERF_TYPE_HARDWARE;
+	cyc.config = PERF_COUNT_HW_CPU_CYCLES;
+	return pfm_probe(&cyc);
+}
+
 int pfm_pmus(char *buf, size_t len)
 {
 	pfm_pmu_info_t info;
@@ -223,15 +235,4 @@ int pfm_pmus(char *buf, size_t len)
 		n++;
 	}
 	return n;
-}
-
-const char *pfm_errstr(int err, char *buf, size_t len)
-{
-	switch (err) {
-	case PFM_E_INIT: snprintf(buf, len, "libpfm4 failed to initialize"); break;
-	case PFM_E_UNKNOWN: snprintf(buf, len, "event unknown to libpfm4"); break;
-	case PFM_E_TOO_MANY: snprintf(buf, len, "too many events (at most %d)", PFM_MAX_EVENTS); break;
-	default: perf_strerror(err, "event", buf, len); break;
-	}
-	return buf;
 }

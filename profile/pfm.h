@@ -41,8 +41,11 @@ int pfm_encode_list(const char *list, struct perf_event_attr *attrs,
 /* Opens the event on this thread (user space only) and closes it:
  * 0 when it counts here, else -errno from perf_event_open. */
 int pfm_probe(const struct perf_event_attr *attr);
+/* Is there a PMU here?  pfm_probe() of cycles: only opening a hardware
+ * counter tells, libpfm4's cpuid answer does not.  0 or -errno
+ * (-ENOENT: no PMU, as in a VM without a virtual one). */
+int pfm_pmu_probe(void);
 /* Names of the PMUs libpfm4 reports present, comma-separated. */
 int pfm_pmus(char *buf, size_t len);
-const char *pfm_errstr(int err, char *buf, size_t len);
 
 #endif

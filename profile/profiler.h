@@ -34,6 +34,11 @@
 
 enum profile_mode { PROFILE_OFF = 0, PROFILE_COUNTS, PROFILE_FULL };
 
+/* The tracepoints a session opens, { system, name }: what 'pktmem doctor'
+ * tries to open, so it checks what a replay needs. */
+#define PROFILER_NTRACEPOINTS 13
+extern const char *const profiler_tracepoints[PROFILER_NTRACEPOINTS][2];
+
 #define PROFILER_MAX_PIDS 8
 
 struct profiler_cfg {

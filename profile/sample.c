@@ -1,5 +1,6 @@
 /* sample.c: cycles / cpu-clock sampling with callchains (sample.h). */
 #include "profile/sample.h"
+#include "lib/time.h"
 #include "profile/perf.h"
 #include "profile/usym.h"
 
@@ -7,7 +8,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define COMM_CACHE 64
@@ -89,23 +89,15 @@ struct sampler {
 	struct report_usyms top;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static int watch_add(struct sampler *s, pid_t pid, bool server)
 {
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = pm_now_ns();
 	int rc;
 
 	if (s->nwatch >= USYM_MAX_PIDS)
 		return -ENOSPC;
 	rc = usym_add_pid(s->usym, pid);
-	s->add_ns += mono_ns() - t0;
+	s->add_ns += pm_now_ns() - t0;
 	if (rc < 0)
 		return rc;
 	s->watch[s->nwatch].pid = pid;
@@ -400,10 +392,10 @@ static size_t unwind(struct sampler *s, uint32_t pid, uint32_t tid, const uint64
 		return nr;
 	memcpy(s->chain_tmp, ips, kern * 8);
 	s->chain_tmp[kern] = PERF_CONTEXT_USER;
-	t0 = mono_ns();
+	t0 = pm_now_ns();
 	n = usym_unwind(s->usym, (pid_t)pid, (pid_t)tid, regs, stack, dyn,
 			s->chain_tmp + kern + 1, MAX_UFRAMES);
-	s->unwind_ns += mono_ns() - t0;
+	s->unwind_ns += pm_now_ns() - t0;
 	if (n < 2 && (size_t)n < fp) {
 		s->fp_only++;
 		return nr;
@@ -572,7 +564,7 @@ static void symbolize(struct sampler *s)
 {
 	struct leaf *leaves = NULL;
 	size_t nleaves = 0, i, k;
-	uint64_t t0 = mono_ns(), resolved = 0;
+	uint64_t t0 = pm_now_ns(), resolved = 0;
 	char *ustr = NULL;
 
 	if (s->symbolized)
@@ -656,7 +648,7 @@ static void symbolize(struct sampler *s)
 out:
 	free(leaves);
 	free(ustr);
-	s->resolve_ns = mono_ns() - t0;
+	s->resolve_ns = pm_now_ns() - t0;
 }
 
 int sampler_write_folded(struct sampler *s, FILE *f)

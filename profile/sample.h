@@ -2,8 +2,9 @@
  * sample.h: statistical sampling with kernel and user callchains.
  *
  * `cycles` where a PMU exists (frequency mode), otherwise the `cpu-clock`
- * software timer, at 999 Hz by default (MACHINE-FACTS.md: 1-6% cost; 4999
- * Hz costs 30-40% in a VM).  Either system-wide (pid == -1: every CPU, the
+ * software timer, at 999 Hz by default (the cost is linear in the
+ * frequency, 50-100 us of the interrupted CPU per sample in a VM:
+ * docs/profile.md, "Overhead").  Either system-wide (pid == -1: every CPU, the
  * only way to see NET_RX running in other tasks' context) or on one
  * process's threads.  Each sample is classified by ksym_classify() and
  * optionally folded for a flame graph.

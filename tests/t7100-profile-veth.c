@@ -8,6 +8,7 @@
  *
  * Needs root (netns, tracepoints) and iproute2; skips otherwise.
  */
+#include "lib/io.h"
 #include "profile/perf.h"
 #include "profile/profiler.h"
 #include "tests/tap.h"
@@ -26,22 +27,6 @@
 #define REQ 300		/* bytes per request */
 #define RESP 100	/* bytes per response */
 
-static int read_full(int fd, void *buf, size_t n)
-{
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < n) {
-		r = read(fd, (char *)buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
 /* The server child: waits for its veth end, listens, answers each REQ
  * bytes with RESP bytes, reports the bytes it read. */
 static void server(int ctl_r, int ctl_w, const char *dev)
@@ -56,7 +41,7 @@ static void server(int ctl_r, int ctl_w, const char *dev)
 	if (unshare(CLONE_NEWNET) < 0)
 		_exit(20);
 	go = 1;
-	if (write(ctl_w, &go, sizeof(go)) != sizeof(go) || read_full(ctl_r, &go, sizeof(go)) < 0)
+	if (write(ctl_w, &go, sizeof(go)) != sizeof(go) || io_read_full(ctl_r, &go, sizeof(go)) < 0)
 		_exit(21);
 	snprintf(cmd, sizeof(cmd), "ip link set lo up && ip addr add 10.77.0.2/24 dev %s && "
 		 "ip link set %s up", dev, dev);
@@ -129,7 +114,7 @@ static void session(enum profile_mode mode, int idx)
 	}
 	close(to_child[0]);
 	close(from_child[1]);
-	if (read_full(from_child[0], &go, sizeof(go)) < 0)
+	if (io_read_full(from_child[0], &go, sizeof(go)) < 0)
 		bail_out("server child did not start");
 	snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name %s netns %d && "
 		 "ip addr add 10.77.0.1/24 dev %s && ip link set %s up",
@@ -137,7 +122,7 @@ static void session(enum profile_mode mode, int idx)
 	if (system(cmd) != 0)
 		bail_out("ip link add veth failed");
 	if (write(to_child[1], &go, sizeof(go)) != sizeof(go) ||
-	    read_full(from_child[0], &a.sin_port, sizeof(a.sin_port)) < 0)
+	    io_read_full(from_child[0], &a.sin_port, sizeof(a.sin_port)) < 0)
 		bail_out("server child failed to listen");
 
 	cfg.server_pid[cfg.nserver++] = pid;
@@ -157,10 +142,10 @@ static void session(enum profile_mode mode, int idx)
 	memset(req, 'q', sizeof(req));
 	for (i = 0; i < NREQ; i++)
 		if (write(s, req, sizeof(req)) != (ssize_t)sizeof(req) ||
-		    read_full(s, resp, sizeof(resp)) < 0)
+		    io_read_full(s, resp, sizeof(resp)) < 0)
 			bail_out("request/response failed");
 	close(s);
-	if (read_full(from_child[0], &server_total, sizeof(server_total)) < 0)
+	if (io_read_full(from_child[0], &server_total, sizeof(server_total)) < 0)
 		bail_out("server child did not report");
 	waitpid(pid, &status, 0);
 	profiler_stop(p);

@@ -5,7 +5,7 @@
 # server read == the capture's payload, irq a measured zero with the veth
 # note, hardware columns unavailable with the ENOENT reason without a PMU;
 # the same with IPv4 and IPv6 flows (two server children, one profiler on
-# both: issue #5); full mode adds the BPF per-stage counters (cpu-clock
+# both); full mode adds the BPF per-stage counters (cpu-clock
 # measured, hardware ones unavailable with ENOENT where no PMU);
 # --profile off leaves the kernel stages unavailable with the reason;
 # --folded writes stacks in full mode, whose user frames name the core

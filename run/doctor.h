@@ -1,14 +1,19 @@
 /*
- * doctor.h: what this machine lets pktmem measure, probed by trying.
+ * doctor.h: what this machine lets pktmem measure and replay, probed by
+ * trying.
  *
  * Every probe does the real thing once (opens the event, loads the BPF
- * program, creates the namespace and the veth pair in a throwaway child)
- * instead of guessing from versions or cpuid, and records the outcome and
- * the fix.  cmd/doctor.c prints the table or JSON; nothing here prints.
- * The struct is plain data owned by the caller.
+ * program, builds the replay's own namespaces, veth pair and TX ring)
+ * instead of guessing from versions or cpuid, and records the outcome
+ * and the fix.  The probes are the ones the replay and the profiler use
+ * themselves (profile/env.h, replay/netns.h netns_probe, replay/txring.h
+ * txq_probe, core/ioloop.h ioloop_uring_probe, profile/pfm.h), so a row
+ * says "ok" only where the replay's own setup works.  cmd/doctor.c
+ * prints the table or JSON; nothing here prints.  The struct is plain
+ * data owned by the caller.
  */
-#ifndef PKTMEM_PROFILE_DOCTOR_H
-#define PKTMEM_PROFILE_DOCTOR_H
+#ifndef PKTMEM_RUN_DOCTOR_H
+#define PKTMEM_RUN_DOCTOR_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,43 +1,28 @@
-/* doctor.c: probes of what this machine lets pktmem measure (doctor.h). */
-#include "profile/doctor.h"
+/* doctor.c: what this machine lets pktmem measure and replay (doctor.h). */
+#include "run/doctor.h"
+#include "core/ioloop.h"
 #include "profile/bpfcount.h"
+#include "profile/env.h"
 #include "profile/perf.h"
 #include "profile/pfm.h"
+#include "profile/profiler.h"
+#include "replay/netns.h"
+#include "replay/txring.h"
+#include "run/doctor-stubs.h"	/* netns_probe, txq_probe until replay/ has them */
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <libmnl/libmnl.h>
-#include <liburing.h>
 #include <linux/bpf.h>
-#include <linux/if_ether.h>
-#include <linux/if_link.h>
-#include <linux/if_packet.h>
-#include <linux/rtnetlink.h>
-#include <linux/veth.h>
-#include <net/if.h>
-#include <sched.h>
+#include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-/* The tracepoints the profiler opens (profile/profiler.c). */
-static const char *const tracepoints[][2] = {
-	{ "irq", "irq_handler_entry" }, { "irq", "irq_handler_exit" },
-	{ "irq", "softirq_entry" }, { "irq", "softirq_exit" },
-	{ "napi", "napi_poll" }, { "net", "netif_receive_skb" },
-	{ "raw_syscalls", "sys_enter" }, { "raw_syscalls", "sys_exit" },
-	{ "skb", "skb_copy_datagram_iovec" }, { "sock", "sock_recv_length" },
-	{ "kmem", "kmalloc" }, { "kmem", "kmem_cache_alloc" },
-};
-#define NTP (sizeof(tracepoints) / sizeof(tracepoints[0]))
+#define NTP PROFILER_NTRACEPOINTS
 
 static struct doctor_probe *add(struct doctor_report *r, const char *name,
 				enum doctor_status st, bool required,
@@ -77,40 +62,17 @@ const char *doctor_status_name(enum doctor_status s)
 
 /* ---- privileges --------------------------------------------------------- */
 
-static bool have_cap(cap_t caps, cap_value_t c)
-{
-	cap_flag_value_t v = CAP_CLEAR;
-
-	if (!caps || !CAP_IS_SUPPORTED(c))
-		return false;
-	cap_get_flag(caps, c, CAP_EFFECTIVE, &v);
-	return v == CAP_SET;
-}
-
 static void probe_privileges(struct doctor_report *r)
 {
-	static const struct { cap_value_t c; const char *name; } want[] = {
-		{ CAP_NET_ADMIN, "CAP_NET_ADMIN" }, { CAP_NET_RAW, "CAP_NET_RAW" },
-		{ CAP_PERFMON, "CAP_PERFMON" }, { CAP_BPF, "CAP_BPF" },
-		{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN" },
-	};
-	cap_t caps = cap_get_proc();
-	char have[160] = "", lack[160] = "";
-	size_t i;
+	struct env_privs p;
 	bool net;
 
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		char *dst = have_cap(caps, want[i].c) ? have : lack;
-
-		snprintf(dst + strlen(dst), 160 - strlen(dst), "%s%s", *dst ? "," : "", want[i].name);
-	}
-	net = have_cap(caps, CAP_NET_ADMIN) && have_cap(caps, CAP_NET_RAW);
+	env_privs_probe(&p);
+	net = (p.eff & (1ULL << CAP_NET_ADMIN)) && (p.eff & (1ULL << CAP_NET_RAW));
 	add(r, "privileges", net ? DOCTOR_OK : DOCTOR_MISSING, true,
 	    "run as root, or: setcap cap_net_admin,cap_net_raw,cap_perfmon,cap_bpf+ep pktmem",
-	    "%s; effective: %s%s%s", geteuid() == 0 ? "root" : "not root",
-	    *have ? have : "none", *lack ? "; lacking: " : "", lack);
-	if (caps)
-		cap_free(caps);
+	    "%s; effective: %s%s%s", p.root ? "root" : "not root",
+	    *p.have ? p.have : "none", *p.lack ? "; lacking: " : "", p.lack);
 }
 
 static void probe_paranoid(struct doctor_report *r)
@@ -129,19 +91,14 @@ static void probe_paranoid(struct doctor_report *r)
 
 static void probe_pmu(struct doctor_report *r)
 {
-	struct perf_event_attr a = { .type = PERF_TYPE_HARDWARE,
-				     .config = PERF_COUNT_HW_CPU_CYCLES,
-				     .exclude_kernel = 1, .disabled = 1 };
 	char why[256], pmus[256];
-	int fd = perf_open(&a, 0, -1, -1, 0), n;
+	int rc = pfm_pmu_probe(), n;
 
-	if (fd >= 0)
-		close(fd);
-	add(r, "pmu", fd >= 0 ? DOCTOR_OK : DOCTOR_WARN, false,
+	add(r, "pmu", rc == 0 ? DOCTOR_OK : DOCTOR_WARN, false,
 	    "hardware counters need bare metal or a VM with a virtual PMU (e.g. KVM -cpu host); "
 	    "without one pktmem samples cpu-clock and marks counter columns unavailable",
-	    "%s", fd >= 0 ? "cycles counts: hardware counters available"
-			  : perf_strerror(fd, "cycles", why, sizeof(why)));
+	    "%s", rc == 0 ? "cycles counts: hardware counters available"
+			  : perf_strerror(rc, "cycles", why, sizeof(why)));
 	n = pfm_pmus(pmus, sizeof(pmus));
 	if (n < 0)
 		add(r, "libpfm4", DOCTOR_WARN, false, "install libpfm4 (Debian: libpfm4)",
@@ -149,10 +106,10 @@ static void probe_pmu(struct doctor_report *r)
 	else
 		add(r, "libpfm4", DOCTOR_INFO, false, NULL,
 		    "detected PMUs: %s%s", n ? pmus : "none",
-		    fd < 0 && n ? " (libpfm4 decides from cpuid; only opening proves a counter)" : "");
+		    rc < 0 && n ? " (libpfm4 decides from cpuid; only opening proves a counter)" : "");
 }
 
-static void probe_tracefs(struct doctor_report *r, bool *tp_ok)
+static void probe_tracefs(struct doctor_report *r)
 {
 	struct perf_tp tp[NTP];
 	char dir[300], why[256], nm[64];
@@ -160,11 +117,10 @@ static void probe_tracefs(struct doctor_report *r, bool *tp_ok)
 	size_t i;
 	int rc;
 
-	*tp_ok = false;
 	memset(tp, 0, sizeof(tp));
 	for (i = 0; i < NTP; i++) {
-		snprintf(tp[i].sys, sizeof(tp[i].sys), "%s", tracepoints[i][0]);
-		snprintf(tp[i].name, sizeof(tp[i].name), "%s", tracepoints[i][1]);
+		snprintf(tp[i].sys, sizeof(tp[i].sys), "%s", profiler_tracepoints[i][0]);
+		snprintf(tp[i].name, sizeof(tp[i].name), "%s", profiler_tracepoints[i][1]);
 	}
 	if (perf_tracefs_dir(dir, sizeof(dir)) == 0) {
 		add(r, "tracefs", DOCTOR_OK, true, NULL, "mounted at %s", dir);
@@ -176,8 +132,8 @@ static void probe_tracefs(struct doctor_report *r, bool *tp_ok)
 		    rc == 0 ? "not mounted; pktmem reads it through a private mount of its own"
 			    : "not mounted, and mounting it privately failed (needs CAP_SYS_ADMIN)");
 	}
-	*tp_ok = rc == 0;
 	for (i = 0; i < NTP; i++) {
+		const char *sys = profiler_tracepoints[i][0], *name = profiler_tracepoints[i][1];
 		struct perf_event_attr a;
 		struct perf_counter *c = NULL;
 		int err = rc < 0 ? rc : tp[i].err;
@@ -186,15 +142,13 @@ static void probe_tracefs(struct doctor_report *r, bool *tp_ok)
 		if (err && !perf_privileged())
 			err = -EACCES;
 
-		snprintf(nm, sizeof(nm), "tracepoint %s:%s", tracepoints[i][0], tracepoints[i][1]);
+		snprintf(nm, sizeof(nm), "tracepoint %s:%s", sys, name);
 		if (!err) {
 			perf_attr_tp(&a, &tp[i]);
 			err = perf_counter_open(&c, &a, getpid(), NULL);
 			perf_counter_free(c);
 		}
-		if (err)
-			*tp_ok = false;
-		snprintf(why, sizeof(why), "%s:%s", tracepoints[i][0], tracepoints[i][1]);
+		snprintf(why, sizeof(why), "%s:%s", sys, name);
 		add(r, nm, err ? DOCTOR_MISSING : DOCTOR_OK, true,
 		    "run as root or set kernel.perf_event_paranoid=-1; a missing tracepoint needs a newer kernel",
 		    "%s", err ? perf_strerror(err, why, dir, sizeof(dir)) : "opens (id, fields read from tracefs)");
@@ -349,152 +303,56 @@ static void probe_bpf_counters(struct doctor_report *r)
 
 static void probe_io_uring(struct doctor_report *r)
 {
-	struct io_uring ring;
-	int rc = io_uring_queue_init(4, &ring, 0);
+	const char *why = "";
+	int rc = ioloop_uring_probe(&why);
 
-	if (rc == 0)
-		io_uring_queue_exit(&ring);
 	add(r, "io_uring", rc == 0 ? DOCTOR_OK : DOCTOR_WARN, false,
-	    "sysctl kernel.io_uring_disabled=0 (or use --io epoll)",
-	    "%s%s", rc == 0 ? "io_uring_queue_init works" : "io_uring_queue_init: ",
-	    rc == 0 ? "" : strerror(-rc));
+	    "sysctl kernel.io_uring_disabled=0 (or use --io epoll)", "%s", why);
 }
 
-/* ---- netns, veth, TX ring (in a throwaway child) ----------------------- */
+/* ---- the replay's own topology and TX ring ------------------------------ */
 
-static int veth_create(const char *a, const char *b)
+/* netns_probe() and txq_probe() build exactly what 'pktmem replay' builds
+ * (replay/netns.h, replay/txring.h) and tear it down: what they refuse,
+ * the replay would refuse too.  Their one-line reason names the step
+ * first; a failure in the namespace step is the "netns" row, any later
+ * one the "veth" row (the pair and the addresses and routes on it). */
+static bool namespace_step(const char *err)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
-	struct nlattr *linkinfo, *data, *peer;
-	unsigned seq = (unsigned)time(NULL), portid;
-	int rc = 0;
-	ssize_t n;
-
-	nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, a);
-	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
-	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
-	/* VETH_INFO_PEER carries a struct ifinfomsg before its attributes
-	 * (drivers/net/veth.c veth_newlink). */
-	memset(mnl_nlmsg_get_payload_tail(nlh), 0, MNL_ALIGN(sizeof(struct ifinfomsg)));
-	nlh->nlmsg_len += MNL_ALIGN(sizeof(struct ifinfomsg));
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, b);
-	mnl_attr_nest_end(nlh, peer);
-	mnl_attr_nest_end(nlh, data);
-	mnl_attr_nest_end(nlh, linkinfo);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0 || mnl_cb_run(buf, (size_t)n, seq, portid, NULL, NULL) < 0)
-		rc = -errno;
-out:
-	mnl_socket_close(nl);
-	return rc;
-}
-
-static int tx_ring(const char *dev)
-{
-	struct tpacket_req req = { .tp_block_size = 4096 * 4, .tp_block_nr = 2,
-				   .tp_frame_size = 2048, .tp_frame_nr = 16 };
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	int fd, v = TPACKET_V2, rc = 0;
-	void *ring;
-
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	sll.sll_ifindex = (int)if_nametoindex(dev);
-	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) < 0 ||
-	    setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof(req)) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	ring = mmap(NULL, (size_t)req.tp_block_size * req.tp_block_nr, PROT_READ | PROT_WRITE,
-		    MAP_SHARED, fd, 0);
-	if (ring == MAP_FAILED) {
-		rc = -errno;
-		goto out;
-	}
-	munmap(ring, (size_t)req.tp_block_size * req.tp_block_nr);
-	if (sll.sll_ifindex && bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		rc = -errno;
-out:
-	close(fd);
-	return rc;
+	return !strncmp(err, "unshare", 7) || !strncmp(err, "open /proc", 10);
 }
 
 static void probe_netns(struct doctor_report *r)
 {
-	int pfd[2], res[3] = { -ECHILD, -ECHILD, -ECHILD }, st;
-	const char *fix_ns = "run as root (CAP_SYS_ADMIN for unshare(CLONE_NEWNET)), or "
-			     "--via socket to replay over loopback without namespaces";
-	pid_t pid;
+	char nerr[256] = "", terr[256] = "";
+	int nrc = netns_probe(nerr, sizeof(nerr)), trc = -ECHILD;
+	bool ns_ok = nrc == 0 || !namespace_step(nerr);
 
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return;
-	pid = fork();
-	if (pid == 0) {
-		close(pfd[0]);
-		res[0] = unshare(CLONE_NEWNET) < 0 ? -errno : 0;
-		if (res[0] == 0)
-			res[1] = veth_create("pktmdoc0", "pktmdoc1");
-		if (res[1] == 0)
-			res[2] = tx_ring("pktmdoc0");
-		/* The namespace and its veth pair die with this child. */
-		if (write(pfd[1], res, sizeof(res)) != sizeof(res))
-			_exit(1);
-		_exit(0);
-	}
-	close(pfd[1]);
-	if (pid > 0) {
-		if (read(pfd[0], res, sizeof(res)) != sizeof(res))
-			res[0] = -ECHILD;
-		waitpid(pid, &st, 0);
-	}
-	close(pfd[0]);
-	add(r, "netns", res[0] ? DOCTOR_MISSING : DOCTOR_OK, true, fix_ns, "%s%s",
-	    res[0] ? "unshare(CLONE_NEWNET): " : "unshare(CLONE_NEWNET) works",
-	    res[0] ? strerror(-res[0]) : "");
-	add(r, "veth", res[1] ? DOCTOR_MISSING : DOCTOR_OK, true,
-	    "needs CAP_NET_ADMIN and the veth module (modprobe veth)", "%s%s",
-	    res[1] ? "RTM_NEWLINK veth: " : "a veth pair can be created (rtnetlink)",
-	    res[1] ? (res[1] == -ECHILD ? "not tried" : strerror(-res[1])) : "");
-	add(r, "packet_mmap_tx", res[2] ? DOCTOR_MISSING : DOCTOR_OK, true,
-	    "needs CAP_NET_RAW; or --via socket", "%s%s",
-	    res[2] ? "PACKET_TX_RING: " : "PACKET_TX_RING (TPACKET_V2) set up and mapped",
-	    res[2] ? (res[2] == -ECHILD ? "not tried" : strerror(-res[2])) : "");
+	if (nrc == 0)
+		trc = txq_probe(terr, sizeof(terr));
+	add(r, "netns", ns_ok ? DOCTOR_OK : DOCTOR_MISSING, true,
+	    "run as root (CAP_SYS_ADMIN for unshare(CLONE_NEWNET)), or "
+	    "--via socket to replay over loopback without namespaces",
+	    "%s", ns_ok ? "unshare(CLONE_NEWNET) works" : nerr);
+	add(r, "veth", nrc == 0 ? DOCTOR_OK : DOCTOR_MISSING, true,
+	    "needs CAP_NET_ADMIN and the veth module (modprobe veth)",
+	    "%s", nrc == 0 ? "a veth pair can be created (rtnetlink)"
+		  : ns_ok ? nerr : "RTM_NEWLINK veth: not tried");
+	add(r, "packet_mmap_tx", trc == 0 ? DOCTOR_OK : DOCTOR_MISSING, true,
+	    "needs CAP_NET_RAW; or --via socket",
+	    "%s", trc == 0 ? "PACKET_TX_RING (TPACKET_V2) set up and mapped"
+		  : nrc == 0 ? terr : "PACKET_TX_RING: not tried");
 }
 
 int doctor_run(struct doctor_report *r)
 {
-	bool tp_ok;
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
 	probe_privileges(r);
 	probe_paranoid(r);
 	probe_pmu(r);
-	probe_tracefs(r, &tp_ok);
+	probe_tracefs(r);
 	probe_sampling(r);
 	probe_bpf(r);
 	probe_bpf_counters(r);
@@ -504,6 +362,5 @@ int doctor_run(struct doctor_report *r)
 	for (i = 0; i < r->n; i++)
 		if (r->probe[i].required && r->probe[i].status == DOCTOR_MISSING)
 			r->can_replay = false;
-	(void)tp_ok;
 	return 0;
 }
