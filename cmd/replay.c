@@ -344,20 +344,30 @@ out:
 
 /* --- the options --- */
 
-static int cb_via(const struct opt *o, const char *arg, char *err, size_t errlen)
+/* One of the words argh lists ("mmap|raw|socket"): its index into an
+ * int; refused as "--via 'x': want mmap, raw or socket". */
+static int cb_choice(const struct opt *o, const char *arg, char *err, size_t errlen)
 {
-	struct run_cfg *c = o->value;
+	const char *w = o->argh, *bar;
+	size_t n = strlen(arg), len, at;
+	int i;
 
-	c->via_set = true;
-	if (!strcmp(arg, "mmap"))
-		c->via = ENGINE_MMAP;
-	else if (!strcmp(arg, "raw"))
-		c->via = ENGINE_RAW;
-	else if (!strcmp(arg, "socket"))
-		c->via = ENGINE_SOCKET;
-	else
-		return snprintf(err, errlen, "--via '%s': want mmap, raw or socket", arg), -1;
-	return 0;
+	for (i = 0; w; i++, w = bar ? bar + 1 : NULL) {
+		bar = strchr(w, '|');
+		len = bar ? (size_t)(bar - w) : strlen(w);
+		if (len == n && !strncmp(w, arg, n)) {
+			*(int *)o->value = i;
+			return 0;
+		}
+	}
+	at = (size_t)snprintf(err, errlen, "--%s '%s': want ", o->long_name, arg);
+	for (w = o->argh; w && at < errlen; w = bar ? bar + 1 : NULL) {
+		bar = strchr(w, '|');
+		len = bar ? (size_t)(bar - w) : strlen(w);
+		at += (size_t)snprintf(err + at, errlen - at, "%s%.*s", w == o->argh ? "" :
+				       bar ? ", " : " or ", (int)len, w);
+	}
+	return -1;
 }
 
 static int cb_speed(const struct opt *o, const char *arg, char *err, size_t errlen)
@@ -423,14 +433,6 @@ static int cb_secs(const struct opt *o, const char *arg, char *err, size_t errle
 	return 0;
 }
 
-static int cb_server(const struct opt *o, const char *arg, char *err, size_t errlen)
-{
-	if (strcmp(arg, "sink") && strcmp(arg, "echo") && strcmp(arg, "http"))
-		return snprintf(err, errlen, "--server '%s': want http, echo or sink", arg), -1;
-	*(const char **)o->value = arg;
-	return 0;
-}
-
 static int cb_rx(const struct opt *o, const char *arg, char *err, size_t errlen)
 {
 	int *v = o->value;
@@ -441,13 +443,6 @@ static int cb_rx(const struct opt *o, const char *arg, char *err, size_t errlen)
 		*v = 3;
 	else
 		return snprintf(err, errlen, "--rx-ring '%s': want v2 or v3", arg), -1;
-	return 0;
-}
-
-static int cb_profile(const struct opt *o, const char *arg, char *err, size_t errlen)
-{
-	if (profile_mode_parse(arg, o->value) < 0)
-		return snprintf(err, errlen, "--profile '%s': want off, counts or full", arg), -1;
 	return 0;
 }
 
@@ -488,114 +483,137 @@ static const char outro[] =
 "exit: 0 replayed and verified, 1 verification failed or interrupted,\n"
 "2 usage or input error (also: --exec's command never accepted connections)\n";
 
-int cmd_replay(int argc, char **argv)
+/* What the command line says. */
+struct cli {
+	struct run_cfg cfg;
+	struct outputs out;
+	int via;		/* enum engine_via; -1: not given */
+	int server;		/* http, echo, sink */
+	int profile;		/* enum profile_mode */
+};
+
+#define NOPTS 48
+
+/* The options: parser and --help in one table (lib/opts.h), storing into
+ * c. */
+static void options(struct opt t[NOPTS], struct cli *c)
 {
-	struct run_cfg cfg = { .via = ENGINE_MMAP, .server = "http", .profile = PROFILE_COUNTS,
-			       .progress = progress, .warn = warn };
-	struct outputs out = { 0 };
 	const struct opt table[] = {
-		OPT_CALLBACK(0, "via", &cfg, "mmap|raw|socket", cb_via,
-			     "transmit path: PACKET_MMAP TX ring (default),\n"
-			     "AF_PACKET sendto per frame, or plain TCP sockets\n"
-			     "over loopback (no privileges; chosen automatically\n"
-			     "without CAP_NET_ADMIN/CAP_NET_RAW/CAP_SYS_ADMIN)"),
-		OPT_CALLBACK(0, "speed", &cfg, "max|1x|Nx", cb_speed,
-			     "as fast as possible (default), captured timing,\n"
-			     "or N times faster (0.5x slower)"),
-		OPT_CALLBACK(0, "pps", &cfg.pps, "N", cb_pps, "data segments per second"),
-		OPT_RANGE("loop", &cfg.loops, "N", 1, 1000000,
-			  "replay the captures N times (fresh connections)"),
-		OPT_RANGE("limit-flows", &cfg.limit_flows, "N", 1, UINT64_MAX, "only the first N flows"),
-		OPT_RANGE("concurrency", &cfg.concurrency, "N", 1, 65536,
-			  "flows in flight at once (default 64)"),
-		OPT_RANGE("resegment", &cfg.resegment, "MSS", 1, 65000,
-			  "cut client payload into MSS-byte segments instead\n"
-			  "of the captured boundaries"),
-		OPT_STRING(0, "filter", &cfg.filter, "EXPR", "pcap filter applied to the captures"),
-		/* one column short of the help's: a line of its own */
-		OPT_TEXT("  --server http|echo|sink the server: the core HTTP server (default; frames,\n"
-			 "                          parses, deserializes, answers), echo (sends every\n"
-			 "                          byte back), sink (counts bytes, never parses)\n"),
-		OPT_CALLBACK(0, "server", &cfg.server, "http|echo|sink", cb_server, NULL),
-		OPT_TEXT("  --io blocking|epoll|uring, --deser tree|arena|none\n"
-			 "                          the core server's I/O loop and deserializer\n"),
-		OPT_STRING(0, "io", &cfg.io, "blocking|epoll|uring", NULL),
-		OPT_STRING(0, "deser", &cfg.deser, "tree|arena|none", NULL),
-		OPT_CALLBACK(0, "rx-ring", &cfg.rx_version, "v2|v3", cb_rx,
-			     "the peer's receive ring (default v3; v2 hands over\n"
-			     "every frame at once, but loses frames under large\n"
-			     "responses: docs/replay.md)"),
-		OPT_BOOL(0, "qdisc-bypass", &cfg.qdisc_bypass, "PACKET_QDISC_BYPASS on the TX socket"),
-		OPT_STRING(0, "json", &out.json, "FILE|-",
-			   "write the full result: the stage table and the\n"
-			   "replay summary (pktmem.report/1, what 'pktmem\n"
-			   "report', 'compare' and 'gate' read), atomically;\n"
-			   "'-': standard output, the text goes to stderr"),
-		OPT_STRING(0, "report", &out.json, "FILE|-", NULL),	/* older name of --json */
-		OPT_STRING(0, "summary-json", &out.summary_json, "FILE|-",
-			   "write the replay summary alone (the report's\n"
-			   "\"replay\" object, as in --json)"),
-		OPT_CALLBACK(0, "profile", &cfg.profile, "off|counts|full", cb_profile,
-			     "measure the stages: counting tracepoints (default),\n"
-			     "plus timestamps, histograms and sampling, or nothing\n"
-			     "(user stages still come from the server's clock)"),
-		OPT_STRING(0, "events", &cfg.events, "LIST",
-			   "hardware counters for the server's stages (libpfm4\n"
-			   "or perf names; default cycles,instructions,\n"
-			   "cache-misses,branch-misses where a PMU exists);\n"
-			   "also read by BPF per softirq and read(), with\n"
-			   "cpu-clock (on with --events, or --profile full\n"
-			   "where a PMU exists)"),
-		OPT_STRING(0, "folded", &out.folded, "FILE",
-			   "folded stacks for flamegraph.pl, the server's and the\n"
-			   "replayer's user frames named (--profile full)"),
-		OPT_CALLBACK(0, "freq", &cfg.freq, "HZ", cb_freq,
-			     "samples per second per CPU of --profile full (default\n"
-			     "999; each costs the CPU it lands on, docs/profile.md)"),
-		OPT_TEXT("  --iface IFACE --server-ip IP [--port N] [--client-net CIDR]\n"
-			 "                          replay onto an existing interface, to a server on\n"
-			 "                          another host (e.g. 'pktmem serve'): packet path\n"
-			 "                          only, CAP_NET_RAW + CAP_NET_ADMIN; --port: the\n"
-			 "                          server's port (default: each flow's captured one);\n"
-			 "                          --client-net: number the clients in CIDR (default:\n"
-			 "                          the captured addresses; docs/replay.md)\n"),
-		OPT_STRING(0, "iface", &cfg.iface, "IFACE", NULL),
-		OPT_STRING(0, "server-ip", &cfg.server_ip, "IP", NULL),
-		OPT_STRING(0, "client-net", &cfg.client_net, "CIDR", NULL),
-		OPT_STRING(0, "dump-frames", &cfg.dump_frames, "FILE",
-			   "write every frame sent (packet path) to a pcap"),
-		OPT_TEXT("  --exec 'CMD ARGS' --port N\n"
-			 "                          replay into your own server instead: pktmem starts\n"
-			 "                          CMD (/bin/sh -c) in the server namespace, waits until\n"
-			 "                          port N accepts, replays, stops it; allocations are\n"
-			 "                          counted by an LD_PRELOAD interposer (docs/exec.md)\n"),
-		OPT_STRING(0, "exec", &cfg.exec, "'CMD ARGS'", NULL),
-		OPT_RANGE("port", &cfg.port, "N", 1, 65535, NULL),
-		OPT_TEXT("  --target HOST:PORT [--netns NAME]\n"
-			 "                          replay (over TCP sockets) into a server you already\n"
-			 "                          run, in network namespace NAME (/run/netns/NAME)\n"),
-		OPT_STRING(0, "target", &cfg.target, "HOST:PORT", NULL),
-		OPT_STRING(0, "netns", &cfg.netns, "NAME", NULL),
-		OPT_CALLBACK(0, "ready-timeout", &cfg.ready_ms, "SECS", cb_secs,
-			     "how long --exec/--target may take to accept (10)"),
-		OPT_CALLBACK(0, "flow-timeout", &cfg.flow_timeout_ms, "SECS", cb_secs,
-			     "socket path: give a flow up after SECS with no\n"
-			     "progress (default 30; the packet path gives up\n"
-			     "after its retransmissions)"),
-		OPT_BOOL(0, "no-preload", &cfg.no_preload, "--exec without the allocation interposer"),
-		OPT_BOOL('q', "quiet", &out.quiet, "no progress bar"),
-		OPT_TEXT("testing:\n"),
-		OPT_BOOL(0, "test-extra-alloc", &cfg.test_extra_alloc,
-			 "the core server allocates once more per request\n"
-			 "with a body (to watch 'pktmem gate' fail)"),
+	OPT_CALLBACK(0, "via", &c->via, "mmap|raw|socket", cb_choice,
+		     "transmit path: PACKET_MMAP TX ring (default),\n"
+		     "AF_PACKET sendto per frame, or plain TCP sockets\n"
+		     "over loopback (no privileges; chosen automatically\n"
+		     "without CAP_NET_ADMIN/CAP_NET_RAW/CAP_SYS_ADMIN)"),
+	OPT_CALLBACK(0, "speed", &c->cfg, "max|1x|Nx", cb_speed,
+		     "as fast as possible (default), captured timing,\n"
+		     "or N times faster (0.5x slower)"),
+	OPT_CALLBACK(0, "pps", &c->cfg.pps, "N", cb_pps, "data segments per second"),
+	OPT_RANGE("loop", &c->cfg.loops, "N", 1, 1000000,
+		  "replay the captures N times (fresh connections)"),
+	OPT_RANGE("limit-flows", &c->cfg.limit_flows, "N", 1, UINT64_MAX, "only the first N flows"),
+	OPT_RANGE("concurrency", &c->cfg.concurrency, "N", 1, 65536,
+		  "flows in flight at once (default 64)"),
+	OPT_RANGE("resegment", &c->cfg.resegment, "MSS", 1, 65000,
+		  "cut client payload into MSS-byte segments instead\n"
+		  "of the captured boundaries"),
+	OPT_STRING(0, "filter", &c->cfg.filter, "EXPR", "pcap filter applied to the captures"),
+	/* one column short of the help's: a line of its own */
+	OPT_TEXT("  --server http|echo|sink the server: the core HTTP server (default; frames,\n"
+		 "                          parses, deserializes, answers), echo (sends every\n"
+		 "                          byte back), sink (counts bytes, never parses)\n"),
+	OPT_CALLBACK(0, "server", &c->server, "http|echo|sink", cb_choice, NULL),
+	OPT_TEXT("  --io blocking|epoll|uring, --deser tree|arena|none\n"
+		 "                          the core server's I/O loop and deserializer\n"),
+	OPT_STRING(0, "io", &c->cfg.io, "blocking|epoll|uring", NULL),
+	OPT_STRING(0, "deser", &c->cfg.deser, "tree|arena|none", NULL),
+	OPT_CALLBACK(0, "rx-ring", &c->cfg.rx_version, "v2|v3", cb_rx,
+		     "the peer's receive ring (default v3; v2 hands over\n"
+		     "every frame at once, but loses frames under large\n"
+		     "responses: docs/replay.md)"),
+	OPT_BOOL(0, "qdisc-bypass", &c->cfg.qdisc_bypass, "PACKET_QDISC_BYPASS on the TX socket"),
+	OPT_STRING(0, "json", &c->out.json, "FILE|-",
+		   "write the full result: the stage table and the\n"
+		   "replay summary (pktmem.report/1, what 'pktmem\n"
+		   "report', 'compare' and 'gate' read), atomically;\n"
+		   "'-': standard output, the text goes to stderr"),
+	OPT_STRING(0, "report", &c->out.json, "FILE|-", NULL),	/* older name of --json */
+	OPT_STRING(0, "summary-json", &c->out.summary_json, "FILE|-",
+		   "write the replay summary alone (the report's\n"
+		   "\"replay\" object, as in --json)"),
+	OPT_CALLBACK(0, "profile", &c->profile, "off|counts|full", cb_choice,
+		     "measure the stages: counting tracepoints (default),\n"
+		     "plus timestamps, histograms and sampling, or nothing\n"
+		     "(user stages still come from the server's clock)"),
+	OPT_STRING(0, "events", &c->cfg.events, "LIST",
+		   "hardware counters for the server's stages (libpfm4\n"
+		   "or perf names; default cycles,instructions,\n"
+		   "cache-misses,branch-misses where a PMU exists);\n"
+		   "also read by BPF per softirq and read(), with\n"
+		   "cpu-clock (on with --events, or --profile full\n"
+		   "where a PMU exists)"),
+	OPT_STRING(0, "folded", &c->out.folded, "FILE",
+		   "folded stacks for flamegraph.pl, the server's and the\n"
+		   "replayer's user frames named (--profile full)"),
+	OPT_CALLBACK(0, "freq", &c->cfg.freq, "HZ", cb_freq,
+		     "samples per second per CPU of --profile full (default\n"
+		     "999; each costs the CPU it lands on, docs/profile.md)"),
+	OPT_TEXT("  --iface IFACE --server-ip IP [--port N] [--client-net CIDR]\n"
+		 "                          replay onto an existing interface, to a server on\n"
+		 "                          another host (e.g. 'pktmem serve'): packet path\n"
+		 "                          only, CAP_NET_RAW + CAP_NET_ADMIN; --port: the\n"
+		 "                          server's port (default: each flow's captured one);\n"
+		 "                          --client-net: number the clients in CIDR (default:\n"
+		 "                          the captured addresses; docs/replay.md)\n"),
+	OPT_STRING(0, "iface", &c->cfg.iface, "IFACE", NULL),
+	OPT_STRING(0, "server-ip", &c->cfg.server_ip, "IP", NULL),
+	OPT_STRING(0, "client-net", &c->cfg.client_net, "CIDR", NULL),
+	OPT_STRING(0, "dump-frames", &c->cfg.dump_frames, "FILE",
+		   "write every frame sent (packet path) to a pcap"),
+	OPT_TEXT("  --exec 'CMD ARGS' --port N\n"
+		 "                          replay into your own server instead: pktmem starts\n"
+		 "                          CMD (/bin/sh -c) in the server namespace, waits until\n"
+		 "                          port N accepts, replays, stops it; allocations are\n"
+		 "                          counted by an LD_PRELOAD interposer (docs/exec.md)\n"),
+	OPT_STRING(0, "exec", &c->cfg.exec, "'CMD ARGS'", NULL),
+	OPT_RANGE("port", &c->cfg.port, "N", 1, 65535, NULL),
+	OPT_TEXT("  --target HOST:PORT [--netns NAME]\n"
+		 "                          replay (over TCP sockets) into a server you already\n"
+		 "                          run, in network namespace NAME (/run/netns/NAME)\n"),
+	OPT_STRING(0, "target", &c->cfg.target, "HOST:PORT", NULL),
+	OPT_STRING(0, "netns", &c->cfg.netns, "NAME", NULL),
+	OPT_CALLBACK(0, "ready-timeout", &c->cfg.ready_ms, "SECS", cb_secs,
+		     "how long --exec/--target may take to accept (10)"),
+	OPT_CALLBACK(0, "flow-timeout", &c->cfg.flow_timeout_ms, "SECS", cb_secs,
+		     "socket path: give a flow up after SECS with no\n"
+		     "progress (default 30; the packet path gives up\n"
+		     "after its retransmissions)"),
+	OPT_BOOL(0, "no-preload", &c->cfg.no_preload, "--exec without the allocation interposer"),
+	OPT_BOOL('q', "quiet", &c->out.quiet, "no progress bar"),
+	OPT_TEXT("testing:\n"),
+	OPT_BOOL(0, "test-extra-alloc", &c->cfg.test_extra_alloc,
+		 "the core server allocates once more per request\n"
+		 "with a body (to watch 'pktmem gate' fail)"),
 		OPT_END(),
 	};
+
+	_Static_assert(sizeof(table) <= NOPTS * sizeof(table[0]), "NOPTS too small");
+	memcpy(t, table, sizeof(table));
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	static const char *const servers[] = { "http", "echo", "sink" };
+	struct cli c = { .cfg = { .progress = progress, .warn = warn }, .via = -1,
+			 .profile = PROFILE_COUNTS };
+	struct opt table[NOPTS];
 	const struct opt_cmd cmd = { "replay", usage_line, intro, table, outro };
+	struct run_cfg *cfg = &c.cfg;
 	struct run *run = NULL;
 	struct sigaction sa;
 	char err[512] = "";
 	int first, rc;
 
+	options(table, &c);
 	first = opts_parse(&cmd, argc, argv, err, sizeof(err));
 	if (first == OPTS_HELP) {
 		opts_usage(&cmd, stdout);
@@ -607,12 +625,16 @@ int cmd_replay(int argc, char **argv)
 		opts_usage(&cmd, stderr);
 		return cmd_error("replay", "no capture given");
 	}
-	if (out.quiet || !isatty(STDERR_FILENO))
-		cfg.progress = NULL;
-	cfg.folded = out.folded != NULL;
-	cfg.writes_files = (out.json && strcmp(out.json, "-")) ||
-			   (out.summary_json && strcmp(out.summary_json, "-")) || out.folded;
-	if (run_new(&run, &cfg, err, sizeof(err)) < 0)
+	cfg->via = c.via < 0 ? ENGINE_MMAP : (enum engine_via)c.via;
+	cfg->via_set = c.via >= 0;
+	cfg->server = servers[c.server];
+	cfg->profile = (enum profile_mode)c.profile;
+	if (c.out.quiet || !isatty(STDERR_FILENO))
+		cfg->progress = NULL;
+	cfg->folded = c.out.folded != NULL;
+	cfg->writes_files = (c.out.json && strcmp(c.out.json, "-")) ||
+			    (c.out.summary_json && strcmp(c.out.summary_json, "-")) || c.out.folded;
+	if (run_new(&run, cfg, err, sizeof(err)) < 0)
 		return cmd_error("replay", "%s", err);
 	if (run_fallback(run))
 		fprintf(stderr, "pktmem: replay: using --via socket: %s; run as root for the full "
@@ -628,9 +650,9 @@ int cmd_replay(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	rc = run_replay(run, &stop_flag, err, sizeof(err));
-	if (cfg.progress && run_view(run)->engine_ran)
+	if (cfg->progress && run_view(run)->engine_ran)
 		fprintf(stderr, "\r\033[K");
-	rc = rc < 0 ? cmd_error("replay", "%s", err) : finish(run, &cfg, &out);
+	rc = rc < 0 ? cmd_error("replay", "%s", err) : finish(run, cfg, &c.out);
 out:
 	run_free(run);
 	return cmd_finish_stdout("replay", rc);
