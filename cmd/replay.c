@@ -65,7 +65,7 @@ static const char *human_ns(uint64_t ns, char *buf, size_t n)
 
 /*
  * The summary's lines are composed whole, then a line longer than the
- * report table's 100 columns (issue #6) is wrapped by the table's own
+ * report table's 100 columns is wrapped by the table's own
  * wrapper under the value column: an exec target's command, a failure
  * message or a long count would otherwise run past a terminal's edge.
  */

@@ -3,8 +3,8 @@
  *
  * The replay engine forks the server child inside engine_run(), so the
  * caller never sees its pid between the fork and the first packet.  attach
- * bridges that without touching the engine: the caller wraps the server's
- * run function; in the child, prof_attach_child_ready() sends the child's
+ * bridges that through the engine's hooks (replay/engine.h, set by run/):
+ * in the child, prof_attach_child_ready() sends the child's
  * pid to a thread of the parent; once every child has (one per address
  * family), the thread starts one profiler on all their pids and
  * acknowledges them; only then do the servers start listening.  When a

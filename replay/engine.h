@@ -50,7 +50,10 @@ enum {
  * listen ("0.0.0.0:0" or "[::]:0" IPv6-only in the namespace, one child per
  * address family the plan needs, each with its own stats block;
  * "127.0.0.1:0" on the socket path), sets st->port and then st->ready = 1,
- * and serves until *stop. */
+ * and serves until *stop.  A run() that cannot listen returns < 0, and may
+ * first say why in st->start_error (else the engine words its error); the
+ * child's own setup steps (joining the namespace, dropping privileges,
+ * the syscall filter) write theirs there too. */
 struct engine_server {
 	int (*run)(void *arg, struct stats_block *st, const char *listen,
 		   volatile sig_atomic_t *stop);
