@@ -262,7 +262,9 @@ int run_write_folded(struct run *r, FILE *f)
 /* ---- until report_write_summary_json lands (report/report.h) ----
  * A temporary copy of report.c's replay object writer, so that this
  * branch builds; the report module's report_write_summary_json() replaces
- * both functions below at merge. */
+ * both functions below at merge.  The report's replay object has no
+ * "target" (--exec/--target) or "iface" (--iface) object, which the
+ * former pktmem.replay/1 summary had. */
 static json_t *shim_replay_json(const struct replay_summary *p)
 {
 	json_t *o = json_object(), *fa, *ctr;
