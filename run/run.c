@@ -568,9 +568,9 @@ int run_replay(struct run *r, volatile sig_atomic_t *stop, char *err, size_t err
 	return 0;
 }
 
-const struct run_view *run_view(const struct run *r)
+const struct run_view *run_view(struct run *r)
 {
-	struct run_view *v = (struct run_view *)&r->view;
+	struct run_view *v = &r->view;
 
 	v->plan = r->plan;
 	v->load = &r->load;

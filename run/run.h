@@ -113,7 +113,7 @@ int run_load(struct run *r, const char *const *captures, size_t n, char *err, si
  * negative error with err (nothing replayed, or the server never
  * started). */
 int run_replay(struct run *r, volatile sig_atomic_t *stop, char *err, size_t errlen);
-const struct run_view *run_view(const struct run *r);
+const struct run_view *run_view(struct run *r);
 /* Fills rep (report_new(1)) for trial 0: all but the tool's version and
  * revision, which are the caller's.  Warnings go to cfg->warn.  0 or
  * -errno. */
