@@ -1,6 +1,8 @@
 /* attach.c: a profiler around a server forked by the replay engine (attach.h). */
 #include "profile/attach.h"
 
+#include "lib/io.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -16,7 +18,7 @@
 /* The stats block without its connection table: what the profiler reads. */
 #define SNAP_LEN offsetof(struct stats_block, conn)
 
-enum { MSG_READY = 1, MSG_DONE = 2 };
+enum { MSG_READY = 1 };
 
 struct msg {
 	uint32_t type;
@@ -39,8 +41,7 @@ struct prof_attach {
 	int start_err;
 	bool got_stats;
 	struct stats_block *snap;	/* heap, SNAP_LEN bytes valid: the sum */
-	struct stats_block *one;	/* heap: one child's snapshot */
-	unsigned nready, ndone;		/* server children (one per address family) */
+	unsigned nready;		/* server children (one per address family) */
 	unsigned nexpect;		/* READYs to wait for before starting */
 	unsigned late;			/* READYs after the profiler started */
 	bool short_start;		/* started before every child reported */
@@ -57,38 +58,6 @@ static uint64_t minflt_now(void)
 	struct rusage ru;
 
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t)ru.ru_minflt : 0;
-}
-
-static int read_full(int fd, void *buf, size_t n)
-{
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < n) {
-		r = read(fd, (char *)buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t n)
-{
-	size_t done = 0;
-	ssize_t w;
-
-	while (done < n) {
-		w = write(fd, (const char *)buf + done, n - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		done += (size_t)w;
-	}
-	return 0;
 }
 
 /* After the first READY, how long the thread waits for the other server
@@ -152,7 +121,7 @@ static int start_and_ack(struct prof_attach *a, unsigned waiting)
 	while (waiting) {
 		unsigned n = waiting < sizeof(ack) ? waiting : (unsigned)sizeof(ack);
 
-		if (write_full(a->down[1], ack, n) < 0)
+		if (io_write_full(a->down[1], ack, n) < 0)
 			return -1;
 		waiting -= n;
 	}
@@ -189,7 +158,7 @@ static void *attach_thread(void *arg)
 			waiting = 0;
 			continue;
 		}
-		if (r < 0 || read_full(a->up[0], &m, sizeof(m)) < 0)
+		if (r < 0 || io_read_full(a->up[0], &m, sizeof(m)) < 0)
 			break;
 		if (m.type == MSG_READY) {
 			a->nready++;
@@ -197,7 +166,7 @@ static void *attach_thread(void *arg)
 				/* too late: its user stages still add up from
 				 * its stats, its kernel side is not counted */
 				a->late++;
-				if (write_full(a->down[1], &ack, 1) < 0)
+				if (io_write_full(a->down[1], &ack, 1) < 0)
 					break;
 				continue;
 			}
@@ -211,18 +180,6 @@ static void *attach_thread(void *arg)
 					break;
 				waiting = 0;
 			}
-		} else if (m.type == MSG_DONE) {
-			if (read_full(a->up[0], a->one, SNAP_LEN) < 0)
-				break;
-			if (!a->got_stats)
-				memcpy(a->snap, a->one, SNAP_LEN);
-			else
-				stats_merge(a->snap, a->one);
-			a->got_stats = true;
-			/* Stop when the last server is done: what follows is the
-			 * engine tearing down. */
-			if (++a->ndone >= a->nready)
-				profiler_stop(a->p);
 		}
 	}
 	return NULL;
@@ -245,10 +202,9 @@ int prof_attach_new(struct prof_attach **out, const struct profiler_cfg *cfg)
 	}
 	a->cfg.stats = NULL;
 	a->snap = calloc(1, sizeof(*a->snap));
-	a->one = calloc(1, SNAP_LEN);
 	/* No O_CLOEXEC: the engine's server child is a fork, not an exec. */
-	if (!a->snap || !a->one || pipe(a->up) < 0 || pipe(a->down) < 0) {
-		rc = a->snap && a->one ? -errno : -ENOMEM;
+	if (!a->snap || pipe(a->up) < 0 || pipe(a->down) < 0) {
+		rc = a->snap ? -errno : -ENOMEM;
 		prof_attach_free(a);
 		return rc;
 	}
@@ -277,12 +233,12 @@ static int send_ready(struct prof_attach *a, const struct msg *m)
 	char ack;
 
 	a->minflt0 = minflt_now();	/* the child's own copy of a */
-	if (write_full(a->up[1], m, sizeof(*m)) < 0)
+	if (io_write_full(a->up[1], m, sizeof(*m)) < 0)
 		return -EPIPE;
 	pfd.fd = a->down[0];
 	pfd.events = POLLIN;
 	/* The engine gives the server 5 s to listen; leave it room. */
-	if (poll(&pfd, 1, 4000) != 1 || read_full(a->down[0], &ack, 1) < 0)
+	if (poll(&pfd, 1, 4000) != 1 || io_read_full(a->down[0], &ack, 1) < 0)
 		return -ETIMEDOUT;
 	return 0;
 }
@@ -322,18 +278,34 @@ int prof_attach_copied(struct prof_attach *a, uint64_t *bytes)
 	return profiler_copy_bytes(p, bytes);
 }
 
-void prof_attach_child_done(struct prof_attach *a, const struct stats_block *st)
+void prof_attach_child_done(struct prof_attach *a, struct stats_block *st)
 {
-	struct msg m = { .type = MSG_DONE, .pid = (int32_t)getpid() };
-
 	if (!a || !st)
 		return;
-	/* The server does not count page faults itself: add the process's
-	 * minor faults from ready to done (getrusage), in the child's copy. */
-	memcpy(a->one, st, SNAP_LEN);
-	a->one->alloc.minor_faults = minflt_now() - a->minflt0;
-	if (write_full(a->up[1], &m, sizeof(m)) == 0)
-		write_full(a->up[1], a->one, SNAP_LEN);
+	/* The server does not count page faults itself: the process's minor
+	 * faults from ready to done (getrusage), into its own block, which
+	 * the parent reads once the child has exited. */
+	st->alloc.minor_faults = minflt_now() - a->minflt0;
+}
+
+void prof_attach_stats(struct prof_attach *a, const struct stats_block *const blocks[2])
+{
+	int i;
+
+	if (!a)
+		return;
+	for (i = 0; i < 2; i++) {
+		if (!blocks[i])
+			continue;
+		if (!a->got_stats)
+			memcpy(a->snap, blocks[i], SNAP_LEN);
+		else
+			stats_merge(a->snap, blocks[i]);
+		a->got_stats = true;
+	}
+	/* the servers are done: what follows is the engine tearing down */
+	if (a->got_stats)
+		profiler_stop(__atomic_load_n(&a->p, __ATOMIC_ACQUIRE));
 }
 
 /* "; "-separated, as the profiler's own stage notes. */
@@ -404,6 +376,5 @@ void prof_attach_free(struct prof_attach *a)
 	}
 	profiler_free(a->p);
 	free(a->snap);
-	free(a->one);
 	free(a);
 }

@@ -3,19 +3,22 @@
  *
  * The replay engine forks the server child inside engine_run(), so the
  * caller never sees its pid between the fork and the first packet.  attach
- * bridges that without touching the engine: the caller wraps the server's
- * run function; in the child, prof_attach_child_ready() sends the child's
+ * bridges that through the engine's hooks (replay/engine.h, set by run/):
+ * in the child, prof_attach_child_ready() sends the child's
  * pid to a thread of the parent; once every child has (one per address
  * family), the thread starts one profiler on all their pids and
  * acknowledges them; only then do the servers start listening.  When a
- * server stops, prof_attach_child_done() sends a snapshot of its stats
- * block (without the connection table), since the engine unmaps the
- * block on return; the children's snapshots add up.
+ * server stops, prof_attach_child_done() adds what only the child can
+ * measure (its page faults) to its stats block; once the children have
+ * exited, the parent reads their shared blocks directly, before the
+ * engine unmaps them (prof_attach_stats(): the header without the
+ * connection table, the children's blocks added up).
  *
  *	prof_attach_new(&a, &cfg);         parent, before engine_run()
  *	  (fork the server children)
  *	prof_attach_start(a, nchildren);   parent, after the forks
  *	  child: prof_attach_child_ready(a); run...; prof_attach_child_done(a, st);
+ *	prof_attach_stats(a, blocks);      parent, children exited, blocks mapped
  *	prof_attach_finish(a, &trial);     parent, after engine_run()
  *	prof_attach_free(a);
  *
@@ -56,8 +59,13 @@ int prof_attach_child_ready_pids(struct prof_attach *a, const pid_t *pids, int n
  * into a server in another pid namespace): the profiler watches no server
  * process and its server-side stages say why. */
 int prof_attach_child_ready_none(struct prof_attach *a, const char *why);
-/* In the child, after serving: hands the parent the stats. */
-void prof_attach_child_done(struct prof_attach *a, const struct stats_block *st);
+/* In the child, after serving: its minor page faults since ready into st
+ * (the server does not count them itself). */
+void prof_attach_child_done(struct prof_attach *a, struct stats_block *st);
+/* In the parent, once the server children have exited and before their
+ * blocks are unmapped: copies their headers (blocks[1] may be NULL), adds
+ * them up, and stops the profiler (the servers are done). */
+void prof_attach_stats(struct prof_attach *a, const struct stats_block *const blocks[2]);
 /* In the parent, after the server has exited: stops and fills t.
  * -ESRCH when the child never reported (t untouched but the user stages
  * unavailable). */

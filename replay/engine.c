@@ -6,9 +6,9 @@
 #include "replay/netns.h"
 #include "replay/plan.h"
 #include "core/privs.h"
-#include "replay/sink.h"
 #include "replay/tcpgen.h"
 #include "replay/txring.h"
+#include "replay/verify.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -227,18 +226,18 @@ static void ctr_summary(const struct ctrs *a, const struct ctrs *b, struct engin
 
 /* --- the server child --- */
 
-/* A block with a slot for every connection the run makes: verification
- * needs each one's record (anonymous shared memory: untouched slots cost
- * nothing). */
-static void *stats_map(uint32_t conns)
+/* In the child: the reason it stops before listening, into its stats
+ * block where the parent reads it (its exit status alone cannot say which
+ * step failed), then exit. */
+static void __attribute__((noreturn, format(printf, 3, 4)))
+child_fail(struct stats_block *st, int code, const char *fmt, ...)
 {
-	struct stats_block *b = mmap(NULL, stats_block_bytes(conns), PROT_READ | PROT_WRITE,
-				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	va_list ap;
 
-	if (b == MAP_FAILED)
-		return NULL;
-	stats_block_init(b, conns);
-	return b;
+	va_start(ap, fmt);
+	vsnprintf(st->start_error, sizeof(st->start_error), fmt, ap);
+	va_end(ap);
+	_exit(code);
 }
 
 static pid_t start_server(const struct engine_cfg *cfg, const struct netns_topo *topo,
@@ -252,19 +251,25 @@ static pid_t start_server(const struct engine_cfg *cfg, const struct netns_topo 
 	/* the child: dies with the replayer, whatever kills it */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
-		_exit(1);
+		child_fail(st, 1, "the replayer exited while the server started");
 	/* ^C goes to the whole process group: the replayer stops us in order */
 	signal(SIGINT, SIG_IGN);
-	if (topo && netns_join(topo, NETNS_SERVER) < 0)
-		_exit(3);
-	if (cfg->server.drop_privs && privs_drop_all() < 0)
-		_exit(5);
+	if (topo && (rc = netns_join(topo, NETNS_SERVER)) < 0)
+		child_fail(st, 3, "joining the server namespace: %s", netns_strerror(rc));
+	if (cfg->server.drop_privs && (rc = privs_drop_all()) < 0)
+		child_fail(st, 5, "dropping capabilities: %s", strerror(-rc));
 	/* the filter goes on after the drop: installing one needs either
 	 * CAP_SYS_ADMIN or no_new_privs, which the drop set */
 	if (cfg->server.drop_privs && cfg->server.sandbox &&
-	    sandbox_enter(cfg->server.sandbox_flags) < 0)
-		_exit(6);
+	    (rc = sandbox_enter(cfg->server.sandbox_flags)) < 0)
+		child_fail(st, 6, "installing the syscall filter: %s", strerror(-rc));
+	if (cfg->hooks.child_ready)
+		cfg->hooks.child_ready(cfg->hooks.arg);
 	rc = cfg->server.run(cfg->server.arg, st, listen, stop);
+	if (cfg->hooks.child_done)
+		cfg->hooks.child_done(cfg->hooks.arg, st);
+	if (rc < 0 && !st->ready && !st->start_error[0])
+		child_fail(st, 4, "%s", rc > -4096 ? strerror(-rc) : "its run function failed");
 	_exit(rc < 0 ? 4 : 0);
 }
 
@@ -302,374 +307,27 @@ static int wait_ready(pid_t pid, struct stats_block *st, uint32_t ms)
 	return ENGINE_E_SERVER;
 }
 
-/* --- verification --- */
-
-/* Pairs every replayed connection with the server's record of it.  One
- * client address and port can carry several connections in one replay
- * (loopback hands the same ephemeral port out again across --loop passes),
- * so the server's records for an endpoint, in accept order (the order they
- * claimed slots), pair with the replayed connections to that endpoint in
- * the order they started (the results' index order: both schedulers start
- * flows loop by loop, flow by flow).  A later connection on a reused port
- * cannot start before the earlier one's client side closed, so the two
- * orders agree.  When the server holds more records for an endpoint than
- * were replayed to it, the newest ones pair. */
-struct ctab {
-	uint64_t *key;
-	uint32_t *head, *tail, *nsrv, *nres;
-	uint32_t *next;		/* per server slot: the endpoint's next record */
-	uint32_t cap;
-};
-
-#define CTAB_NONE UINT32_MAX
-
-static uint32_t ctab_entry(struct ctab *t, uint64_t k)
-{
-	uint32_t h;
-
-	for (h = (uint32_t)(k >> 7) & (t->cap - 1); t->key[h] && t->key[h] != k;
-	     h = (h + 1) & (t->cap - 1))
-		;
-	if (!t->key[h]) {
-		t->key[h] = k;
-		t->head[h] = t->tail[h] = CTAB_NONE;
-	}
-	return h;
-}
-
-static void ctab_free(struct ctab *t)
-{
-	free(t->key);
-	free(t->head);
-	free(t->tail);
-	free(t->nsrv);
-	free(t->nres);
-	free(t->next);
-	memset(t, 0, sizeof(*t));
-}
-
-/* Which server block a result was replayed to: [1] holds IPv6 when the
- * engine ran a second server for it. */
-static int result_block(const struct peer_result *pr, struct stats_block *const blocks[2])
-{
-	return blocks[1] && pr->family == AF_INET6;
-}
-
-/* Fills match[i] for every started result replayed to block b (NULL: the
- * server has no record of it); leaves the others alone. */
-static int ctab_match(struct stats_block *const blocks[2], int b, const struct peer_result *res,
-		      uint64_t nres, const struct stats_conn **match)
-{
-	const struct stats_block *st = blocks[b];
-	uint32_t n = st->nconns < st->conn_cap ? st->nconns : st->conn_cap, i, h;
-	struct ctab t;
-	uint64_t r;
-	int err = 0;
-
-	memset(&t, 0, sizeof(t));
-	t.cap = 1024;
-	while (t.cap < (uint64_t)n * 2 || t.cap < nres * 2)
-		t.cap *= 2;
-	t.key = calloc(t.cap, sizeof(*t.key));
-	t.head = calloc(t.cap, sizeof(*t.head));
-	t.tail = calloc(t.cap, sizeof(*t.tail));
-	t.nsrv = calloc(t.cap, sizeof(*t.nsrv));
-	t.nres = calloc(t.cap, sizeof(*t.nres));
-	t.next = calloc(n ? n : 1, sizeof(*t.next));
-	if (!t.key || !t.head || !t.tail || !t.nsrv || !t.nres || !t.next) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		const struct stats_conn *c = &st->conn[i];
-
-		t.next[i] = CTAB_NONE;
-		if (!__atomic_load_n(&c->state, __ATOMIC_ACQUIRE))
-			continue;
-		h = ctab_entry(&t, plan_peer_key(c->family, c->addr, c->port));
-		if (t.tail[h] == CTAB_NONE)
-			t.head[h] = i;
-		else
-			t.next[t.tail[h]] = i;
-		t.tail[h] = i;
-		t.nsrv[h]++;
-	}
-	for (r = 0; r < nres; r++)
-		if (res[r].family && result_block(&res[r], blocks) == b)
-			t.nres[ctab_entry(&t, plan_peer_key(res[r].family, res[r].addr, res[r].port))]++;
-	/* head becomes the cursor: past the records nothing pairs with */
-	for (h = 0; h < t.cap; h++) {
-		uint32_t skip = t.nsrv[h] > t.nres[h] ? t.nsrv[h] - t.nres[h] : 0;
-
-		while (t.key[h] && skip-- && t.head[h] != CTAB_NONE)
-			t.head[h] = t.next[t.head[h]];
-	}
-	for (r = 0; r < nres; r++) {
-		if (!res[r].family || result_block(&res[r], blocks) != b)
-			continue;
-		h = ctab_entry(&t, plan_peer_key(res[r].family, res[r].addr, res[r].port));
-		match[r] = t.head[h] == CTAB_NONE ? NULL : &st->conn[t.head[h]];
-		if (t.head[h] != CTAB_NONE)
-			t.head[h] = t.next[t.head[h]];
-	}
-out:
-	ctab_free(&t);
-	return err;
-}
-
-/* match[] for every result, both blocks. */
-static int match_all(struct stats_block *const blocks[2], const struct peer_result *res,
-		     uint64_t nres, const struct stats_conn **match)
-{
-	int b, err;
-
-	memset(match, 0, nres * sizeof(*match));
-	for (b = 0; b < 2; b++)
-		if (blocks[b] && (err = ctab_match(blocks, b, res, nres, match)) < 0)
-			return err;
-	return 0;
-}
-
-static void add_failure(struct engine_result *r, const struct plan_flow *pf, uint32_t loop,
-			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void add_failure(struct engine_result *r, const struct plan_flow *pf, uint32_t loop,
-			const char *fmt, ...)
-{
-	va_list ap;
-	struct engine_failure *e;
-
-	r->nfailures++;
-	if (r->nfailures > 64)
-		return;
-	e = &r->failures[r->nfailures - 1];
-	e->flow_id = pf->id;
-	e->loop = loop;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-}
-
-static void fmt_peer(char *out, size_t n, int family, const uint8_t *addr, uint16_t port)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	inet_ntop(family, addr, a, sizeof(a));
-	snprintf(out, n, family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
-}
-
-/* A foreign server keeps no per-connection counts, but the profiler counts
- * what the kernel copies to its threads: it must have read every byte its
- * kernel ACKed.  Exact when every flow closed cleanly; a flow the server
- * reset or closed early may leave bytes legitimately unread (reported,
- * not failed).  More than was ACKed: the server reads other sockets too
- * (upstreams, its own channels), reported.  Waits up to wait_ms for the
- * server to read (the counter lags the reads by up to 20 ms). */
-static void verify_copied(const struct plan *plan, const struct engine_cfg *cfg,
-			  const struct peer_result *res, uint64_t nres, uint32_t wait_ms,
-			  struct engine_result *r)
-{
-	uint64_t want = 0, got = 0, last = UINT64_MAX, i;
-	uint32_t waited = 0, still = 0;
-	bool exact = true;
-	int part = 0;
-
-	for (i = 0; i < nres; i++) {
-		const struct plan_flow *pf = plan->flow[res[i].flow];
-
-		if (pf->skip != PLAN_OK || res[i].status == PEER_FLOW_PENDING)
-			continue;
-		want += res[i].acked;
-		if (res[i].status != PEER_FLOW_OK || pf->expect_close)
-			exact = false;
-	}
-	for (;;) {
-		if ((part = cfg->server.copied(cfg->server.copied_arg, &got)) < 0)
-			return;
-		if (got >= want || waited >= wait_ms)
-			break;
-		/* not exact: settled once it stops moving for 100 ms */
-		still = got == last ? still + 1 : 0;
-		if ((!exact || part) && still >= 10)
-			break;
-		last = got;
-		usleep(10000);
-		waited += 10;
-	}
-	/* one more drain period: a copy still in the ring would show as more */
-	usleep(30000);
-	if ((part = cfg->server.copied(cfg->server.copied_arg, &got)) < 0)
-		return;
-	r->copy_checked = true;
-	r->copy_bytes = got;
-	r->copy_acked = want;
-	r->server_bytes_read = got;
-	if (got < want && part) {
-		snprintf(r->copy_msg, sizeof(r->copy_msg), "the threads watched read %llu of the %llu "
-			 "bytes the server's kernel ACKed; it started threads or processes after the "
-			 "profiler attached, so not every read is counted (not verified)",
-			 (unsigned long long)got, (unsigned long long)want);
-	} else if (got < want && exact) {
-		r->copy_failed = true;
-		snprintf(r->copy_msg, sizeof(r->copy_msg), "the server's threads read %llu of the %llu "
-			 "bytes its kernel ACKed (kernel copy counters): %llu bytes never read",
-			 (unsigned long long)got, (unsigned long long)want,
-			 (unsigned long long)(want - got));
-	} else if (got < want) {
-		snprintf(r->copy_msg, sizeof(r->copy_msg), "the server's threads read %llu of the %llu "
-			 "bytes its kernel ACKed; flows it reset or closed early account for the rest",
-			 (unsigned long long)got, (unsigned long long)want);
-	} else if (got > want) {
-		snprintf(r->copy_msg, sizeof(r->copy_msg), "the server's threads read %llu bytes, %llu "
-			 "more than the replay delivered (it reads other sockets too)",
-			 (unsigned long long)got, (unsigned long long)(got - want));
-	}
-}
-
-/* Compares every replayed flow with what the server read.  Waits (up to
- * wait_ms) for the server to read what its kernel already ACKed. */
-static int verify(const struct plan *plan, const struct engine_cfg *cfg,
-		  const struct peer_result *res, uint64_t nres,
-		  struct stats_block *const blocks[2], struct engine_result *r)
-{
-	bool foreign = cfg->server.foreign || cfg->remote;
-	uint32_t wait_ms = cfg->verify_wait_ms ? cfg->verify_wait_ms : 3000, waited = 0;
-	const struct stats_conn **match = calloc(nres ? nres : 1, sizeof(*match));
-	uint64_t i;
-	int err = 0;
-
-	if (!match)
-		return -ENOMEM;
-	/* a foreign server keeps no per-connection record to wait for */
-	for (; !foreign;) {
-		bool pending = false;
-
-		if ((err = match_all(blocks, res, nres, match)) < 0)
-			goto out;
-		for (i = 0; i < nres && !pending; i++) {
-			const struct peer_result *pr = &res[i];
-			const struct plan_flow *pf = plan->flow[pr->flow];
-			const struct stats_conn *c = match[i];
-
-			if (pf->skip != PLAN_OK || pr->status != PEER_FLOW_OK)
-				continue;
-			if (!c || __atomic_load_n(&c->bytes_read, __ATOMIC_RELAXED) < pf->bytes ||
-			    __atomic_load_n(&c->state, __ATOMIC_RELAXED) == 1)
-				pending = true;
-		}
-		if (!pending || waited >= wait_ms)
-			break;
-		usleep(10000);
-		waited += 10;
-	}
-	if (!foreign && (err = match_all(blocks, res, nres, match)) < 0)
-		goto out;
-
-	r->nfailures = 0;
-	r->requests_verified = cfg->server.counts_requests && !foreign;
-	for (i = 0; i < nres; i++) {
-		const struct peer_result *pr = &res[i];
-		const struct plan_flow *pf = plan->flow[pr->flow];
-		const struct stats_conn *c;
-		char who[80];
-		uint64_t got;
-		int b = result_block(pr, blocks);
-
-		if (pf->skip != PLAN_OK)
-			continue;
-		if (pf->requests_known && pr->status != PEER_FLOW_PENDING)
-			r->requests += pf->requests;
-		else
-			r->requests_verified = false;
-		fmt_peer(who, sizeof(who), pr->family, pr->addr, pr->port);
-		if (pf->expect_close && foreign && pr->acked < pf->bytes &&
-		    (pr->status == PEER_FLOW_OK || pr->status == PEER_FLOW_RESET)) {
-			/* a foreign server may refuse such a request and close
-			 * before the rest arrived: counted, not a failure */
-			r->flows_rejected++;
-			continue;
-		}
-		if (pf->expect_close && !foreign &&
-		    (pr->status == PEER_FLOW_OK || pr->status == PEER_FLOW_RESET)) {
-			/* the framer rejects one of its requests: the server
-			 * answers and closes; it must have read no more than
-			 * the capture holds, and have seen the connection */
-			c = match[i];
-			if (!c)
-				add_failure(r, pf, pr->loop, "flow %llu (client %s): the server has no record of "
-					    "the connection", (unsigned long long)pf->id, who);
-			else if (c->bytes_read > pf->bytes)
-				add_failure(r, pf, pr->loop, "flow %llu (client %s): the server read %llu bytes, "
-					    "more than the capture's %llu", (unsigned long long)pf->id, who,
-					    (unsigned long long)c->bytes_read, (unsigned long long)pf->bytes);
-			else
-				r->flows_rejected++;
-			continue;
-		}
-		if (pr->status != PEER_FLOW_OK &&
-		    !(foreign && pr->status == PEER_FLOW_RESET && pr->acked == pf->bytes)) {
-			if (pr->status == PEER_FLOW_ABORTED || pr->status == PEER_FLOW_PENDING) {
-				if (r->interrupted)
-					continue;
-			}
-			add_failure(r, pf, pr->loop, "flow %llu (client %s): %s after %llu of %llu bytes",
-				    (unsigned long long)pf->id, who, peer_status_name(pr->status),
-				    (unsigned long long)pr->acked, (unsigned long long)pf->bytes);
-			continue;
-		}
-		if (foreign) {
-			/* delivered = the server's kernel ACKed every byte (it
-			 * may then reset: an early close with unread data) */
-			if (pr->acked != pf->bytes)
-				add_failure(r, pf, pr->loop, "flow %llu (client %s): the server ACKed %llu "
-					    "bytes, the capture has %llu", (unsigned long long)pf->id, who,
-					    (unsigned long long)pr->acked, (unsigned long long)pf->bytes);
-			continue;
-		}
-		c = match[i];
-		if (!c) {
-			add_failure(r, pf, pr->loop, "flow %llu (client %s): the server has no record of "
-				    "the connection (byte offset 0 of %llu)", (unsigned long long)pf->id, who,
-				    (unsigned long long)pf->bytes);
-			continue;
-		}
-		got = __atomic_load_n(&c->bytes_read, __ATOMIC_RELAXED);
-		if (got != pf->bytes) {
-			add_failure(r, pf, pr->loop, "flow %llu (client %s): the server read %llu bytes, the "
-				    "capture has %llu: streams differ from byte offset %llu",
-				    (unsigned long long)pf->id, who, (unsigned long long)got,
-				    (unsigned long long)pf->bytes,
-				    (unsigned long long)(got < pf->bytes ? got : pf->bytes));
-			continue;
-		}
-		if (cfg->server.content_fnv && (size_t)(c - blocks[b]->conn) < SINK_HASH_SLOTS) {
-			uint64_t h = SINK_FNV_INIT;
-			uint32_t j;
-
-			for (j = 0; j < pf->nseg; j++)
-				h = sink_fnv(h, pf->seg[j].data, pf->seg[j].len);
-			if (h != cfg->server.content_fnv[(size_t)b * SINK_HASH_SLOTS + (size_t)(c - blocks[b]->conn)]) {
-				add_failure(r, pf, pr->loop, "flow %llu (client %s): the server read %llu bytes "
-					    "but different ones than the capture's", (unsigned long long)pf->id,
-					    who, (unsigned long long)got);
-				continue;
-			}
-		}
-		if (cfg->server.counts_requests && pf->requests_known &&
-		    __atomic_load_n(&c->requests, __ATOMIC_RELAXED) != pf->requests)
-			add_failure(r, pf, pr->loop, "flow %llu (client %s): the server parsed %llu requests, "
-				    "the capture has %llu", (unsigned long long)pf->id, who,
-				    (unsigned long long)c->requests, (unsigned long long)pf->requests);
-	}
-	if (cfg->server.foreign && cfg->server.copied && !r->interrupted)
-		verify_copied(plan, cfg, res, nres, wait_ms, r);
-	r->verified = r->nfailures == 0 && !r->interrupted && !r->copy_failed;
-out:
-	free(match);
-	return err;
-}
-
 /* --- the run --- */
+
+/* One engine_run(): what its steps share, released by run_release(). */
+struct run_state {
+	const struct plan *plan;
+	const struct engine_cfg *cfg;
+	struct engine_result *r;
+	volatile sig_atomic_t *stop;
+	char *err;
+	size_t errlen;
+	struct netns_topo *topo;
+	struct stats_block *blocks[2];	/* [1]: the IPv6 server's */
+	pid_t server[2];
+	struct peer_cfg pc;
+	struct peer_result *res;
+	uint64_t nres;
+	struct txq *tx;
+	struct rxq *rx;
+	struct ctrs *before, *after, *cbefore, *cafter;
+	struct ctr_files srv_after, cli_after;
+};
 
 static uint64_t cpu_ns(int who)
 {
@@ -724,42 +382,18 @@ static int drop_caps(const struct engine_cfg *cfg, const struct netns_topo *topo
 	return 0;
 }
 
-int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
-	       struct engine_result *r, volatile sig_atomic_t *stop,
-	       char *err, size_t errlen)
+/* Counts the plan's flows, decides which servers to run (one per address
+ * family on the packet path; one on the socket path or for a foreign
+ * server; none with --iface) and maps their stats blocks. */
+static int run_prepare(struct run_state *s)
 {
-	struct netns_topo *topo = NULL;
-	struct stats_block *blocks[2] = { NULL, NULL };
-	struct txq *tx = NULL;
-	struct rxq *rx = NULL;
-	struct peer_result *res = NULL;
-	struct peer_cfg pc = cfg->peer;
-	struct ctrs *before = NULL, *after = NULL, *cbefore = NULL, *cafter = NULL;
-	uint32_t loops = cfg->peer.loops ? cfg->peer.loops : 1;
-	uint64_t nres = (uint64_t)plan->nflows * loops, i, conns;
-	pid_t server[2] = { -1, -1 };
-	struct ctr_files srv_after, cli_after;
+	const struct plan *plan = s->plan;
+	const struct engine_cfg *cfg = s->cfg;
+	struct engine_result *r = s->r;
 	bool fam_used[2] = { false, false };
-	int k;
-	const char *what = NULL;
-	int rc = 0, fd;
-	uint64_t cpu0 = 0, kids0 = cpu_ns(RUSAGE_CHILDREN);
+	uint64_t i, conns;
+	int k, rc;
 
-	memset(r, 0, sizeof(*r));
-	memset(&srv_after, 0, sizeof(srv_after));
-	memset(&cli_after, 0, sizeof(cli_after));
-	r->via = cfg->via;
-	r->failures = calloc(64, sizeof(*r->failures));
-	res = calloc(nres ? nres : 1, sizeof(*res));
-	before = calloc(1, sizeof(*before));
-	after = calloc(1, sizeof(*after));
-	cbefore = calloc(1, sizeof(*cbefore));
-	cafter = calloc(1, sizeof(*cafter));
-	if (!r->failures || !res || !before || !after || !cbefore || !cafter) {
-		rc = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
 	for (i = 0; i < plan->nflows; i++) {
 		if (plan->flow[i]->skip == PLAN_OK)
 			fam_used[plan->flow[i]->family == AF_INET6] = true;
@@ -769,9 +403,8 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 			r->flows_truncated++;
 	}
 	if (r->flows_skipped == plan->nflows) {
-		rc = ENGINE_E_EMPTY;
-		snprintf(err, errlen, "no flow with client payload to replay");
-		goto out;
+		snprintf(s->err, s->errlen, "no flow with client payload to replay");
+		return ENGINE_E_EMPTY;
 	}
 	/* socket path: one server on 127.0.0.1 for every flow; packet path:
 	 * one per address family (the core server listens on one address) */
@@ -782,242 +415,338 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 	/* --iface: the server is on another host, nothing to start here */
 	if (cfg->remote) {
 		if (cfg->via == ENGINE_SOCKET) {
-			rc = -EINVAL;
-			snprintf(err, errlen, "--iface needs the packet path");
-			goto out;
+			snprintf(s->err, s->errlen, "--iface needs the packet path");
+			return -EINVAL;
 		}
 		fam_used[0] = fam_used[1] = false;
 	}
 	/* every (loop, flow) is a connection, plus room for strays (a
 	 * client's retried SYN after a reset, a readiness probe) */
-	conns = nres + 1024;
+	conns = s->nres + 1024;
 	if (conns > STATS_MAX_CONNS) {
-		rc = -E2BIG;
-		snprintf(err, errlen, "%llu connections (flows x loops) are more than one replay can "
-			 "verify (%u): use fewer --loop passes", (unsigned long long)(conns - 1024),
+		snprintf(s->err, s->errlen, "%llu connections (flows x loops) are more than one replay "
+			 "can verify (%u): use fewer --loop passes", (unsigned long long)(conns - 1024),
 			 STATS_MAX_CONNS - 1024);
-		goto out;
+		return -E2BIG;
 	}
+	/* a slot for every connection the run makes: verification needs each
+	 * one's record (untouched slots of the shared mapping cost nothing) */
 	for (k = 0; k < 2; k++) {
-		if (!fam_used[k])
-			continue;
-		blocks[k] = stats_map((uint32_t)conns);
-		if (!blocks[k]) {
-			rc = -errno;
-			snprintf(err, errlen, "mmap(stats block): %s", strerror(errno));
-			goto out;
+		if (fam_used[k] && (rc = stats_create(&s->blocks[k], (uint32_t)conns)) < 0) {
+			snprintf(s->err, s->errlen, "stats block: %s", strerror(-rc));
+			return rc;
 		}
 	}
+	return 0;
+}
+
+/* Makes the topology (packet path, own servers), forks the servers and
+ * waits until they listen; fills the peer's server ports. */
+static int run_servers(struct run_state *s)
+{
+	static const char *const listen[2] = { "0.0.0.0:0", "[::]:0" };
+	const struct engine_cfg *cfg = s->cfg;
+	const char *what = NULL;
+	int k, rc;
 
 	if (cfg->via != ENGINE_SOCKET && !cfg->remote) {
-		struct netns_cfg nc = { .mtu = engine_mtu_for(plan) };
+		struct netns_cfg nc = { .mtu = engine_mtu_for(s->plan) };
 
-		r->mtu = nc.mtu;
-		rc = netns_topo_new(&topo, &nc, &what);
+		s->r->mtu = nc.mtu;
+		rc = netns_topo_new(&s->topo, &nc, &what);
 		if (rc < 0) {
-			snprintf(err, errlen, "%s: %s", what, netns_strerror(rc));
-			goto out;
+			snprintf(s->err, s->errlen, "%s: %s", what, netns_strerror(rc));
+			return rc;
 		}
 	}
 	for (k = 0; k < 2; k++) {
-		static const char *const listen[2] = { "0.0.0.0:0", "[::]:0" };
-
-		if (!blocks[k])
+		if (!s->blocks[k])
 			continue;
-		server[k] = start_server(cfg, topo, blocks[k],
-					 cfg->via == ENGINE_SOCKET ? "127.0.0.1:0" : listen[k], stop);
-		if (server[k] < 0) {
+		s->server[k] = start_server(cfg, s->topo, s->blocks[k],
+					    cfg->via == ENGINE_SOCKET ? "127.0.0.1:0" : listen[k], s->stop);
+		if (s->server[k] < 0) {
 			rc = -errno;
-			snprintf(err, errlen, "fork: %s", strerror(errno));
-			goto out;
+			snprintf(s->err, s->errlen, "fork: %s", strerror(errno));
+			return rc;
 		}
 	}
-	if (cfg->server.forked)
-		cfg->server.forked(cfg->server.forked_arg, (blocks[0] != NULL) + (blocks[1] != NULL));
+	if (cfg->hooks.forked)
+		cfg->hooks.forked(cfg->hooks.arg, (s->blocks[0] != NULL) + (s->blocks[1] != NULL));
 	for (k = 0; k < 2; k++) {
-		if (blocks[k] && (rc = wait_ready(server[k], blocks[k], cfg->server.ready_wait_ms)) < 0) {
-			snprintf(err, errlen, "the server (%s) did not start listening",
-				 k ? "IPv6" : "IPv4");
-			goto out;
+		const struct stats_block *st = s->blocks[k];
+
+		if (st && (rc = wait_ready(s->server[k], s->blocks[k], cfg->server.ready_wait_ms)) < 0) {
+			snprintf(s->err, s->errlen, "the server (%s) did not start listening%s%.*s",
+				 k ? "IPv6" : "IPv4", st->start_error[0] ? ": " : "",
+				 (int)sizeof(st->start_error), st->start_error);
+			return rc;
 		}
-		pc.server_port[k] = blocks[k] ? blocks[k]->port : 0;
+		s->pc.server_port[k] = st ? st->port : 0;
 	}
 	if (cfg->server.foreign)
-		pc.server_port[1] = pc.server_port[0];
-	if (cfg->remote) {
-		const struct engine_remote *rm = cfg->remote;
+		s->pc.server_port[1] = s->pc.server_port[0];
+	return 0;
+}
 
-		pc.server_port[0] = pc.server_port[1] = rm->port;
-		pc.captured_port = !rm->port;
-		pc.family = rm->family;
-		memcpy(pc.server_addr, rm->server_addr, 16);
-		pc.src_mac = rm->src_mac;
-		pc.dst_mac = rm->dst_mac;
-		pc.client_addr = rm->client_addr;
-		pc.client_addr_arg = rm->arg;
-		pc.answer = rm->answer;
-		pc.answer_arg = rm->arg;
-		r->mtu = rm->mtu;
+/* --iface: the peer transmits to the server on another host. */
+static void remote_peer_cfg(const struct engine_remote *rm, struct peer_cfg *pc,
+			    struct engine_result *r)
+{
+	pc->server_port[0] = pc->server_port[1] = rm->port;
+	pc->captured_port = !rm->port;
+	pc->family = rm->family;
+	memcpy(pc->server_addr, rm->server_addr, 16);
+	pc->src_mac = rm->src_mac;
+	pc->dst_mac = rm->dst_mac;
+	pc->client_addr = rm->client_addr;
+	pc->client_addr_arg = rm->arg;
+	pc->answer = rm->answer;
+	pc->answer_arg = rm->arg;
+	pc->add_client = rm->add_client;
+	pc->add_client_arg = rm->arg;
+	r->mtu = rm->mtu;
+}
+
+/* The socket path: ordinary TCP connections to 127.0.0.1 (or the
+ * foreign server's address). */
+static int run_socket(struct run_state *s)
+{
+	const struct engine_cfg *cfg = s->cfg;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	uint64_t cpu0;
+	int rc;
+
+	sa.sin_port = htons(s->blocks[0]->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((rc = drop_caps(cfg, s->topo, s->err, s->errlen)) < 0)
+		return rc;
+	cpu0 = cpu_ns(RUSAGE_SELF);
+	if (cfg->server.connect_to)
+		rc = peer_run_socket(s->plan, &s->pc, cfg->server.connect_to, cfg->server.connect_len,
+				     s->res, &s->r->peer, s->stop);
+	else
+		rc = peer_run_socket(s->plan, &s->pc, (const struct sockaddr *)&sa, sizeof(sa), s->res,
+				     &s->r->peer, s->stop);
+	s->r->cpu_self_ns = cpu_ns(RUSAGE_SELF) - cpu0;
+	if (rc < 0)
+		snprintf(s->err, s->errlen, "socket replay: %s", strerror(-rc));
+	return rc;
+}
+
+/* The receive filter: the server's TCP; with --iface also what asks for
+ * the client addresses (ARP, or ICMPv6 neighbour solicitations: type 135
+ * right after a plain IPv6 header). */
+static void rx_filter(const struct run_state *s, char *filter, size_t n)
+{
+	const struct engine_remote *rm = s->cfg->remote;
+	char ip[INET6_ADDRSTRLEN], port[32] = "";
+
+	if (!rm) {
+		snprintf(filter, n, "tcp and ((src host %s and src port %u) or (src host %s and src port %u))",
+			 NETNS_SERVER_IP4, s->pc.server_port[0], NETNS_SERVER_IP6, s->pc.server_port[1]);
+		return;
 	}
+	inet_ntop(rm->family, rm->server_addr, ip, sizeof(ip));
+	if (rm->port)
+		snprintf(port, sizeof(port), " and src port %u", rm->port);
+	snprintf(filter, n, "(tcp and src host %s%s) or %s", ip, port,
+		 rm->family == AF_INET6 ? "(icmp6 and ip6[40] == 135)" : "arp");
+}
 
-	if (cfg->via == ENGINE_SOCKET) {
-		struct sockaddr_in sa = { .sin_family = AF_INET };
+/* The packet path's sockets and rings, and the counter files read after
+ * the run. */
+static int packet_setup(struct run_state *s)
+{
+	const struct engine_cfg *cfg = s->cfg;
+	struct engine_result *r = s->r;
+	struct txq_cfg tc = { 0 };
+	struct rxq_cfg rcfg = { 0 };
+	struct ctr_files now;
+	char filter[160];
+	int ifindex = cfg->remote ? cfg->remote->ifindex : netns_ifindex(s->topo, NETNS_CLIENT);
+	uint32_t need = engine_mtu_for(s->plan);
+	const char *what = NULL;
+	int rc, fd;
 
-		sa.sin_port = htons(blocks[0]->port);
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if ((rc = drop_caps(cfg, topo, err, errlen)) < 0)
-			goto out;
-		cpu0 = cpu_ns(RUSAGE_SELF);
-		if (cfg->server.connect_to)
-			rc = peer_run_socket(plan, &pc, cfg->server.connect_to, cfg->server.connect_len,
-					     res, &r->peer, stop);
-		else
-			rc = peer_run_socket(plan, &pc, &sa, sizeof(sa), res, &r->peer, stop);
-		r->cpu_self_ns = cpu_ns(RUSAGE_SELF) - cpu0;
-		if (rc < 0) {
-			snprintf(err, errlen, "socket replay: %s", strerror(-rc));
-			goto out;
-		}
-	} else {
-		struct txq_cfg tc = { 0 };
-		struct rxq_cfg rcfg = { 0 };
-		char filter[160];
-
-		int ifindex = cfg->remote ? cfg->remote->ifindex : netns_ifindex(topo, NETNS_CLIENT);
-		uint32_t need = engine_mtu_for(plan);
-		struct ctr_files now;
-
-		if (topo) {
-			ctr_open(topo, NETNS_SERVER, &now);
-			snapshot(&now, before);
-			ctr_open(topo, NETNS_SERVER, &srv_after);
-		}
-		ctr_open(topo, NETNS_CLIENT, &now);
-		snapshot(&now, cbefore);
-		ctr_open(topo, NETNS_CLIENT, &cli_after);
-		tc.via = cfg->via == ENGINE_MMAP ? TXQ_MMAP : TXQ_RAW;
-		tc.ifindex = ifindex;
-		/* --iface: the link's MTU bounds what is sent (the peer's MSS),
-		 * but a slot must hold any frame the peer may build */
-		tc.max_frame = TCPGEN_ETH + (r->mtu > need ? r->mtu : need);
-		tc.ring_bytes = cfg->ring_bytes;
-		tc.qdisc_bypass = cfg->qdisc_bypass;
-		fd = packet_socket(topo);
-		if (fd < 0) {
-			rc = fd;
-			snprintf(err, errlen, "socket(AF_PACKET): %s", strerror(-rc));
-			goto out;
-		}
-		if ((rc = txq_new(&tx, fd, &tc, &what)) < 0) {
-			snprintf(err, errlen, "%s: %s", what, strerror(-rc));
-			goto out;
-		}
-		r->ring_frames = txq_stats(tx)->frame_nr;
-		r->ring_frame_size = txq_stats(tx)->frame_size;
-		fd = packet_socket(topo);
-		if (fd < 0) {
-			rc = fd;
-			snprintf(err, errlen, "socket(AF_PACKET): %s", strerror(-rc));
-			goto out;
-		}
-		if (cfg->remote) {
-			const struct engine_remote *rm = cfg->remote;
-			char ip[INET6_ADDRSTRLEN], port[32] = "";
-
-			inet_ntop(rm->family, rm->server_addr, ip, sizeof(ip));
-			if (rm->port)
-				snprintf(port, sizeof(port), " and src port %u", rm->port);
-			/* the server's TCP, and what asks for our client
-			 * addresses: ARP, or ICMPv6 neighbour solicitations
-			 * (type 135 right after a plain IPv6 header) */
-			snprintf(filter, sizeof(filter), "(tcp and src host %s%s) or %s", ip, port,
-				 rm->family == AF_INET6 ? "(icmp6 and ip6[40] == 135)" : "arp");
-			if (rm->family == AF_INET6) {
-				/* neighbour solicitations go to a solicited-node
-				 * multicast group: let the NIC pass them all */
-				struct packet_mreq mr = { .mr_ifindex = rm->ifindex,
-							  .mr_type = PACKET_MR_ALLMULTI };
-
-				setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr));
-			}
-		} else {
-			snprintf(filter, sizeof(filter),
-				 "tcp and ((src host %s and src port %u) or (src host %s and src port %u))",
-				 NETNS_SERVER_IP4, pc.server_port[0], NETNS_SERVER_IP6, pc.server_port[1]);
-		}
-		rcfg.ifindex = ifindex;
-		rcfg.version = cfg->rx_version;
-		rcfg.filter = filter;
-		if ((rc = rxq_new(&rx, fd, &rcfg, err, errlen)) < 0)
-			goto out;
-		pc.add_client = add_client;
-		pc.add_client_arg = topo;
-		if (cfg->remote) {
-			pc.add_client = cfg->remote->add_client;
-			pc.add_client_arg = cfg->remote->arg;
-		}
-		if (!pc.mss)
-			pc.mss = r->mtu - (cfg->remote && cfg->remote->family == AF_INET ? 40 : 60);
-		if ((rc = drop_caps(cfg, topo, err, errlen)) < 0)
-			goto out;
-		cpu0 = cpu_ns(RUSAGE_SELF);
-		rc = peer_run_packet(plan, &pc, tx, rx, res, &r->peer, stop);
-		r->cpu_self_ns = cpu_ns(RUSAGE_SELF) - cpu0;
-		r->frames_confirmed = txq_stats(tx)->frames;
-		r->wrong_format = txq_stats(tx)->wrong_format;
-		r->rx_drops = rxq_drops(rx);
-		if (rc < 0) {
-			r->peer_err = rc;
-			snprintf(err, errlen, "transmit: %s", rc == TXQ_E_WRONG_FORMAT
-				 ? "the kernel refused a frame (TP_STATUS_WRONG_FORMAT)" : strerror(-rc));
-			goto out;
-		}
+	if (s->topo) {
+		ctr_open(s->topo, NETNS_SERVER, &now);
+		snapshot(&now, s->before);
+		ctr_open(s->topo, NETNS_SERVER, &s->srv_after);
 	}
+	ctr_open(s->topo, NETNS_CLIENT, &now);
+	snapshot(&now, s->cbefore);
+	ctr_open(s->topo, NETNS_CLIENT, &s->cli_after);
+	tc.via = cfg->via == ENGINE_MMAP ? TXQ_MMAP : TXQ_RAW;
+	tc.ifindex = ifindex;
+	/* --iface: the link's MTU bounds what is sent (the peer's MSS), but a
+	 * slot must hold any frame the peer may build */
+	tc.max_frame = TCPGEN_ETH + (r->mtu > need ? r->mtu : need);
+	tc.ring_bytes = cfg->ring_bytes;
+	tc.qdisc_bypass = cfg->qdisc_bypass;
+	fd = packet_socket(s->topo);
+	if (fd < 0) {
+		snprintf(s->err, s->errlen, "socket(AF_PACKET): %s", strerror(-fd));
+		return fd;
+	}
+	if ((rc = txq_new(&s->tx, fd, &tc, &what)) < 0) {
+		snprintf(s->err, s->errlen, "%s: %s", what, strerror(-rc));
+		return rc;
+	}
+	r->ring_frames = txq_stats(s->tx)->frame_nr;
+	r->ring_frame_size = txq_stats(s->tx)->frame_size;
+	fd = packet_socket(s->topo);
+	if (fd < 0) {
+		snprintf(s->err, s->errlen, "socket(AF_PACKET): %s", strerror(-fd));
+		return fd;
+	}
+	if (cfg->remote && cfg->remote->family == AF_INET6) {
+		/* neighbour solicitations go to a solicited-node multicast
+		 * group: let the NIC pass them all */
+		struct packet_mreq mr = { .mr_ifindex = cfg->remote->ifindex,
+					  .mr_type = PACKET_MR_ALLMULTI };
+
+		setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr));
+	}
+	rx_filter(s, filter, sizeof(filter));
+	rcfg.ifindex = ifindex;
+	rcfg.version = cfg->rx_version;
+	rcfg.filter = filter;
+	return rxq_new(&s->rx, fd, &rcfg, s->err, s->errlen);
+}
+
+/* The packet path: frames through the TX ring (or sendto) into the veth
+ * or --iface, the server's answers through the RX ring. */
+static int run_packet(struct run_state *s)
+{
+	const struct engine_cfg *cfg = s->cfg;
+	struct engine_result *r = s->r;
+	uint64_t cpu0;
+	int rc;
+
+	if ((rc = packet_setup(s)) < 0)
+		return rc;
+	if (!cfg->remote) {
+		s->pc.add_client = add_client;
+		s->pc.add_client_arg = s->topo;
+	}
+	if (!s->pc.mss)
+		s->pc.mss = r->mtu - (cfg->remote && cfg->remote->family == AF_INET ? 40 : 60);
+	if ((rc = drop_caps(cfg, s->topo, s->err, s->errlen)) < 0)
+		return rc;
+	cpu0 = cpu_ns(RUSAGE_SELF);
+	rc = peer_run_packet(s->plan, &s->pc, s->tx, s->rx, s->res, &r->peer, s->stop);
+	r->cpu_self_ns = cpu_ns(RUSAGE_SELF) - cpu0;
+	r->frames_confirmed = txq_stats(s->tx)->frames;
+	r->wrong_format = txq_stats(s->tx)->wrong_format;
+	r->rx_drops = rxq_drops(s->rx);
+	if (rc < 0) {
+		r->peer_err = rc;
+		snprintf(s->err, s->errlen, "transmit: %s", rc == TXQ_E_WRONG_FORMAT
+			 ? "the kernel refused a frame (TP_STATUS_WRONG_FORMAT)" : strerror(-rc));
+	}
+	return rc;
+}
+
+/* After the replay: verification and the totals. */
+static int run_collect(struct run_state *s)
+{
+	struct engine_result *r = s->r;
+	uint64_t i;
+	int k, rc;
+
 	r->interrupted = r->peer.interrupted;
-	for (i = 0; i < nres; i++) {
-		if (plan->flow[res[i].flow]->skip == PLAN_OK && res[i].status != PEER_FLOW_PENDING)
+	for (i = 0; i < s->nres; i++) {
+		if (s->plan->flow[s->res[i].flow]->skip == PLAN_OK && s->res[i].status != PEER_FLOW_PENDING)
 			r->flows++;
-		r->bytes_acked += res[i].acked;
+		r->bytes_acked += s->res[i].acked;
 	}
-	if ((rc = verify(plan, cfg, res, nres, blocks, r)) < 0) {
-		snprintf(err, errlen, "verify: %s", strerror(-rc));
-		goto out;
+	if ((rc = engine_verify(s->plan, s->cfg, s->res, s->nres, s->blocks, r)) < 0) {
+		snprintf(s->err, s->errlen, "verify: %s", strerror(-rc));
+		return rc;
 	}
 	for (k = 0; k < 2; k++) {
-		if (!blocks[k])
+		const struct stats_block *b = s->blocks[k];
+
+		if (!b)
 			continue;
-		/* a foreign server's block reads 0: verify_copied() set it */
-		r->server_bytes_read += blocks[k]->bytes_read;
-		r->server_requests += blocks[k]->requests;
-		r->server_responses_2xx += blocks[k]->status[2];
-		r->server_responses_4xx += blocks[k]->status[4];
-		r->server_responses_5xx += blocks[k]->status[5];
+		/* a foreign server's block reads 0: the copy check set it */
+		r->server_bytes_read += b->bytes_read;
+		r->server_requests += b->requests;
+		r->server_responses_2xx += b->status[2];
+		r->server_responses_4xx += b->status[4];
+		r->server_responses_5xx += b->status[5];
 	}
-	if (topo) {
-		snapshot(&srv_after, after);
-		ctr_summary(before, after, r);
+	if (s->topo) {
+		snapshot(&s->srv_after, s->after);
+		ctr_summary(s->before, s->after, r);
 	}
-	if (topo || cfg->remote) {
-		snapshot(&cli_after, cafter);
-		r->client_out_rsts = (uint64_t)ctr_delta(cbefore, cafter, "Tcp:OutRsts");
+	if (s->topo || s->cfg->remote) {
+		snapshot(&s->cli_after, s->cafter);
+		r->client_out_rsts = (uint64_t)ctr_delta(s->cbefore, s->cafter, "Tcp:OutRsts");
 	}
-out:
-	ctr_close(&srv_after);
-	ctr_close(&cli_after);
-	rxq_free(rx);
-	txq_free(tx);
-	stop_server(server[0]);
-	stop_server(server[1]);
-	r->cpu_server_ns = cpu_ns(RUSAGE_CHILDREN) - kids0;
-	netns_topo_free(topo);
+	return 0;
+}
+
+/* Stops the servers, hands their blocks to the finish hook, then
+ * releases everything. */
+static void run_release(struct run_state *s, uint64_t kids0)
+{
+	const struct engine_hooks *h = &s->cfg->hooks;
+	int k;
+
+	ctr_close(&s->srv_after);
+	ctr_close(&s->cli_after);
+	rxq_free(s->rx);
+	txq_free(s->tx);
+	stop_server(s->server[0]);
+	stop_server(s->server[1]);
+	s->r->cpu_server_ns = cpu_ns(RUSAGE_CHILDREN) - kids0;
+	if (h->finish)
+		h->finish(h->arg, (const struct stats_block *const *)s->blocks);
+	netns_topo_free(s->topo);
 	for (k = 0; k < 2; k++)
-		if (blocks[k])
-			munmap(blocks[k], stats_block_bytes(blocks[k]->conn_cap));
-	free(res);
-	free(before);
-	free(after);
-	free(cbefore);
-	free(cafter);
+		stats_destroy(s->blocks[k]);
+	free(s->res);
+	free(s->before);
+	free(s->after);
+	free(s->cbefore);
+	free(s->cafter);
+}
+
+int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
+	       struct engine_result *r, volatile sig_atomic_t *stop,
+	       char *err, size_t errlen)
+{
+	struct run_state s = { .plan = plan, .cfg = cfg, .r = r, .stop = stop, .err = err,
+			       .errlen = errlen, .server = { -1, -1 }, .pc = cfg->peer };
+	uint32_t loops = cfg->peer.loops ? cfg->peer.loops : 1;
+	uint64_t kids0 = cpu_ns(RUSAGE_CHILDREN);
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->via = cfg->via;
+	s.nres = (uint64_t)plan->nflows * loops;
+	r->failures = calloc(64, sizeof(*r->failures));
+	s.res = calloc(s.nres ? s.nres : 1, sizeof(*s.res));
+	s.before = calloc(1, sizeof(*s.before));
+	s.after = calloc(1, sizeof(*s.after));
+	s.cbefore = calloc(1, sizeof(*s.cbefore));
+	s.cafter = calloc(1, sizeof(*s.cafter));
+	if (!r->failures || !s.res || !s.before || !s.after || !s.cbefore || !s.cafter) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if ((rc = run_prepare(&s)) < 0 || (rc = run_servers(&s)) < 0)
+		goto out;
+	if (cfg->remote)
+		remote_peer_cfg(cfg->remote, &s.pc, r);
+	rc = cfg->via == ENGINE_SOCKET ? run_socket(&s) : run_packet(&s);
+	if (rc < 0)
+		goto out;
+	rc = run_collect(&s);
+out:
+	run_release(&s, kids0);
 	return rc;
 }
 

@@ -50,7 +50,10 @@ enum {
  * listen ("0.0.0.0:0" or "[::]:0" IPv6-only in the namespace, one child per
  * address family the plan needs, each with its own stats block;
  * "127.0.0.1:0" on the socket path), sets st->port and then st->ready = 1,
- * and serves until *stop. */
+ * and serves until *stop.  A run() that cannot listen returns < 0, and may
+ * first say why in st->start_error (else the engine words its error); the
+ * child's own setup steps (joining the namespace, dropping privileges,
+ * the syscall filter) write theirs there too. */
 struct engine_server {
 	int (*run)(void *arg, struct stats_block *st, const char *listen,
 		   volatile sig_atomic_t *stop);
@@ -76,21 +79,6 @@ struct engine_server {
 	 * filter with these flags (SANDBOX_*), after the drop */
 	bool sandbox;
 	unsigned sandbox_flags;
-	/* called in the parent once every server child is forked, before
-	 * waiting for them, with how many there are (one per address family,
-	 * so 1 or 2): start threads here, not before engine_run (a child
-	 * forked while another thread holds a lock inherits it held); may be
-	 * NULL */
-	void (*forked)(void *arg, int nchildren);
-	void *forked_arg;
-	/* a foreign server: bytes the kernel has copied to its threads so
-	 * far (the profiler's skb:skb_copy_datagram_iovec count): 0 and
-	 * *bytes, 1 and *bytes when that may be only part of its reads (it
-	 * started threads the count does not see), < 0 when not counted;
-	 * with 0, verification also checks that the server read every byte
-	 * its kernel ACKed.  May be NULL. */
-	int (*copied)(void *arg, uint64_t *bytes);
-	void *copied_arg;
 };
 
 /* --iface IFACE --server-ip IP (replay/iface.h): the peer transmits on an
@@ -112,11 +100,40 @@ struct engine_remote {
 	void *arg;
 };
 
+/* What the caller does around the server children, all optional (NULL),
+ * with one argument.  In the child: child_ready() after it joined its
+ * namespace and dropped its privileges, before run() listens (a profiler
+ * opens its events on the child here, before the first byte arrives);
+ * child_done() after run() returned, on the child's own stats block.  In
+ * the parent: forked() once every server child is forked, before waiting
+ * for them, with how many there are (one per address family, so 1 or 2):
+ * start threads here, not before engine_run (a child forked while another
+ * thread holds a lock inherits it held); copied() while the replay runs;
+ * finish() once the children have exited, before their stats blocks are
+ * unmapped (blocks[1]: the IPv6 server's, or NULL; both NULL with
+ * --iface): what the servers counted is read there, from the blocks
+ * themselves. */
+struct engine_hooks {
+	void (*child_ready)(void *arg);
+	void (*child_done)(void *arg, struct stats_block *st);
+	void (*forked)(void *arg, int nchildren);
+	/* a foreign server: bytes the kernel has copied to its threads so
+	 * far (the profiler's skb:skb_copy_datagram_iovec count): 0 and
+	 * *bytes, 1 and *bytes when that may be only part of its reads (it
+	 * started threads the count does not see), < 0 when not counted;
+	 * with 0, verification also checks that the server read every byte
+	 * its kernel ACKed */
+	int (*copied)(void *arg, uint64_t *bytes);
+	void (*finish)(void *arg, const struct stats_block *const blocks[2]);
+	void *arg;
+};
+
 struct engine_cfg {
 	enum engine_via via;
 	const struct engine_remote *remote;	/* NULL: pktmem's own topology */
 	struct peer_cfg peer;		/* server_port and add_client are set by the engine */
 	struct engine_server server;
+	struct engine_hooks hooks;
 	int rx_version;			/* TPACKET_V2 or V3 for the RX ring; 0 = 3 */
 	uint32_t ring_bytes;		/* TX ring; 0 = 4 MiB */
 	bool qdisc_bypass;		/* default false; see docs/replay.md */
@@ -185,7 +202,9 @@ struct engine_result {
 };
 
 /* Runs the replay.  Returns 0 when it ran (check result->verified), or a
- * negative error with err filled (one line, what failed first). */
+ * negative error with err filled (one line, what failed first; a server
+ * child that did not start says why, from its stats block's
+ * start_error). */
 int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 	       struct engine_result *result, volatile sig_atomic_t *stop,
 	       char *err, size_t errlen);

@@ -31,7 +31,12 @@
 
 #include "lib/err.h"
 
+#include "replay/engine.h"
+#include "replay/plan.h"
+
+#include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Module errors (negative, below the errno range: lib/err.h). */
@@ -48,6 +53,7 @@ enum {
 	IFACE_E_NETFULL = PM_E_IFACE - 10,	/* --client-net has no address left */
 	IFACE_E_CIDR = PM_E_IFACE - 11,		/* not ADDR/PREFIX */
 	IFACE_E_NOCARRIER = PM_E_IFACE - 12,	/* up, but no carrier (IFF_RUNNING off) */
+	IFACE_E_PLAN = PM_E_IFACE - 13,		/* iface_remote_plan(): err says why */
 };
 
 struct iface_link {
@@ -127,8 +133,34 @@ int iface_clients_add(void *arg, int family, const uint8_t addr[16]);
  * 0 when the frame is not one to answer. */
 int iface_clients_answer(void *arg, const uint8_t *frame, uint32_t len, uint8_t *out,
 			 uint32_t cap);
-/* ARP replies and neighbour advertisements sent. */
-uint64_t iface_clients_answered(const struct iface_clients *c);
+/* What the user asked for: --iface, --server-ip (an IPv6 link-local
+ * one may carry its zone, fe80::1%eth0), --client-net (NULL: keep the
+ * captured client addresses), --port (0: each flow's captured one). */
+struct iface_opts {
+	const char *iface, *server_ip, *client_net;
+	uint16_t port;
+};
+
+/* The path the replay takes, for the summary; owns clients. */
+struct iface_path {
+	struct iface_link link;
+	char nexthop[INET6_ADDRSTRLEN];
+	bool gateway;		/* the next hop is a gateway, not the server */
+	bool resolved;		/* pktmem asked the wire (ARP / NS), not the kernel */
+	uint8_t nexthop_mac[6];
+	struct iface_clients *clients;	/* iface_clients_free() */
+};
+
+/* The policy of a replay onto IFACE, in one place: the link must be up
+ * and not forwarding, the server reached through it (a zone only on a
+ * link-local address, and naming IFACE), not an address of this host; the
+ * next hop's MAC from the kernel or the wire (3 x 1 s); every flow in the
+ * server's family unless --client-net maps the clients, and no captured
+ * client address of this host or the server's.  Fills path and rm (its
+ * client callbacks on path->clients).  0, or a negative error with one
+ * line in err naming the option at fault. */
+int iface_remote_plan(const struct iface_opts *o, const struct plan *plan, struct iface_path *path,
+		      struct engine_remote *rm, char *err, size_t errlen);
 
 const char *iface_strerror(int err);
 

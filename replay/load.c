@@ -1,48 +1,20 @@
 /* load.c: captures -> plan; see load.h. */
 #include "replay/load.h"
 
-/* Built before the reassembly module landed, this file says so at run
- * time instead of breaking the link; with replay/reasm.c present it is the
- * real loader. */
-#if __has_include("replay/reasm.c")
-#define HAVE_REASM 1
-#else
-#define HAVE_REASM 0
-#endif
-
 #include "replay/capture.h"
-#include "replay/reasm.h"
-
-#if HAVE_REASM && __has_include("replay/httpx.h")
 #include "replay/httpx.h"
-#define HAVE_HTTPX 1
-#else
-#define HAVE_HTTPX 0
-#endif
+#include "replay/reasm.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#if !HAVE_REASM
-int load_captures(struct plan *plan, const char *const *paths, size_t npaths,
-		  const struct load_cfg *cfg, struct load_info *info,
-		  char *err, size_t errlen)
-{
-	(void)plan; (void)paths; (void)npaths; (void)cfg;
-	memset(info, 0, sizeof(*info));
-	snprintf(err, errlen, "TCP reassembly (replay/reasm.c) is not built yet");
-	return -ENOSYS;
-}
-#else
 
 struct lflow {
 	struct plan_flow *pf;
-#if HAVE_HTTPX
 	struct httpx_stream *hx;
 	uint64_t requests, rejected;
-#endif
 };
 
 struct loader {
@@ -54,7 +26,6 @@ struct loader {
 	int err;
 };
 
-#if HAVE_HTTPX
 /* A request counts when the server will see all of it and parse it. */
 static void on_req(void *ctx, const struct httpx_req *rq)
 {
@@ -65,7 +36,6 @@ static void on_req(void *ctx, const struct httpx_req *rq)
 	else if (rq->complete && !rq->cut_by_gap)
 		lf->requests++;
 }
-#endif
 
 static void on_open(void *ctx, struct flow_info *f)
 {
@@ -97,12 +67,10 @@ static void on_open(void *ctx, struct flow_info *f)
 		L->err = -ENOMEM;
 		return;
 	}
-#if HAVE_HTTPX
 	if (httpx_stream_new(&lf->hx, NULL, on_req, lf) < 0)
 		lf->hx = NULL;
 	else if (!f->syn_seen)
 		httpx_stream_midstream(lf->hx);
-#endif
 	f->user = lf;
 }
 
@@ -115,14 +83,12 @@ static void on_data(void *ctx, struct flow_info *f, int dir, uint64_t off,
 
 	if (!lf)
 		return;
-#if HAVE_HTTPX
 	if (lf->hx) {
 		if (dir == DIR_C2S && !lf->pf->truncated)
 			httpx_stream_data(lf->hx, off, p, n, ts_ns);
 		else if (dir == DIR_S2C)
 			httpx_stream_server_data(lf->hx, n);
 	}
-#endif
 	if (dir != DIR_C2S)
 		return;
 	err = plan_add_data(L->plan, lf->pf, off, p, n,
@@ -151,7 +117,6 @@ static void on_close(void *ctx, struct flow_info *f)
 	if (!lf)
 		return;
 	lf->pf->client_fin = f->dir[DIR_C2S].fin;
-#if HAVE_HTTPX
 	if (lf->hx) {
 		/* a request still open at the end is incomplete: not counted */
 		httpx_stream_end(lf->hx);
@@ -165,7 +130,6 @@ static void on_close(void *ctx, struct flow_info *f)
 		}
 		httpx_stream_free(lf->hx);
 	}
-#endif
 	(void)L;
 	free(lf);
 	f->user = NULL;
@@ -186,7 +150,7 @@ int load_captures(struct plan *plan, const char *const *paths, size_t npaths,
 	L.plan = plan;
 	L.cfg = cfg;
 	L.info = info;
-	info->requests_known = HAVE_HTTPX;
+	info->requests_known = true;
 	for (i = 0; i < npaths && rc == 0; i++) {
 		struct capture *cap = NULL;
 		struct reasm *r = NULL;
@@ -244,4 +208,3 @@ int load_captures(struct plan *plan, const char *const *paths, size_t npaths,
 	plan_finish(plan);
 	return rc;
 }
-#endif /* HAVE_REASM */

@@ -1,8 +1,12 @@
 /* t6020: the replay engine end to end against the sink (a plain kernel
  * listener): IPv4 and IPv6 flows through mmap, raw and socket, exact bytes
- * and contents; no RST from the replaying side's kernel. */
+ * and contents; no RST from the replaying side's kernel.  A server child
+ * that does not start: the error names its reason (stats_block
+ * start_error), and the hooks run where engine.h says. */
 #include "tests/tap.h"
 #include "tests/replay_util.h"
+
+#include <errno.h>
 
 static volatile sig_atomic_t stop;
 
@@ -37,6 +41,58 @@ static void run(struct plan *p, enum engine_via via, struct ru_server *srv,
 	engine_result_release(&r);
 }
 
+/* A server that cannot listen: says why, or leaves the engine to. */
+static int fail_run(void *arg, struct stats_block *st, const char *listen,
+		    volatile sig_atomic_t *stop_)
+{
+	(void)listen;
+	(void)stop_;
+	if (arg)
+		snprintf(st->start_error, sizeof(st->start_error), "%s", (const char *)arg);
+	return -EADDRINUSE;
+}
+
+struct hook_log {
+	int forked, finished;
+	uint64_t finish_bytes;
+};
+
+static void log_forked(void *arg, int n)
+{
+	((struct hook_log *)arg)->forked = n;
+}
+
+static void log_finish(void *arg, const struct stats_block *const blocks[2])
+{
+	struct hook_log *h = arg;
+
+	h->finished++;
+	h->finish_bytes = (blocks[0] ? blocks[0]->bytes_read : 0) + (blocks[1] ? blocks[1]->bytes_read : 0);
+}
+
+static void start_errors(struct plan *p)
+{
+	struct engine_cfg cfg;
+	struct engine_result r;
+	char err[256] = "";
+	int rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.via = ENGINE_SOCKET;
+	cfg.server.run = fail_run;
+	cfg.server.arg = "listen 127.0.0.1:0: no port today";
+	rc = engine_run(p, &cfg, &r, &stop, err, sizeof(err));
+	ok(rc == ENGINE_E_SERVER && !strcmp(err, "the server (IPv4) did not start listening: "
+					    "listen 127.0.0.1:0: no port today"),
+	   "a server that did not start: its own reason (%s)", err);
+	engine_result_release(&r);
+	cfg.server.arg = NULL;
+	rc = engine_run(p, &cfg, &r, &stop, err, sizeof(err));
+	ok(rc == ENGINE_E_SERVER && strstr(err, "did not start listening: ") &&
+	   strstr(err, strerror(EADDRINUSE)), "a server that said nothing: its error (%s)", err);
+	engine_result_release(&r);
+}
+
 int main(void)
 {
 	struct engine_cfg cfg;
@@ -52,8 +108,21 @@ int main(void)
 	ru_flow(p, 5, AF_INET6, 20, 1000, 1440, 5);
 	plan_finish(p);
 
+	start_errors(p);
 	memset(&cfg, 0, sizeof(cfg));
 	srv = ru_server_setup(&cfg, false);
+	{
+		struct hook_log h = { 0 };
+
+		cfg.hooks.forked = log_forked;
+		cfg.hooks.finish = log_finish;
+		cfg.hooks.arg = &h;
+		run(p, ENGINE_SOCKET, srv, &cfg, "with hooks");
+		ok(h.forked == 1 && h.finished == 1 && h.finish_bytes == p->bytes,
+		   "hooks: forked(1), finish() once with the block still mapped (%llu bytes read)",
+		   (unsigned long long)h.finish_bytes);
+		memset(&cfg.hooks, 0, sizeof(cfg.hooks));
+	}
 	for (v = ENGINE_MMAP; v <= ENGINE_SOCKET; v++) {
 		if (v != ENGINE_SOCKET && !ru_is_root()) {
 			skip("via %s needs root (CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN)",

@@ -2,7 +2,8 @@
  * t7110: attaching the profiler to a server child forked by someone else
  * (as the replay engine does): the child announces itself before it
  * listens, the parent's thread opens the events on its pid, and the
- * child's stats block comes back as a snapshot when it stops.  Load: TCP
+ * parent reads the child's shared stats block once it has exited, before
+ * unmapping it (prof_attach_stats()).  Load: TCP
  * request/response over loopback in a private network namespace.
  */
 #include "core/stats.h"
@@ -130,7 +131,9 @@ int main(void)
 	close(s);
 	waitpid(pid, &status, 0);
 	is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0, "server child exited cleanly");
-	munmap(st, sizeof(*st));	/* as the engine does: only the snapshot remains */
+	/* as the engine does: the block is read, then unmapped */
+	prof_attach_stats(a, (const struct stats_block *const[2]){ st, NULL });
+	munmap(st, sizeof(*st));
 	ok(prof_attach_finish(a, t) == 0, "prof_attach_finish fills the trial");
 	ok(t->stage[RS_COPY].available && t->stage[RS_COPY].bytes == (uint64_t)NREQ * REQ,
 	   "copy bytes (kernel) == bytes sent (%llu)", (unsigned long long)t->stage[RS_COPY].bytes);
@@ -159,6 +162,7 @@ int main(void)
 	waitpid(pid, &status, 0);
 	is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
 	       "the child that reported was acknowledged although the other never did");
+	prof_attach_stats(a, (const struct stats_block *const[2]){ st, NULL });
 	ok(prof_attach_finish(a, t) == 0, "prof_attach_finish");
 	ok(strstr(t->stage[RS_COPY].note, "had not reported") != NULL,
 	   "the copy note says a child's kernel-side events are missing (%s)", t->stage[RS_COPY].note);
