@@ -259,84 +259,11 @@ int run_write_folded(struct run *r, FILE *f)
 	return profiler_write_folded(prof_attach_profiler(r->prof), f);
 }
 
-/* ---- until report_write_summary_json lands (report/report.h) ----
- * A temporary copy of report.c's replay object writer, so that this
- * branch builds; the report module's report_write_summary_json() replaces
- * both functions below at merge.  The report's replay object has no
- * "target" (--exec/--target) or "iface" (--iface) object, which the
- * former pktmem.replay/1 summary had. */
-static json_t *shim_replay_json(const struct replay_summary *p)
-{
-	json_t *o = json_object(), *fa, *ctr;
-	size_t i;
-
-	json_object_set_new(o, "via", json_string(p->via));
-	json_object_set_new(o, "flows", json_integer((json_int_t)p->flows));
-	json_object_set_new(o, "requests", json_integer((json_int_t)p->requests));
-	json_object_set_new(o, "segments", json_integer((json_int_t)p->segments));
-	json_object_set_new(o, "bytes", json_integer((json_int_t)p->bytes));
-	json_object_set_new(o, "duration_ns", json_integer((json_int_t)p->duration_ns));
-	json_object_set_new(o, "segments_per_s", json_real(p->segments_per_s));
-	json_object_set_new(o, "mbit_per_s", json_real(p->mbit_per_s));
-	json_object_set_new(o, "requests_per_s", json_real(p->requests_per_s));
-	json_object_set_new(o, "retransmits", json_integer((json_int_t)p->retransmits));
-	json_object_set_new(o, "server_drops", json_integer((json_int_t)p->server_drops));
-	json_object_set_new(o, "skipped_flows", json_integer((json_int_t)p->skipped_flows));
-	json_object_set_new(o, "verified", json_boolean(p->verified));
-	json_object_set_new(o, "verify_msg", json_string(p->verify_msg));
-	json_object_set_new(o, "interrupted", json_boolean(p->interrupted));
-	json_object_set_new(o, "responses_2xx", json_integer((json_int_t)p->responses_2xx));
-	json_object_set_new(o, "responses_4xx", json_integer((json_int_t)p->responses_4xx));
-	json_object_set_new(o, "responses_5xx", json_integer((json_int_t)p->responses_5xx));
-	/* optional, additive (docs/report-schema.md) */
-	json_object_set_new(o, "truncated_flows", json_integer((json_int_t)p->truncated_flows));
-	json_object_set_new(o, "server_bytes_read", json_integer((json_int_t)p->server_bytes_read));
-	json_object_set_new(o, "server_requests", json_integer((json_int_t)p->server_requests));
-	json_object_set_new(o, "requests_verified", json_boolean(p->requests_verified));
-	json_object_set_new(o, "frames", json_integer((json_int_t)p->frames));
-	json_object_set_new(o, "gap_p50_ns", json_integer((json_int_t)p->gap_p50_ns));
-	json_object_set_new(o, "gap_p99_ns", json_integer((json_int_t)p->gap_p99_ns));
-	json_object_set_new(o, "late_p99_ns", json_integer((json_int_t)p->late_p99_ns));
-	json_object_set_new(o, "cpu_replayer_ns", json_integer((json_int_t)p->cpu_replayer_ns));
-	json_object_set_new(o, "cpu_server_ns", json_integer((json_int_t)p->cpu_server_ns));
-	json_object_set_new(o, "failures_total", json_integer((json_int_t)p->failures_total));
-	fa = json_array();
-	for (i = 0; i < p->nfailures && i < REPORT_MAX_FAILURES; i++)
-		json_array_append_new(fa, json_pack("{s:I, s:I, s:s}", "flow",
-						    (json_int_t)p->failure[i].flow, "loop",
-						    (json_int_t)p->failure[i].loop, "msg",
-						    p->failure[i].msg));
-	json_object_set_new(o, "failures", fa);
-	ctr = json_object();
-	for (i = 0; i < p->ncounters && i < REPORT_MAX_COUNTERS; i++)
-		json_object_set_new(ctr, p->counter[i].name, json_integer(p->counter[i].delta));
-	json_object_set_new(o, "server_counters", ctr);
-	return o;
-}
-
-static int report_write_summary_json(const struct replay_summary *s, const char *path)
-{
-	json_t *o = shim_replay_json(s);
-	char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
-	size_t len = text ? strlen(text) : 0;
-	char *nl = text ? realloc(text, len + 2) : NULL;
-	int rc = -ENOMEM;
-
-	if (nl) {
-		text = nl;
-		nl[len++] = '\n';
-		nl[len] = '\0';
-		if (!strcmp(path, "-"))
-			fflush(stdout);
-		rc = io_write_file_atomic(path, nl, len);
-	}
-	free(text);
-	json_decref(o);
-	return rc;
-}
-/* ---- end of the temporary shim ---- */
 
 int run_write_summary(const struct run *r, const char *path)
 {
+	/* "-" is written with write(2): what stdio holds must go first */
+	if (!strcmp(path, "-"))
+		fflush(stdout);
 	return report_write_summary_json(&r->sum, path);
 }
