@@ -6,6 +6,7 @@
 #include "replay/netns.h"
 #include "replay/plan.h"
 #include "core/privs.h"
+#include "replay/rxring.h"
 #include "replay/sink.h"
 #include "replay/tcpgen.h"
 #include "replay/txring.h"
@@ -741,7 +742,6 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 	struct ctr_files srv_after, cli_after;
 	bool fam_used[2] = { false, false };
 	int k;
-	const char *what = NULL;
 	int rc = 0, fd;
 	uint64_t cpu0 = 0, kids0 = cpu_ns(RUSAGE_CHILDREN);
 
@@ -813,11 +813,9 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 		struct netns_cfg nc = { .mtu = engine_mtu_for(plan) };
 
 		r->mtu = nc.mtu;
-		rc = netns_topo_new(&topo, &nc, &what);
-		if (rc < 0) {
-			snprintf(err, errlen, "%s: %s", what, netns_strerror(rc));
+		rc = netns_topo_new(&topo, &nc, err, errlen);
+		if (rc < 0)
 			goto out;
-		}
 	}
 	for (k = 0; k < 2; k++) {
 		static const char *const listen[2] = { "0.0.0.0:0", "[::]:0" };
@@ -908,10 +906,8 @@ int engine_run(const struct plan *plan, const struct engine_cfg *cfg,
 			snprintf(err, errlen, "socket(AF_PACKET): %s", strerror(-rc));
 			goto out;
 		}
-		if ((rc = txq_new(&tx, fd, &tc, &what)) < 0) {
-			snprintf(err, errlen, "%s: %s", what, strerror(-rc));
+		if ((rc = txq_new(&tx, fd, &tc, err, errlen)) < 0)
 			goto out;
-		}
 		r->ring_frames = txq_stats(tx)->frame_nr;
 		r->ring_frame_size = txq_stats(tx)->frame_size;
 		fd = packet_socket(topo);

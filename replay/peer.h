@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "replay/plan.h"
+#include "replay/rxring.h"
 #include "replay/txring.h"
 
 enum peer_timing { PEER_MAX = 0, PEER_SCALED, PEER_PPS };
