@@ -1,4 +1,4 @@
-/* peer.c: the live TCP peer; see peer.h. */
+/* peer.c: the live TCP peer, packet path (the socket path is peer_socket.c); see peer.h. */
 #include "replay/peer.h"
 
 #include "lib/time.h"
