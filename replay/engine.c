@@ -6,6 +6,7 @@
 #include "replay/netns.h"
 #include "replay/plan.h"
 #include "core/privs.h"
+#include "replay/rxring.h"
 #include "replay/tcpgen.h"
 #include "replay/txring.h"
 #include "replay/verify.h"
@@ -446,18 +447,15 @@ static int run_servers(struct run_state *s)
 {
 	static const char *const listen[2] = { "0.0.0.0:0", "[::]:0" };
 	const struct engine_cfg *cfg = s->cfg;
-	const char *what = NULL;
 	int k, rc;
 
 	if (cfg->via != ENGINE_SOCKET && !cfg->remote) {
 		struct netns_cfg nc = { .mtu = engine_mtu_for(s->plan) };
 
 		s->r->mtu = nc.mtu;
-		rc = netns_topo_new(&s->topo, &nc, &what);
-		if (rc < 0) {
-			snprintf(s->err, s->errlen, "%s: %s", what, netns_strerror(rc));
+		rc = netns_topo_new(&s->topo, &nc, s->err, s->errlen);
+		if (rc < 0)
 			return rc;
-		}
 	}
 	for (k = 0; k < 2; k++) {
 		if (!s->blocks[k])
@@ -565,7 +563,6 @@ static int packet_setup(struct run_state *s)
 	char filter[160];
 	int ifindex = cfg->remote ? cfg->remote->ifindex : netns_ifindex(s->topo, NETNS_CLIENT);
 	uint32_t need = engine_mtu_for(s->plan);
-	const char *what = NULL;
 	int rc, fd;
 
 	if (s->topo) {
@@ -588,10 +585,8 @@ static int packet_setup(struct run_state *s)
 		snprintf(s->err, s->errlen, "socket(AF_PACKET): %s", strerror(-fd));
 		return fd;
 	}
-	if ((rc = txq_new(&s->tx, fd, &tc, &what)) < 0) {
-		snprintf(s->err, s->errlen, "%s: %s", what, strerror(-rc));
+	if ((rc = txq_new(&s->tx, fd, &tc, s->err, s->errlen)) < 0)
 		return rc;
-	}
 	r->ring_frames = txq_stats(s->tx)->frame_nr;
 	r->ring_frame_size = txq_stats(s->tx)->frame_size;
 	fd = packet_socket(s->topo);

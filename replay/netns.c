@@ -11,6 +11,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -312,38 +313,55 @@ int netns_add_client(struct netns_topo *t, int family, const uint8_t addr[16])
 	return err;
 }
 
+
+/* PKTMEM_TEST_FAIL=name: see netns.h.  Read once per netns_topo_new(). */
+static bool test_fail(const char *name)
+{
+	const char *v = getenv("PKTMEM_TEST_FAIL");
+
+	return v && strcmp(v, name) == 0;
+}
+
 int netns_topo_new(struct netns_topo **out, const struct netns_cfg *cfg,
-		   const char **what)
+		   char *errbuf, size_t errlen)
 {
 	struct netns_topo *t;
+	const char *what;
 	uint8_t a[16];
 	int err;
 
 	*out = NULL;
 	t = calloc(1, sizeof(*t));
-	if (!t)
+	if (!t) {
+		snprintf(errbuf, errlen, "netns_topo_new: %s", strerror(ENOMEM));
 		return -ENOMEM;
+	}
 	t->ns_fd[0] = t->ns_fd[1] = -1;
 	t->mtu = cfg && cfg->mtu ? cfg->mtu : 1500;
 	t->seq = (unsigned int)time(NULL);
 
-	*what = "open /proc/thread-self/ns/net";
+	what = "open /proc/thread-self/ns/net";
 	t->home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (t->home_fd < 0) {
 		err = -errno;
 		goto fail;
 	}
-	*what = "unshare(CLONE_NEWNET)";
+	what = "unshare(CLONE_NEWNET)";
 	if ((err = new_ns(t, &t->ns_fd[NETNS_CLIENT])) < 0 ||
 	    (err = new_ns(t, &t->ns_fd[NETNS_SERVER])) < 0)
 		goto fail;
-	*what = "netlink socket";
+	what = "netlink socket";
 	if ((err = open_nl(t, NETNS_CLIENT)) < 0 || (err = open_nl(t, NETNS_SERVER)) < 0)
 		goto fail;
-	*what = "RTM_NEWLINK veth";
+	if (test_fail("veth")) {
+		err = -EOPNOTSUPP;
+		snprintf(errbuf, errlen, "create veth: injected failure (PKTMEM_TEST_FAIL=veth)");
+		goto out;
+	}
+	what = "RTM_NEWLINK veth";
 	if ((err = make_veth(t)) < 0)
 		goto fail;
-	*what = "if_nametoindex";
+	what = "if_nametoindex";
 	if ((err = ifindex_in(t, NETNS_CLIENT, NETNS_CLIENT_DEV)) < 0)
 		goto fail;
 	t->ifindex[NETNS_CLIENT] = err;
@@ -351,43 +369,48 @@ int netns_topo_new(struct netns_topo **out, const struct netns_cfg *cfg,
 		goto fail;
 	t->ifindex[NETNS_SERVER] = err;
 
-	*what = "RTM_NEWLINK up";
+	what = "RTM_NEWLINK up";
 	if ((err = link_up(t, NETNS_SERVER, 1, 0)) < 0 ||	/* lo */
 	    (err = link_up(t, NETNS_CLIENT, 1, 0)) < 0 ||
 	    (err = link_up(t, NETNS_SERVER, t->ifindex[NETNS_SERVER], 0)) < 0 ||
 	    (err = link_up(t, NETNS_CLIENT, t->ifindex[NETNS_CLIENT], 0)) < 0)
 		goto fail;
 
-	*what = "RTM_NEWADDR";
+	what = "RTM_NEWADDR";
 	netns_server_addr(AF_INET, a);
 	if ((err = add_addr(t, NETNS_SERVER, AF_INET, a, 32)) < 0)
 		goto fail;
 	netns_server_addr(AF_INET6, a);
 	if ((err = add_addr(t, NETNS_SERVER, AF_INET6, a, 128)) < 0)
 		goto fail;
-	*what = "RTM_NEWROUTE";
+	what = "RTM_NEWROUTE";
 	inet_pton(AF_INET, NETNS_CLIENT_NET4, a);
 	if ((err = add_route(t, NETNS_SERVER, AF_INET, a, 16)) < 0)
 		goto fail;
 	inet_pton(AF_INET6, NETNS_CLIENT_NET6, a);
 	if ((err = add_route(t, NETNS_SERVER, AF_INET6, a, 64)) < 0)
 		goto fail;
-	*what = NULL;
 	*out = t;
 	return 0;
 fail:
+	snprintf(errbuf, errlen, "%s: %s", what, netns_strerror(err));
+out:
 	netns_topo_free(t);
 	return err;
+}
+
+int netns_probe(char *err, size_t errlen)
+{
+	struct netns_topo *t;
+	int rc = netns_topo_new(&t, NULL, err, errlen);
+
+	netns_topo_free(t);
+	return rc;
 }
 
 int netns_ifindex(const struct netns_topo *t, enum netns_side side)
 {
 	return t->ifindex[side];
-}
-
-uint32_t netns_mtu(const struct netns_topo *t)
-{
-	return t->mtu;
 }
 
 void netns_topo_free(struct netns_topo *t)

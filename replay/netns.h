@@ -28,9 +28,8 @@
 #ifndef PKTMEM_REPLAY_NETNS_H
 #define PKTMEM_REPLAY_NETNS_H
 
-#include "lib/err.h"
-
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -49,11 +48,6 @@ extern const uint8_t netns_server_mac[6];
 #define NETNS_SERVER_IP6 "fd70:6b6d::1"
 #define NETNS_CLIENT_NET6 "fd70:6b6d:c::"	/* /64 */
 
-/* Module errors (negative, below the errno range: lib/err.h). */
-enum {
-	NETNS_E_NETLINK = PM_E_NETNS - 1,	/* the kernel refused a netlink request */
-};
-
 struct netns_cfg {
 	uint32_t mtu;		/* both veth ends, bytes of IP packet; 0 = 1500 */
 };
@@ -61,10 +55,28 @@ struct netns_cfg {
 struct netns_topo;
 
 /* Needs CAP_SYS_ADMIN (unshare/setns) and CAP_NET_ADMIN.  Returns 0 or a
- * negative errno; *what names the step that failed ("unshare", ...). */
+ * negative errno and writes one line into err: the step that failed and
+ * netns_strerror()'s advice ("unshare(CLONE_NEWNET): network namespaces
+ * need root ...").  cfg may be NULL (MTU 1500).
+ *
+ * Test-only fault injection: when the environment variable
+ * PKTMEM_TEST_FAIL is "veth", the veth-creation step fails with
+ * -EOPNOTSUPP and err says "create veth: injected failure
+ * (PKTMEM_TEST_FAIL=veth)", so a test can show that `pktmem doctor`
+ * (netns_probe) and `pktmem replay` report the same failure.  Read here,
+ * at setup only. */
 int netns_topo_new(struct netns_topo **out, const struct netns_cfg *cfg,
-		   const char **what);
+		   char *err, size_t errlen);
+
+/* The topology exactly as replay builds it (netns_topo_new: both
+ * namespaces, the veth pair, addresses, routes), then torn down.  0 ok,
+ * or a negative code with a one-line reason in err. */
+int netns_probe(char *err, size_t errlen);
 void netns_topo_free(struct netns_topo *t);
+
+/* One line for an error of this module's calls (netns_topo_new,
+ * netns_join...), with the fix where the cause is known. */
+const char *netns_strerror(int err);
 
 /* Moves the calling thread into a side's namespace for good (used by the
  * server child after fork()). */
@@ -76,7 +88,6 @@ int netns_socket(const struct netns_topo *t, enum netns_side side,
 
 /* Interface index of the veth end on a side. */
 int netns_ifindex(const struct netns_topo *t, enum netns_side side);
-uint32_t netns_mtu(const struct netns_topo *t);
 
 /* Client address number idx (1..65534) of a family, as 16 bytes (IPv4 in
  * the first 4).  netns_add_client() installs its neighbour entry in the
@@ -89,8 +100,5 @@ int netns_add_client(struct netns_topo *t, int family, const uint8_t addr[16]);
  * "netstat", "snmp6"). */
 FILE *netns_proc_net(const struct netns_topo *t, enum netns_side side,
 		     const char *name);
-
-/* Advice for an error from this module. */
-const char *netns_strerror(int err);
 
 #endif

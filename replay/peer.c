@@ -1,25 +1,21 @@
-/* peer.c: the live TCP peer; see peer.h. */
+/* peer.c: the live TCP peer, packet path (the socket path is peer_socket.c); see peer.h. */
 #include "replay/peer.h"
 
+#include "lib/time.h"
 #include "replay/netns.h"
+#include "replay/peer_sched.h"
 #include "replay/tcpgen.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#define NS 1000000000ull
 /* Gap and lateness percentiles come from a uniform reservoir sample of
  * this many segments (Vitter's algorithm R): memory stays constant however
  * long the run, and 64 Ki samples put p99 within a few hundredths of a
@@ -27,14 +23,6 @@
 #define MAX_GAP_SAMPLES (1u << 16)
 #define FLUSH_BATCH 64		/* frames queued before a sendto() kick */
 #define OUR_WSCALE 7		/* we consume everything: advertise 8 MiB */
-
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * NS + (uint64_t)t.tv_nsec;
-}
 
 /* --- the (family, client address number, port) -> slot table --- */
 
@@ -120,44 +108,14 @@ static uint64_t flow_key(int family, uint32_t idx, uint16_t port)
 
 /* --- shared scheduling state --- */
 
-struct sched {
-	const struct plan *plan;
-	const struct peer_cfg *cfg;
-	uint32_t loops;
-	uint64_t total;		/* results: nflows * loops */
-	uint64_t next;		/* next (loop, flow) to start */
-	uint64_t finished;
-	uint64_t t0;		/* run start, CLOCK_MONOTONIC ns */
-	uint64_t loop_ns;	/* PEER_SCALED: length of one pass */
-	uint64_t pps_next;	/* PEER_PPS: when the next data segment may go */
-	uint64_t pps_step;
-	uint64_t last_data;	/* when the last data segment went (gaps) */
-	uint64_t *gaps, *late;
-	uint32_t ngaps, nlate, cap;
-	uint64_t seen_gaps, seen_late;	/* offered to the reservoirs */
-	uint64_t gap_max, late_max;
-	uint64_t rng;			/* xorshift64 state for the reservoirs */
-	uint64_t last_progress;
-};
-
-static uint64_t deadline(const struct sched *s, uint32_t loop, uint64_t ts)
-{
-	double d;
-
-	if (s->cfg->timing != PEER_SCALED)
-		return 0;
-	d = (double)(ts > s->plan->first_ts_ns ? ts - s->plan->first_ts_ns : 0) / s->cfg->speed;
-	return s->t0 + (uint64_t)loop * s->loop_ns + (uint64_t)d;
-}
-
-static int sched_init(struct sched *s, const struct plan *plan, const struct peer_cfg *cfg)
+int peer_sched_init(struct sched *s, const struct plan *plan, const struct peer_cfg *cfg)
 {
 	memset(s, 0, sizeof(*s));
 	s->plan = plan;
 	s->cfg = cfg;
 	s->loops = cfg->loops ? cfg->loops : 1;
 	s->total = (uint64_t)plan->nflows * s->loops;
-	s->t0 = now_ns();
+	s->t0 = pm_now_ns();
 	if (cfg->timing == PEER_SCALED) {
 		uint64_t span = plan->last_ts_ns > plan->first_ts_ns ? plan->last_ts_ns - plan->first_ts_ns : 0;
 
@@ -180,64 +138,6 @@ static int sched_init(struct sched *s, const struct plan *plan, const struct pee
 		return -ENOMEM;
 	}
 	return 0;
-}
-
-/* May a first transmission with this deadline go now?  Returns 0 if yes,
- * else the time to wake up. */
-static uint64_t pace_wait(struct sched *s, uint64_t dl, uint64_t now)
-{
-	if (dl && now < dl)
-		return dl;
-	if (s->pps_step && now < s->pps_next)
-		return s->pps_next;
-	return 0;
-}
-
-/* Algorithm R: the first cap values fill the reservoir; the k-th after
- * that replaces a random slot with probability cap/k. */
-static void reservoir_add(struct sched *s, uint64_t *v, uint32_t *n, uint64_t *seen, uint64_t x)
-{
-	uint64_t j;
-
-	if (*n < s->cap) {
-		v[(*n)++] = x;
-		(*seen)++;
-		return;
-	}
-	s->rng ^= s->rng << 13;
-	s->rng ^= s->rng >> 7;
-	s->rng ^= s->rng << 17;
-	j = s->rng % ++(*seen);
-	if (j < s->cap)
-		v[j] = x;
-}
-
-static void pace_sent(struct sched *s, struct peer_stats *st, uint64_t dl)
-{
-	/* the clock is read per segment: a pass of the loop sends many */
-	uint64_t now = now_ns();
-
-	if (s->pps_step)
-		s->pps_next += s->pps_step;	/* absolute schedule: no drift */
-	if (s->last_data) {
-		uint64_t gap = now - s->last_data;
-
-		reservoir_add(s, s->gaps, &s->ngaps, &s->seen_gaps, gap);
-		if (gap > s->gap_max)
-			s->gap_max = gap;
-	}
-	if (s->pps_step || dl) {
-		uint64_t want = s->pps_step ? s->pps_next - s->pps_step : dl;
-		uint64_t late = now > want ? now - want : 0;
-
-		reservoir_add(s, s->late, &s->nlate, &s->seen_late, late);
-		if (late > s->late_max)
-			s->late_max = late;
-	}
-	s->last_data = now;
-	if (!st->first_data_ns)
-		st->first_data_ns = now;
-	st->last_data_ns = now;
 }
 
 /* The k-th smallest of v[0..n) (Hoare's selection, median-of-three
@@ -285,7 +185,7 @@ static uint64_t pct(uint64_t *v, uint32_t n, double p)
 	return select_kth(v, n, (uint32_t)(p / 100.0 * (n - 1) + 0.5));
 }
 
-static void sched_finish(struct sched *s, struct peer_stats *st)
+void peer_sched_finish(struct sched *s, struct peer_stats *st)
 {
 	st->gap_samples = s->seen_gaps;
 	st->gap_p50 = pct(s->gaps, s->ngaps, 50);
@@ -297,14 +197,6 @@ static void sched_finish(struct sched *s, struct peer_stats *st)
 	st->late_max = s->late_max;
 	free(s->gaps);
 	free(s->late);
-}
-
-static void progress(struct sched *s, uint64_t now)
-{
-	if (s->cfg->progress && now - s->last_progress > 100000000ull) {
-		s->last_progress = now;
-		s->cfg->progress(s->cfg->progress_arg, s->finished, s->total);
-	}
 }
 
 const char *peer_status_name(enum peer_flow_status s)
@@ -589,7 +481,7 @@ static int start_flow(struct ppeer *p, uint32_t loop, uint32_t fi)
 	r->port = port;
 
 	if (getrandom(&f->iss, sizeof(f->iss), 0) != sizeof(f->iss))
-		f->iss = (uint32_t)now_ns();
+		f->iss = (uint32_t)pm_now_ns();
 	f->rto = (uint64_t)(p->cfg->rto_min_ms ? p->cfg->rto_min_ms : 200) * 1000000;
 	f->state = S_SYN_SENT;
 	p->active++;
@@ -878,7 +770,7 @@ int peer_run_packet(const struct plan *plan, const struct peer_cfg *cfg,
 		    struct peer_stats *st, volatile sig_atomic_t *stop)
 {
 	struct ppeer p;
-	uint64_t start = now_ns();
+	uint64_t start = pm_now_ns();
 	uint32_t i;
 	int err = 0;
 
@@ -897,7 +789,7 @@ int peer_run_packet(const struct plan *plan, const struct peer_cfg *cfg,
 		memcpy(p.srv[0], cfg->server_addr, 16);
 		memcpy(p.srv[1], cfg->server_addr, 16);
 	}
-	if ((err = sched_init(&p.s, plan, cfg)) < 0)
+	if ((err = peer_sched_init(&p.s, plan, cfg)) < 0)
 		return err;
 	memset(results, 0, p.s.total * sizeof(*results));
 	p.slot = calloc(p.nslots, sizeof(*p.slot));
@@ -908,13 +800,13 @@ int peer_run_packet(const struct plan *plan, const struct peer_cfg *cfg,
 	}
 	for (i = 0; i < p.nslots; i++)
 		p.free_slots[p.nfree++] = (int32_t)(p.nslots - 1 - i);
-	start = now_ns();
+	start = pm_now_ns();
 
 	while (p.s.finished < p.s.total) {
 		bool busy = false;
 		uint64_t frames0 = st->frames;
 
-		p.now = now_ns();
+		p.now = pm_now_ns();
 		p.wake = 0;
 		if (*stop) {
 			st->interrupted = true;
@@ -980,7 +872,7 @@ int peer_run_packet(const struct plan *plan, const struct peer_cfg *cfg,
 out:
 	if (st->interrupted || err) {
 		/* close what is open: RST, so the server lets go at once */
-		p.now = now_ns();
+		p.now = pm_now_ns();
 		for (i = 0; i < p.nslots; i++) {
 			struct pflow *f = &p.slot[i];
 
@@ -998,354 +890,13 @@ out:
 		if (!err && derr < 0)
 			err = derr;
 	}
-	st->duration_ns = now_ns() - start;
-	sched_finish(&p.s, st);
+	st->duration_ns = pm_now_ns() - start;
+	peer_sched_finish(&p.s, st);
 	ptab_free(&p.tab);
 	ptab_free(&p.amap);
 	ptab_free(&p.rmap);
 	free(p.live);
 	free(p.slot);
 	free(p.free_slots);
-	return err;
-}
-
-/* ================= socket path ================= */
-
-struct sflow {
-	int fd;
-	uint32_t ri, loop;
-	const struct plan_flow *pf;
-	uint32_t si;
-	uint64_t off;		/* bytes written */
-	bool connected, shut, blocked;
-	uint32_t mask;		/* epoll events registered */
-	uint64_t progress_at;	/* last connect, write, read or ACK */
-	uint64_t shut_at;	/* when our FIN was queued */
-	int outq;		/* unacknowledged bytes at the last look */
-};
-
-/* The kernel retransmits for the socket path, so a flow cannot fail the
- * way a packet-path flow does; it can only stop moving: a server that
- * never reads, never answers the SYN, or never closes after our FIN.
- * Without a bound the replay would wait forever.  Once our FIN is queued
- * and every byte is ACKed (SIOCOUTQ 0), a server still holding the
- * connection open after linger_ms has it closed hard and the flow counts
- * as delivered, as on the packet path; a flow with no progress at all for
- * stall_ms times out with what the server ACKed. */
-static bool sflow_stalled(const struct peer_cfg *cfg, struct sflow *f, uint64_t now,
-			  struct peer_result *r)
-{
-	uint64_t linger = (uint64_t)(cfg->linger_ms ? cfg->linger_ms : 2000) * 1000000;
-	uint64_t stall = (uint64_t)(cfg->stall_ms ? cfg->stall_ms : 30000) * 1000000;
-	int outq = 0;
-
-	if (f->connected && ioctl(f->fd, SIOCOUTQ, &outq) == 0 && outq < f->outq)
-		f->progress_at = now;
-	f->outq = outq;
-	if (f->shut && !outq && now - f->shut_at >= linger) {
-		r->status = PEER_FLOW_OK;
-		r->acked = f->off;
-		return true;
-	}
-	if (now - f->progress_at < stall)
-		return false;
-	r->status = PEER_FLOW_STALLED;
-	r->acked = f->off - (uint64_t)outq;
-	return true;
-}
-
-static int sflow_write(struct sched *s, struct peer_stats *st, struct sflow *f, uint64_t now,
-		       uint64_t *wake)
-{
-	const struct plan_flow *pf = f->pf;
-
-	while (f->si < pf->nseg) {
-		const struct plan_seg *sg = &pf->seg[f->si];
-		uint64_t done = f->off - sg->off, dl = 0, w;
-		size_t len = sg->len - done;
-		ssize_t n;
-
-		if (!done) {
-			dl = deadline(s, f->loop, sg->ts_ns);
-			if ((w = pace_wait(s, dl, now))) {
-				if (!*wake || w < *wake)
-					*wake = w;
-				return 0;
-			}
-		}
-		if (s->cfg->resegment && len > s->cfg->resegment)
-			len = s->cfg->resegment;
-		n = write(f->fd, sg->data + done, len);
-		if (n < 0) {
-			if (errno != EAGAIN)
-				return -errno;
-			f->blocked = true;
-			return 0;
-		}
-		if (!done) {
-			st->data_segments++;
-			pace_sent(s, st, dl);
-		}
-		if ((size_t)n < sg->len - done)
-			st->splits += !done;
-		st->bytes += (uint64_t)n;
-		f->off += (uint64_t)n;
-		f->progress_at = now;
-		if (f->off == sg->off + sg->len)
-			f->si++;
-		else if ((size_t)n < len) {
-			f->blocked = true;	/* socket buffer full */
-			return 0;
-		}
-	}
-	if (!f->shut) {
-		shutdown(f->fd, SHUT_WR);
-		f->shut = true;
-		f->shut_at = now;
-	}
-	return 0;
-}
-
-int peer_run_socket(const struct plan *plan, const struct peer_cfg *cfg,
-		    const void *server_sa, unsigned int sa_len,
-		    struct peer_result *results, struct peer_stats *st,
-		    volatile sig_atomic_t *stop)
-{
-	struct sched s;
-	struct sflow *sl = NULL;
-	uint32_t nslots = cfg->concurrency ? cfg->concurrency : 64, active = 0, i;
-	int ep = -1, err = 0, one = 1;
-	uint64_t start = now_ns(), wake = 0, checked = 0;
-	struct epoll_event ev[64];
-	char drain[65536];
-
-	memset(st, 0, sizeof(*st));
-	if ((err = sched_init(&s, plan, cfg)) < 0)
-		return err;
-	memset(results, 0, s.total * sizeof(*results));
-	sl = calloc(nslots, sizeof(*sl));
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!sl || ep < 0) {
-		err = sl ? -errno : -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < nslots; i++)
-		sl[i].fd = -1;
-	start = now_ns();
-
-	while (s.finished < s.total) {
-		uint64_t now = now_ns();
-		int n, k, timeout;
-
-		if (*stop) {
-			st->interrupted = true;
-			break;
-		}
-		for (i = 0; i < nslots && s.next < s.total; i++) {
-			uint32_t loop = (uint32_t)(s.next / plan->nflows);
-			uint32_t fi = (uint32_t)(s.next % plan->nflows);
-			const struct plan_flow *pf = plan->flow[fi];
-			struct peer_result *r = &results[s.next];
-			struct epoll_event e = { .events = EPOLLIN | EPOLLOUT };
-			uint64_t dl;
-
-			if (sl[i].fd >= 0)
-				continue;
-			r->flow = fi;
-			r->loop = loop;
-			if (pf->skip != PLAN_OK) {
-				s.next++;
-				s.finished++;
-				i--;
-				continue;
-			}
-			dl = deadline(&s, loop, pf->first_ts_ns);
-			if (dl > now) {
-				if (!wake || dl < wake)
-					wake = dl;
-				break;
-			}
-			s.next++;
-			st->flows_started++;
-			memset(&sl[i], 0, sizeof(sl[i]));
-			sl[i].ri = (uint32_t)(r - results);
-			sl[i].loop = loop;
-			sl[i].pf = pf;
-			sl[i].progress_at = now;
-			sl[i].fd = socket(((const struct sockaddr *)server_sa)->sa_family,
-					  SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-			if (sl[i].fd < 0) {
-				err = -errno;
-				goto out;
-			}
-			/* one write() = one segment: no Nagle coalescing */
-			setsockopt(sl[i].fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-			if (connect(sl[i].fd, server_sa, sa_len) < 0 && errno != EINPROGRESS) {
-				r->status = PEER_FLOW_ERROR;
-				r->err = -errno;
-				close(sl[i].fd);
-				sl[i].fd = -1;
-				s.finished++;
-				st->flows_failed++;
-				continue;
-			}
-			e.data.u32 = i;
-			sl[i].mask = e.events;
-			epoll_ctl(ep, EPOLL_CTL_ADD, sl[i].fd, &e);
-			active++;
-		}
-		timeout = 50;
-		if (wake)
-			timeout = wake > now ? (int)((wake - now) / 1000000) : 0;
-		if (timeout > 50)
-			timeout = 50;
-		wake = 0;
-		n = epoll_wait(ep, ev, 64, timeout);
-		if (n < 0 && errno != EINTR) {
-			err = -errno;
-			goto out;
-		}
-		now = now_ns();
-		for (k = 0; k < n; k++) {
-			struct sflow *f = &sl[ev[k].data.u32];
-			struct peer_result *r = &results[f->ri];
-			bool end = false;
-
-			if (f->fd < 0)
-				continue;
-			if (!f->connected && (ev[k].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
-				struct sockaddr_storage ss;
-				socklen_t sl_len = sizeof(ss);
-				int soerr = 0;
-				socklen_t el = sizeof(soerr);
-
-				getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &soerr, &el);
-				if (soerr) {
-					r->status = PEER_FLOW_ERROR;
-					r->err = -soerr;
-					end = true;
-				} else {
-					f->connected = true;
-					f->progress_at = now;
-					getsockname(f->fd, (struct sockaddr *)&ss, &sl_len);
-					if (ss.ss_family == AF_INET) {
-						const struct sockaddr_in *a = (const void *)&ss;
-
-						r->family = AF_INET;
-						memcpy(r->addr, &a->sin_addr, 4);
-						r->port = ntohs(a->sin_port);
-					} else {
-						const struct sockaddr_in6 *a = (const void *)&ss;
-
-						r->family = AF_INET6;
-						memcpy(r->addr, &a->sin6_addr, 16);
-						r->port = ntohs(a->sin6_port);
-					}
-				}
-			}
-			if (ev[k].events & EPOLLOUT)
-				f->blocked = false;
-			if (!end && f->connected && (ev[k].events & EPOLLIN)) {
-				ssize_t got;
-
-				while ((got = read(f->fd, drain, sizeof(drain))) > 0) {
-					st->server_bytes += (uint64_t)got;
-					f->progress_at = now;
-				}
-				if (got == 0) {
-					r->status = f->off == f->pf->bytes ? PEER_FLOW_OK : PEER_FLOW_RESET;
-					end = true;
-				} else if (errno != EAGAIN) {
-					r->status = errno == ECONNRESET ? PEER_FLOW_RESET : PEER_FLOW_ERROR;
-					r->err = -errno;
-					end = true;
-				}
-			}
-			if (end) {
-				r->acked = f->off;
-				if (r->status == PEER_FLOW_OK)
-					st->flows_ok++;
-				else
-					st->flows_failed++;
-				close(f->fd);
-				f->fd = -1;
-				active--;
-				s.finished++;
-			}
-		}
-		/* writes, for every connected flow (pacing may hold some) */
-		for (i = 0; i < nslots; i++) {
-			struct sflow *f = &sl[i];
-
-			if (f->fd < 0 || !f->connected || f->shut || f->blocked)
-				continue;
-			if ((err = sflow_write(&s, st, f, now, &wake)) < 0) {
-				results[f->ri].status = PEER_FLOW_ERROR;
-				results[f->ri].err = err;
-				results[f->ri].acked = f->off;
-				st->flows_failed++;
-				close(f->fd);
-				f->fd = -1;
-				active--;
-				s.finished++;
-				err = 0;
-			}
-			if (f->fd >= 0) {
-				/* EPOLLOUT only while a write is waiting for room */
-				struct epoll_event e = { .events = EPOLLIN, .data.u32 = i };
-
-				if (f->blocked && !f->shut)
-					e.events |= EPOLLOUT;
-				if (e.events != f->mask) {
-					f->mask = e.events;
-					epoll_ctl(ep, EPOLL_CTL_MOD, f->fd, &e);
-				}
-			}
-		}
-		/* flows that stopped moving (sflow_stalled), ten times a second */
-		if (now - checked >= 100000000) {
-			checked = now;
-			for (i = 0; i < nslots; i++) {
-				struct sflow *f = &sl[i];
-				struct peer_result *r = &results[f->ri];
-				struct linger lg = { 1, 0 };
-
-				if (f->fd < 0 || !sflow_stalled(cfg, f, now, r))
-					continue;
-				if (r->status == PEER_FLOW_OK)
-					st->flows_ok++;
-				else
-					st->flows_failed++;
-				/* SO_LINGER 0: close with RST, the server lets go */
-				setsockopt(f->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-				close(f->fd);
-				f->fd = -1;
-				active--;
-				s.finished++;
-			}
-		}
-		progress(&s, now);
-	}
-out:
-	if (sl) {
-		for (i = 0; i < nslots; i++) {
-			if (sl[i].fd < 0)
-				continue;
-			{
-				/* SO_LINGER 0: close with RST, the server lets go */
-				struct linger lg = { 1, 0 };
-
-				setsockopt(sl[i].fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-			}
-			results[sl[i].ri].status = PEER_FLOW_ABORTED;
-			results[sl[i].ri].acked = sl[i].off;
-			close(sl[i].fd);
-		}
-	}
-	st->duration_ns = now_ns() - start;
-	sched_finish(&s, st);
-	if (ep >= 0)
-		close(ep);
-	free(sl);
 	return err;
 }

@@ -16,13 +16,13 @@
  *
  * Socket path (peer_run_socket, --via socket): ordinary non-blocking TCP
  * connections to the server, TCP_NODELAY, each captured segment's payload
- * written with one write(); the kernel does the rest.
+ * written with one write(); the kernel does the rest (peer_socket.c).
  *
  * Both: many flows in flight (concurrency), timing (as fast as possible,
  * captured gaps scaled against absolute CLOCK_MONOTONIC deadlines, or a
  * packet rate), loops; every (loop, flow) gets a peer_result with the
  * live client address and port, so the server's per-connection counters
- * can be matched.
+ * can be matched.  The pacing both share is peer_sched.h.
  *
  * Ownership: the caller owns plan, txq, rxq and the results array.
  */
@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "replay/plan.h"
+#include "replay/rxring.h"
 #include "replay/txring.h"
 
 enum peer_timing { PEER_MAX = 0, PEER_SCALED, PEER_PPS };

@@ -90,7 +90,8 @@ const char *synth_opts_check(const struct synth_opts *o);
 int synth_write(const struct synth_opts *o, const char *path,
 		struct synth_stats *st);
 
-/* The same into a malloc()ed buffer. */
+/* The same into a malloc()ed buffer.  Only the tests call it
+ * (tests/ingest.h, t1004-synth.c): captures built in memory, no file. */
 int synth_write_mem(const struct synth_opts *o, uint8_t **buf, size_t *len,
 		    struct synth_stats *st);
 

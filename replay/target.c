@@ -1,23 +1,17 @@
 /* target.c: the user's own server (--exec, --target); see target.h. */
 #include "replay/target.h"
+#include "replay/target_int.h"
 
-#include "preload/pktmem-alloc.h"
+#include "lib/time.h"
 #include "replay/netns.h"
-#include "replay/plan.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/filter.h>
-#include <linux/if_packet.h>
-#include <net/ethernet.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <pcap/pcap.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,21 +22,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Written by the engine's child (target_run), read by the parent. */
-struct target_shared {
-	int32_t pid;
-	int32_t exit_status;
-	uint32_t exited_early;
-	uint32_t started;		/* 1 once the port accepted */
-	char err[320];
-	uint64_t status[6], responses, response_bytes, parse_errors, stream_gaps;
-	uint64_t capture_drops;
-	uint32_t capture_failed;
-	char capture_why[160];
-	struct pktmem_alloc_counts a0, a1;	/* at the start and the end of the window */
-	uint32_t window_closed;
-};
 
 struct target {
 	struct target_cfg cfg;
@@ -62,14 +41,6 @@ const char *target_strerror(int err)
 	case TARGET_E_NETNS: return "no such network namespace (see 'ip netns list')";
 	}
 	return err < 0 ? strerror(-err) : "unknown error";
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* --- the program behind the command --- */
@@ -331,401 +302,6 @@ int target_enter_netns(const char *name)
 	return rc;
 }
 
-/* --- response streams --- */
-
-enum rstate {
-	R_STATUS = 0,	/* status line */
-	R_HEADER,	/* header lines until the empty one */
-	R_BODY,		/* Content-Length bytes */
-	R_CHUNK_SIZE,	/* chunk-size line */
-	R_CHUNK_DATA,
-	R_CHUNK_END,	/* CRLF after chunk data */
-	R_TRAILER,	/* trailer lines until the empty one */
-	R_CLOSE,	/* close-delimited body: everything to FIN */
-	R_BAD,		/* framing lost: skip the rest */
-};
-
-struct rconn {
-	uint64_t key;
-	bool synced;
-	uint32_t next;		/* next expected sequence number */
-	enum rstate st;
-	int status;
-	bool chunked, has_len, no_body;
-	uint64_t left;		/* body or chunk bytes still to skip */
-	uint32_t llen;		/* bytes of the current line kept in line[] */
-	bool ltrunc;		/* the line was longer than line[] */
-	char line[240];
-};
-
-struct capture {
-	int fd;
-	uint16_t port;
-	struct target_shared *sh;
-	volatile int quit;
-	struct rconn **tab;
-	uint32_t cap, n;
-	pthread_t thr;
-	bool running;
-};
-
-static void head_done(struct capture *c, struct rconn *r)
-{
-	if (r->st == R_BAD)
-		return;
-	if (r->status >= 100 && r->status < 200) {
-		/* interim (100 Continue): another head follows */
-		r->st = R_STATUS;
-	} else if (r->no_body || r->status == 204 || r->status == 304) {
-		r->st = R_STATUS;
-	} else if (r->chunked) {
-		r->st = R_CHUNK_SIZE;
-	} else if (r->has_len) {
-		r->st = r->left ? R_BODY : R_STATUS;
-	} else {
-		r->st = R_CLOSE;
-	}
-	(void)c;
-}
-
-static bool hdr_is(const char *line, const char *name)
-{
-	size_t n = strlen(name);
-
-	return !strncasecmp(line, name, n) && line[n] == ':';
-}
-
-/* One complete line (without CRLF) in state st. */
-static void on_line(struct capture *c, struct rconn *r)
-{
-	char *l = r->line;
-	char *end;
-
-	l[r->llen] = 0;
-	switch (r->st) {
-	case R_STATUS:
-		if (!r->llen)
-			return;	/* tolerate stray CRLF between responses */
-		if (strncmp(l, "HTTP/", 5) || r->llen < 12 || l[8] != ' ' ||
-		    l[9] < '0' || l[9] > '9' || l[10] < '0' || l[10] > '9' || l[11] < '0' || l[11] > '9') {
-			__atomic_fetch_add(&c->sh->parse_errors, 1, __ATOMIC_RELAXED);
-			r->st = R_BAD;
-			return;
-		}
-		r->status = (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
-		__atomic_fetch_add(&c->sh->status[r->status >= 100 && r->status < 600 ? r->status / 100 : 0],
-				   1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&c->sh->responses, 1, __ATOMIC_RELAXED);
-		r->chunked = r->has_len = r->no_body = false;
-		r->left = 0;
-		r->st = R_HEADER;
-		return;
-	case R_HEADER:
-		if (!r->llen) {
-			head_done(c, r);
-			return;
-		}
-		if (hdr_is(l, "content-length")) {
-			r->has_len = true;
-			r->left = strtoull(l + 15, &end, 10);
-		} else if (hdr_is(l, "transfer-encoding") && strcasestr(l + 18, "chunked")) {
-			r->chunked = true;
-		}
-		return;
-	case R_CHUNK_SIZE:
-		errno = 0;
-		r->left = strtoull(l, &end, 16);
-		if (errno || end == l) {
-			__atomic_fetch_add(&c->sh->parse_errors, 1, __ATOMIC_RELAXED);
-			r->st = R_BAD;
-			return;
-		}
-		r->st = r->left ? R_CHUNK_DATA : R_TRAILER;
-		return;
-	case R_CHUNK_END:
-		r->st = R_CHUNK_SIZE;
-		return;
-	case R_TRAILER:
-		if (!r->llen)
-			r->st = R_STATUS;
-		return;
-	default:
-		return;
-	}
-}
-
-static void feed(struct capture *c, struct rconn *r, const uint8_t *p, size_t n)
-{
-	while (n) {
-		switch (r->st) {
-		case R_BODY:
-		case R_CHUNK_DATA: {
-			size_t k = r->left < n ? (size_t)r->left : n;
-
-			r->left -= k;
-			p += k;
-			n -= k;
-			if (!r->left)
-				r->st = r->st == R_BODY ? R_STATUS : R_CHUNK_END;
-			break;
-		}
-		case R_CLOSE:
-		case R_BAD:
-			return;
-		default: {
-			/* line states: collect up to LF */
-			const uint8_t *lf = memchr(p, '\n', n);
-			size_t k = lf ? (size_t)(lf - p) : n;
-			size_t room = sizeof(r->line) - 1 - r->llen;
-
-			if (k > room) {
-				r->ltrunc = true;
-				memcpy(r->line + r->llen, p, room);
-				r->llen += (uint32_t)room;
-			} else {
-				memcpy(r->line + r->llen, p, k);
-				r->llen += (uint32_t)k;
-			}
-			if (!lf) {
-				return;
-			}
-			p += k + 1;
-			n -= k + 1;
-			if (r->llen && r->line[r->llen - 1] == '\r')
-				r->llen--;
-			on_line(c, r);
-			r->llen = 0;
-			r->ltrunc = false;
-			break;
-		}
-		}
-	}
-}
-
-static struct rconn *conn_get(struct capture *c, uint64_t key, bool create)
-{
-	uint32_t h;
-
-	if (create && (c->n + 1) * 2 > c->cap) {
-		uint32_t ncap = c->cap ? c->cap * 2 : 1024, i;
-		struct rconn **nt = calloc(ncap, sizeof(*nt));
-
-		if (!nt)
-			return NULL;
-		for (i = 0; i < c->cap; i++) {
-			if (!c->tab[i])
-				continue;
-			for (h = (uint32_t)(c->tab[i]->key >> 7) & (ncap - 1); nt[h]; h = (h + 1) & (ncap - 1))
-				;
-			nt[h] = c->tab[i];
-		}
-		free(c->tab);
-		c->tab = nt;
-		c->cap = ncap;
-	}
-	if (!c->cap)
-		return NULL;
-	for (h = (uint32_t)(key >> 7) & (c->cap - 1); c->tab[h]; h = (h + 1) & (c->cap - 1))
-		if (c->tab[h]->key == key)
-			return c->tab[h];
-	if (!create)
-		return NULL;
-	c->tab[h] = calloc(1, sizeof(**c->tab));
-	if (!c->tab[h])
-		return NULL;
-	c->tab[h]->key = key;
-	c->n++;
-	return c->tab[h];
-}
-
-/* One IP packet the server sent (cooked: starts at the IP header). */
-static void on_packet(struct capture *c, const uint8_t *p, size_t n)
-{
-	const uint8_t *tcp, *dst;
-	size_t iphl, ipl, thl, plen;
-	int family;
-	uint32_t seq, d;
-	uint8_t flags;
-	struct rconn *r;
-
-	if (n < 20)
-		return;
-	if ((p[0] >> 4) == 4) {
-		iphl = (size_t)(p[0] & 15) * 4;
-		ipl = (size_t)p[2] << 8 | p[3];
-		if (p[9] != IPPROTO_TCP || iphl < 20)
-			return;
-		family = AF_INET;
-		dst = p + 16;
-	} else if ((p[0] >> 4) == 6 && n >= 40) {
-		iphl = 40;
-		ipl = 40 + ((size_t)p[4] << 8 | p[5]);
-		if (p[6] != IPPROTO_TCP)
-			return;	/* extension headers: the replay never makes them */
-		family = AF_INET6;
-		dst = p + 24;
-	} else {
-		return;
-	}
-	/* a GSO packet on the transmit side may carry IP length 0 (IPv4 TSO
-	 * over 64 KiB never happens here, but be safe): trust what arrived */
-	if (ipl < iphl || ipl > n)
-		ipl = n;
-	if (ipl < iphl + 20)
-		return;
-	tcp = p + iphl;
-	if (((uint16_t)tcp[0] << 8 | tcp[1]) != c->port)
-		return;
-	thl = (size_t)(tcp[12] >> 4) * 4;
-	if (thl < 20 || iphl + thl > ipl)
-		return;
-	seq = (uint32_t)tcp[4] << 24 | (uint32_t)tcp[5] << 16 | (uint32_t)tcp[6] << 8 | tcp[7];
-	flags = tcp[13];
-	plen = ipl - iphl - thl;
-	r = conn_get(c, plan_peer_key(family, dst, (uint16_t)tcp[2] << 8 | tcp[3]), (flags & 0x02) != 0);
-	if (!r)
-		return;
-	if (flags & 0x02) {	/* SYN-ACK: a new connection, ISN + 1 */
-		uint64_t key = r->key;
-
-		memset(r, 0, sizeof(*r));
-		r->key = key;
-		r->synced = true;
-		r->next = seq + 1;
-		return;
-	}
-	if (!r->synced || !plen)
-		return;
-	d = r->next - seq;	/* bytes of this segment already seen */
-	if ((int32_t)d < 0) {
-		/* a hole (we lost a packet): the stream cannot be framed */
-		__atomic_fetch_add(&c->sh->stream_gaps, 1, __ATOMIC_RELAXED);
-		if (r->st != R_BAD && r->st != R_CLOSE)
-			__atomic_fetch_add(&c->sh->parse_errors, 1, __ATOMIC_RELAXED);
-		r->st = R_BAD;
-		r->next = seq + (uint32_t)plen;
-		return;
-	}
-	if (d >= plen)
-		return;	/* a copy: retransmission, or lo's second sighting */
-	feed(c, r, tcp + thl + d, plen - d);
-	__atomic_fetch_add(&c->sh->response_bytes, plen - d, __ATOMIC_RELAXED);
-	r->next += (uint32_t)(plen - d);
-}
-
-static void *capture_main(void *arg)
-{
-	struct capture *c = arg;
-	/* a GSO packet is one IP packet of up to 64 KiB */
-	size_t bufsz = 65536 + 256;
-	uint8_t *buf = malloc(bufsz);
-
-	if (!buf)
-		return NULL;
-	for (;;) {
-		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		ssize_t n;
-		int quit = __atomic_load_n(&c->quit, __ATOMIC_ACQUIRE);
-
-		/* once asked to quit: drain what is queued, then stop */
-		if (!quit && poll(&pfd, 1, 50) <= 0)
-			continue;
-		n = recv(c->fd, buf, bufsz, MSG_DONTWAIT);
-		if (n < 0) {
-			if (quit && (errno == EAGAIN || errno == EWOULDBLOCK))
-				break;
-			if (errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK)
-				break;
-			continue;
-		}
-		on_packet(c, buf, (size_t)n);
-	}
-	free(buf);
-	return NULL;
-}
-
-/* A packet socket on the server side that sees what the server sends:
- * cooked (SOCK_DGRAM: from the IP header), BPF "tcp src port P". */
-static int capture_start(struct capture *c, const char *dev, uint16_t port, char *why, size_t wn)
-{
-	struct sockaddr_ll sll = { 0 };
-	struct bpf_program prog;
-	struct sock_fprog fp;
-	char expr[64];
-	pcap_t *pc = NULL;
-	int one_mb = 32 << 20, rc = 0;
-
-	c->port = port;
-	c->fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
-	if (c->fd < 0) {
-		snprintf(why, wn, "socket(AF_PACKET): %s", strerror(errno));
-		return -errno;
-	}
-	/* before bind: no packet reaches the socket unfiltered */
-	snprintf(expr, sizeof(expr), "tcp src port %u", port);
-	pc = pcap_open_dead(DLT_RAW, 65535);
-	if (!pc || pcap_compile(pc, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		snprintf(why, wn, "filter '%s': %s", expr, pc ? pcap_geterr(pc) : "out of memory");
-		rc = -EINVAL;
-		goto fail;
-	}
-	fp.len = (unsigned short)prog.bf_len;
-	fp.filter = (struct sock_filter *)prog.bf_insns;
-	rc = setsockopt(c->fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
-	pcap_freecode(&prog);
-	if (rc < 0) {
-		rc = -errno;
-		snprintf(why, wn, "setsockopt(SO_ATTACH_FILTER): %s", strerror(errno));
-		goto fail;
-	}
-	/* room for bursts: SO_RCVBUFFORCE needs CAP_NET_ADMIN, else the
-	 * ordinary limit */
-	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVBUFFORCE, &one_mb, sizeof(one_mb)) < 0)
-		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &one_mb, sizeof(one_mb));
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(ETH_P_ALL);
-	sll.sll_ifindex = dev ? (int)if_nametoindex(dev) : 0;
-	if (bind(c->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		rc = -errno;
-		snprintf(why, wn, "bind(AF_PACKET, %s): %s", dev ? dev : "any", strerror(errno));
-		goto fail;
-	}
-	if ((rc = pthread_create(&c->thr, NULL, capture_main, c)) != 0) {
-		snprintf(why, wn, "pthread_create: %s", strerror(rc));
-		rc = -rc;
-		goto fail;
-	}
-	c->running = true;
-	pcap_close(pc);
-	return 0;
-fail:
-	if (pc)
-		pcap_close(pc);
-	close(c->fd);
-	c->fd = -1;
-	return rc;
-}
-
-static void capture_stop(struct capture *c)
-{
-	struct tpacket_stats ts;
-	socklen_t tl = sizeof(ts);
-	uint32_t i;
-
-	if (c->running) {
-		__atomic_store_n(&c->quit, 1, __ATOMIC_RELEASE);
-		pthread_join(c->thr, NULL);
-	}
-	if (c->fd >= 0) {
-		if (getsockopt(c->fd, SOL_PACKET, PACKET_STATISTICS, &ts, &tl) == 0)
-			c->sh->capture_drops += ts.tp_drops;
-		close(c->fd);
-	}
-	for (i = 0; i < c->cap; i++)
-		free(c->tab[i]);
-	free(c->tab);
-}
-
 /* --- the command --- */
 
 static pid_t spawn(const struct target *t)
@@ -955,12 +531,12 @@ int target_run(void *arg, struct stats_block *st, const char *listen,
 {
 	struct target *t = arg;
 	struct target_shared *sh = t->sh;
-	struct capture cap;
+	struct target_wire cap;
 	struct sockaddr_storage ss;
 	socklen_t sl = 0;
 	bool socket_path = listen && !strncmp(listen, "127.0.0.1", 9);
 	uint32_t ready = t->cfg.ready_ms ? t->cfg.ready_ms : 10000;
-	uint64_t deadline = now_ms() + ready;
+	uint64_t deadline = pm_now_ns() / 1000000 + ready;
 	char what[128];
 	pid_t pid = 0;
 	int status, rc = 0;
@@ -1004,7 +580,7 @@ int target_run(void *arg, struct stats_block *st, const char *listen,
 		}
 		if (probe((struct sockaddr *)&ss, sl, 200) == 0)
 			break;
-		if (*stop || now_ms() >= deadline) {
+		if (*stop || pm_now_ns() / 1000000 >= deadline) {
 			if (t->command)
 				snprintf(sh->err, sizeof(sh->err), "'%s' did not accept connections on port %u "
 					 "within %.1f s", t->command, t->cfg.port, ready / 1000.0);
@@ -1047,7 +623,7 @@ int target_run(void *arg, struct stats_block *st, const char *listen,
 	/* the allocation window opens */
 	if (t->ab)
 		memcpy(&sh->a0, (const void *)&t->ab->c, sizeof(sh->a0));
-	if (capture_start(&cap, socket_path || t->host ? NULL : NETNS_SERVER_DEV, t->cfg.port,
+	if (target_wire_start(&cap, socket_path || t->host ? NULL : NETNS_SERVER_DEV, t->cfg.port,
 			  sh->capture_why, sizeof(sh->capture_why)) < 0)
 		sh->capture_failed = 1;
 	st->server_pid = pid;
@@ -1070,7 +646,7 @@ out:
 		memcpy(&sh->a1, (const void *)&t->ab->c, sizeof(sh->a1));
 		sh->window_closed = 1;
 	}
-	capture_stop(&cap);
+	target_wire_stop(&cap);
 	if (sh->started) {
 		uint32_t k;
 

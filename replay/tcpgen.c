@@ -1,6 +1,8 @@
 /* tcpgen.c: TCP frame builder and parser; see tcpgen.h. */
 #include "replay/tcpgen.h"
 
+#include "lib/bytes.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
@@ -194,38 +196,29 @@ int tcpgen_build_full(const struct tcpgen_flow *f, const struct tcpgen_seg *s,
 	return build(f, s, out, cap, 1);
 }
 
-static inline uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 int tcpgen_parse(const uint8_t *p, size_t caplen, size_t wirelen, struct tcpgen_rx *r)
 {
-	size_t off = 12, iphl, thl, iplen;
+	struct pm_cur c = pm_cur(p, caplen);
+	size_t off = 12, iphl, thl, iplen, th;
 	uint16_t et;
-	const uint8_t *ip, *th;
+	const uint8_t *ip;
 
 	if (caplen < 14)
 		return -EINVAL;
-	et = get16(p + off);
+	et = pm_be16(&c, off);
 	if (et == 0x8100 && caplen >= 18) {
 		off += 4;
-		et = get16(p + off);
+		et = pm_be16(&c, off);
 	}
 	off += 2;
 	ip = p + off;
 	if (et == 0x0800) {
-		if (caplen < off + 20 || (ip[0] >> 4) != 4)
+		if (caplen < off + 20 || (pm_u8(&c, off) >> 4) != 4)
 			return -EINVAL;
-		iphl = (size_t)(ip[0] & 15) * 4;
-		if (iphl < 20 || ip[9] != IPPROTO_TCP || caplen < off + iphl + 20)
+		iphl = (size_t)(pm_u8(&c, off) & 15) * 4;
+		if (iphl < 20 || pm_u8(&c, off + 9) != IPPROTO_TCP || caplen < off + iphl + 20)
 			return -EINVAL;
-		iplen = get16(ip + 2);
+		iplen = pm_be16(&c, off + 2);
 		/* a GSO super-packet of BIG TCP says 0: use the frame length */
 		if (iplen == 0)
 			iplen = wirelen - off;
@@ -233,10 +226,11 @@ int tcpgen_parse(const uint8_t *p, size_t caplen, size_t wirelen, struct tcpgen_
 		r->src = ip + 12;
 		r->dst = ip + 16;
 	} else if (et == 0x86dd) {
-		if (caplen < off + 40 + 20 || (ip[0] >> 4) != 6 || ip[6] != IPPROTO_TCP)
+		if (caplen < off + 40 + 20 || (pm_u8(&c, off) >> 4) != 6 ||
+		    pm_u8(&c, off + 6) != IPPROTO_TCP)
 			return -EINVAL;
 		iphl = 40;
-		iplen = 40 + (size_t)get16(ip + 4);
+		iplen = 40 + (size_t)pm_be16(&c, off + 4);
 		if (iplen == 40)
 			iplen = wirelen - off;
 		r->family = AF_INET6;
@@ -245,36 +239,42 @@ int tcpgen_parse(const uint8_t *p, size_t caplen, size_t wirelen, struct tcpgen_
 	} else {
 		return -EINVAL;
 	}
-	th = ip + iphl;
-	thl = (size_t)(th[12] >> 4) * 4;
+	th = off + iphl;
+	thl = (size_t)(pm_u8(&c, th + 12) >> 4) * 4;
 	if (thl < 20 || iplen < iphl + thl)
 		return -EINVAL;
-	r->sport = get16(th);
-	r->dport = get16(th + 2);
-	r->seq = get32(th + 4);
-	r->ack = get32(th + 8);
-	r->flags = th[13];
-	r->win = get16(th + 14);
+	r->sport = pm_be16(&c, th);
+	r->dport = pm_be16(&c, th + 2);
+	r->seq = pm_be32(&c, th + 4);
+	r->ack = pm_be32(&c, th + 8);
+	r->flags = pm_u8(&c, th + 13);
+	r->win = pm_be16(&c, th + 14);
 	r->len = (uint32_t)(iplen - iphl - thl);
 	r->mss = 0;
 	r->wscale = -1;
 	if ((r->flags & TCPGEN_SYN) && thl > 20 && caplen >= off + iphl + thl) {
-		const uint8_t *o = th + 20, *end = th + thl;
+		size_t o = th + 20, end = th + thl;
 
 		while (o < end) {
-			if (*o == 0)
+			uint8_t kind = pm_u8(&c, o), len;
+
+			if (kind == 0)
 				break;
-			if (*o == 1) {
+			if (kind == 1) {
 				o++;
 				continue;
 			}
-			if (o + 1 >= end || o[1] < 2 || o + o[1] > end)
+			len = o + 1 < end ? pm_u8(&c, o + 1) : 0;
+			if (o + 1 >= end || len < 2 || o + len > end)
 				break;
-			if (o[0] == 2 && o[1] == 4)
-				r->mss = get16(o + 2);
-			else if (o[0] == 3 && o[1] == 3)
-				r->wscale = (int8_t)(o[2] > 14 ? 14 : o[2]);
-			o += o[1];
+			if (kind == 2 && len == 4) {
+				r->mss = pm_be16(&c, o + 2);
+			} else if (kind == 3 && len == 3) {
+				uint8_t ws = pm_u8(&c, o + 2);
+
+				r->wscale = (int8_t)(ws > 14 ? 14 : ws);
+			}
+			o += len;
 		}
 	}
 	return 0;
@@ -282,6 +282,7 @@ int tcpgen_parse(const uint8_t *p, size_t caplen, size_t wirelen, struct tcpgen_
 
 int tcpgen_verify(const uint8_t *p, size_t len)
 {
+	struct pm_cur c = pm_cur(p, len);
 	struct tcpgen_flow f = { 0 };
 	struct tcpgen_rx r;
 	const uint8_t *ip = p + 14, *th;
@@ -292,17 +293,17 @@ int tcpgen_verify(const uint8_t *p, size_t len)
 		return -EINVAL;
 	f.family = r.family;
 	if (r.family == AF_INET) {
-		iphl = (size_t)(ip[0] & 15) * 4;
+		iphl = (size_t)(pm_u8(&c, 14) & 15) * 4;
 		if (tcpgen_fold(tcpgen_sum(ip, iphl, 0)) != 0)
 			return -EBADMSG;
 		memcpy(f.src, r.src, 4);
 		memcpy(f.dst, r.dst, 4);
-		tcplen = get16(ip + 2) - iphl;
+		tcplen = pm_be16(&c, 16) - iphl;
 	} else {
 		iphl = 40;
 		memcpy(f.src, r.src, 16);
 		memcpy(f.dst, r.dst, 16);
-		tcplen = get16(ip + 4);
+		tcplen = pm_be16(&c, 18);
 	}
 	if (14 + iphl + tcplen > len)
 		return -EINVAL;

@@ -3,7 +3,7 @@
  * and read back the TCP fields of a received frame.
  *
  * A frame injected on a packet socket carries no offload state, so the
- * receiving stack verifies both checksums (MACHINE-FACTS "Transmitting");
+ * receiving stack verifies both checksums (txring.c, on PACKET_VNET_HDR);
  * captured checksums are never trusted (they may come from TX offload).
  *
  * Two ways to the TCP checksum, same result (tests check both):
@@ -63,7 +63,9 @@ void tcpgen_flow_init(struct tcpgen_flow *f);
 int tcpgen_build(const struct tcpgen_flow *f, const struct tcpgen_seg *s,
 		 uint8_t *out, size_t cap);
 
-/* Same, the TCP checksum summed over the payload every time. */
+/* Same, the TCP checksum summed over the payload every time.  Only
+ * tests/t6010-tcpgen.c calls it: the reference the cached path is
+ * checked against, frame for frame. */
 int tcpgen_build_full(const struct tcpgen_flow *f, const struct tcpgen_seg *s,
 		      uint8_t *out, size_t cap);
 
@@ -91,7 +93,9 @@ struct tcpgen_rx {
  * or -EINVAL when it is not a TCP frame we understand. */
 int tcpgen_parse(const uint8_t *p, size_t caplen, size_t wirelen, struct tcpgen_rx *r);
 
-/* Verifies the IP and TCP checksums of a complete frame: 0 if both right. */
+/* Verifies the IP and TCP checksums of a complete untagged frame: 0 if
+ * both right.  Only tests/t6010-tcpgen.c calls it (replay never checks its
+ * own frames; the receiving kernel does). */
 int tcpgen_verify(const uint8_t *p, size_t len);
 
 #endif

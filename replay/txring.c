@@ -1,14 +1,14 @@
-/* txring.c: PACKET_MMAP TX ring, raw sendto, RX ring; see txring.h. */
+/* txring.c: PACKET_MMAP TX ring and raw sendto; see txring.h. */
 #include "replay/txring.h"
 
+#include "lib/time.h"
+#include "replay/netns.h"
+
 #include <errno.h>
-#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
 #include <net/if.h>
-#include <pcap/pcap.h>
-#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,7 +106,7 @@ static inline bool user_may_fill(const struct txq *q, const struct tpacket2_hdr 
 }
 
 /* Queued or in flight: the kernel may read the slot at any moment. */
-static inline __attribute__((unused)) bool kernel_owns(const struct tpacket2_hdr *h)
+static inline bool kernel_owns(const struct tpacket2_hdr *h)
 {
 	return slot_status(h) & (TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING);
 }
@@ -149,8 +149,19 @@ static int mmap_flush(struct txq *q)
 	q->queued = 0;
 	q->st.flushes++;
 	/* MSG_DONTWAIT: hand over what is queued, do not wait for completion
-	 * (tpacket_snd() would sleep until every frame is sent otherwise). */
-	n = sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+	 * (tpacket_snd() would sleep until every frame is sent otherwise).
+	 * EINTR: a signal cut the call short, kick again (netsniff-ng ring_tx.h
+	 * pull_and_flush_tx_ring() loops the same way).  EAGAIN/ENOBUFS: the
+	 * device queue is full; the slots stay SEND_REQUEST and the next
+	 * flush hands them over.  EINVAL: net/packet/af_packet.c
+	 * tpacket_snd() returns it for a SEND_REQUEST slot it will not send
+	 * (too short for the link header, a virtio_net_hdr it refuses) and,
+	 * on that tpacket_error path, has already set the slot to
+	 * TP_STATUS_WRONG_FORMAT, so txq_reap() counts it and returns
+	 * TXQ_E_WRONG_FORMAT: the error is reported there, not lost here. */
+	do
+		n = sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+	while (n < 0 && errno == EINTR);
 	if (n < 0 && errno != EAGAIN && errno != ENOBUFS && errno != EINVAL)
 		return -errno;
 	return 0;
@@ -162,11 +173,10 @@ static int mmap_reap(struct txq *q)
 
 	while (q->tail != q->head) {
 		struct tpacket2_hdr *h = frame_at(q, q->tail);
-		uint32_t st = slot_status(h);
 
-		if (st & (TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING))
+		if (kernel_owns(h))
 			break;
-		if (st & TP_STATUS_WRONG_FORMAT) {
+		if (slot_status(h) & TP_STATUS_WRONG_FORMAT) {
 			q->st.wrong_format++;
 			bad = 1;
 			__atomic_store_n(&h->tp_status, TP_STATUS_AVAILABLE, __ATOMIC_RELEASE);
@@ -272,40 +282,51 @@ static int setup_ring(struct txq *q, uint32_t ring_bytes)
 	return 0;
 }
 
-int txq_new(struct txq **out, int fd, const struct txq_cfg *cfg, const char **what)
+/* PKTMEM_TEST_FAIL=name: see txring.h.  Read once per txq_new(). */
+static bool test_fail(const char *name)
+{
+	const char *v = getenv("PKTMEM_TEST_FAIL");
+
+	return v && strcmp(v, name) == 0;
+}
+
+/* One named step of the setup: on failure, err says which and why. */
+static int step_fail(const char *step, int rc, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s", step, strerror(-rc));
+	return rc;
+}
+
+int txq_new(struct txq **out, int fd, const struct txq_cfg *cfg, char *err, size_t errlen)
 {
 	struct sockaddr_ll sll = { 0 };
 	struct txq *q;
-	int one = 1, v = TPACKET_V2, err;
+	int one = 1, v = TPACKET_V2, rc;
 
 	*out = NULL;
 	q = calloc(1, sizeof(*q));
 	if (!q) {
 		close(fd);
-		return -ENOMEM;
+		return step_fail("txq_new", -ENOMEM, err, errlen);
 	}
 	q->fd = fd;
 	q->via = cfg->via;
 	q->ifindex = cfg->ifindex;
 	q->max_frame = cfg->max_frame ? cfg->max_frame : 1514;
 
-	if (cfg->qdisc_bypass) {
-		/* skip the qdisc layer: veth has none worth the lock */
-		*what = "setsockopt(PACKET_QDISC_BYPASS)";
-		if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0) {
-			err = -errno;
-			goto fail;
-		}
+	/* skip the qdisc layer: veth has none worth the lock */
+	if (cfg->qdisc_bypass &&
+	    setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0) {
+		rc = step_fail("setsockopt(PACKET_QDISC_BYPASS)", -errno, err, errlen);
+		goto fail;
 	}
 	if (cfg->via == TXQ_MMAP) {
-		*what = "setsockopt(PACKET_VERSION)";
 		if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) < 0) {
-			err = -errno;
+			rc = step_fail("setsockopt(PACKET_VERSION)", -errno, err, errlen);
 			goto fail;
 		}
-		*what = "setsockopt(PACKET_VNET_HDR)";
 		if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0) {
-			err = -errno;
+			rc = step_fail("setsockopt(PACKET_VNET_HDR)", -errno, err, errlen);
 			goto fail;
 		}
 	}
@@ -313,16 +334,21 @@ int txq_new(struct txq **out, int fd, const struct txq_cfg *cfg, const char **wh
 	sll.sll_family = AF_PACKET;
 	sll.sll_ifindex = cfg->ifindex;
 	sll.sll_protocol = 0;
-	*what = "bind(AF_PACKET)";
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		err = -errno;
+		rc = step_fail("bind(AF_PACKET)", -errno, err, errlen);
 		goto fail;
 	}
 	if (cfg->via == TXQ_MMAP) {
-		*what = "setsockopt(PACKET_TX_RING)";
-		err = setup_ring(q, cfg->ring_bytes ? cfg->ring_bytes : 4u << 20);
-		if (err < 0)
+		if (test_fail("txring")) {
+			rc = -EOPNOTSUPP;
+			snprintf(err, errlen, "PACKET_TX_RING: injected failure (PKTMEM_TEST_FAIL=txring)");
 			goto fail;
+		}
+		rc = setup_ring(q, cfg->ring_bytes ? cfg->ring_bytes : 4u << 20);
+		if (rc < 0) {
+			step_fail("setsockopt(PACKET_TX_RING)", rc, err, errlen);
+			goto fail;
+		}
 		q->ops = &mmap_ops;
 	} else {
 		int sndbuf = 4 << 20;
@@ -331,17 +357,39 @@ int txq_new(struct txq **out, int fd, const struct txq_cfg *cfg, const char **wh
 		q->buf_len = q->max_frame;
 		q->buf = malloc(q->buf_len);
 		if (!q->buf) {
-			err = -ENOMEM;
+			rc = step_fail("txq_new", -ENOMEM, err, errlen);
 			goto fail;
 		}
 		q->ops = &raw_ops;
 	}
-	*what = NULL;
 	*out = q;
 	return 0;
 fail:
 	txq_free(q);
-	return err;
+	return rc;
+}
+
+int txq_probe(char *err, size_t errlen)
+{
+	struct netns_cfg nc = { 0 };
+	struct txq_cfg tc = { .via = TXQ_MMAP };
+	struct netns_topo *t = NULL;
+	struct txq *q = NULL;
+	int fd, rc;
+
+	if ((rc = netns_topo_new(&t, &nc, err, errlen)) < 0)
+		return rc;
+	fd = netns_socket(t, NETNS_CLIENT, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		rc = step_fail("socket(AF_PACKET)", fd, err, errlen);
+		goto out;
+	}
+	tc.ifindex = netns_ifindex(t, NETNS_CLIENT);
+	rc = txq_new(&q, fd, &tc, err, errlen);
+out:
+	txq_free(q);
+	netns_topo_free(t);
+	return rc;
 }
 
 uint8_t *txq_slot(struct txq *q)
@@ -371,10 +419,9 @@ uint32_t txq_pending(const struct txq *q)
 
 int txq_drain(struct txq *q, int timeout_ms)
 {
-	struct timespec t0, t;
+	uint64_t t0 = pm_now_ns();
 	int err, bad = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		if ((err = txq_flush(q)) < 0)
 			return err;
@@ -385,8 +432,7 @@ int txq_drain(struct txq *q, int timeout_ms)
 			return err;
 		if (txq_pending(q) == 0)
 			return bad ? TXQ_E_WRONG_FORMAT : 0;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms)
+		if ((pm_now_ns() - t0) / 1000000 > (uint64_t)timeout_ms)
 			return -ETIMEDOUT;
 		usleep(100);
 	}
@@ -413,230 +459,6 @@ void txq_free(struct txq *q)
 		munmap(q->ring, q->ring_len);
 	}
 	free(q->buf);
-	if (q->fd >= 0)
-		close(q->fd);
-	free(q);
-}
-
-/* --- receive ring --- */
-
-struct rxq {
-	int fd;
-	int version;
-	uint8_t *ring;
-	size_t ring_len;
-	uint32_t block_size, block_nr, frame_size, frame_nr;
-	uint32_t cur;			/* next block (V3) or frame (V2) to look at */
-};
-
-/* libpcap compiles the expression for Ethernet; every accepting "ret #k"
- * becomes "ret #snaplen" so only the headers are copied into the ring. */
-static int attach_filter(int fd, const char *expr, uint32_t snaplen, char *err, size_t errlen)
-{
-	struct bpf_program prog;
-	struct sock_fprog fp;
-	pcap_t *p;
-	unsigned int i;
-	int rc = 0;
-
-	p = pcap_open_dead(DLT_EN10MB, 65535);
-	if (!p)
-		return -ENOMEM;
-	if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		snprintf(err, errlen, "filter '%s': %s", expr, pcap_geterr(p));
-		pcap_close(p);
-		return TXQ_E_FILTER;
-	}
-	for (i = 0; i < prog.bf_len; i++)
-		if (BPF_CLASS(prog.bf_insns[i].code) == BPF_RET &&
-		    BPF_RVAL(prog.bf_insns[i].code) == BPF_K && prog.bf_insns[i].k)
-			prog.bf_insns[i].k = snaplen;
-	/* struct bpf_insn and struct sock_filter have the same layout */
-	fp.len = (unsigned short)prog.bf_len;
-	fp.filter = (struct sock_filter *)prog.bf_insns;
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "setsockopt(SO_ATTACH_FILTER): %s", strerror(errno));
-	}
-	pcap_freecode(&prog);
-	pcap_close(p);
-	return rc;
-}
-
-int rxq_new(struct rxq **out, int fd, const struct rxq_cfg *cfg, char *err, size_t errlen)
-{
-	struct sockaddr_ll sll = { 0 };
-	struct rxq *q;
-	uint32_t snap = cfg->snaplen ? cfg->snaplen : 128;
-	uint32_t ring = cfg->ring_bytes ? cfg->ring_bytes : 4u << 20;
-	int one = 1, v, rc;
-
-	*out = NULL;
-	q = calloc(1, sizeof(*q));
-	if (!q) {
-		close(fd);
-		return -ENOMEM;
-	}
-	q->fd = fd;
-	q->version = cfg->version == 2 ? 2 : 3;
-	/* the filter goes on before bind so nothing unfiltered is queued */
-	if (cfg->filter && (rc = attach_filter(fd, cfg->filter, snap, err, errlen)) < 0)
-		goto fail;
-	/* our own frames, seen on the way out, are not the server's */
-	setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
-	v = q->version == 2 ? TPACKET_V2 : TPACKET_V3;
-	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "setsockopt(PACKET_VERSION): %s", strerror(errno));
-		goto fail;
-	}
-	/* A frame holds the header, up to 16 bytes of padding before the MAC
-	 * header (tpacket_rcv(): netoff = TPACKET_ALIGN(hdrlen + 16)) and
-	 * snap bytes. */
-	q->frame_size = TPACKET_ALIGN(TPACKET3_HDRLEN + 16 + snap);
-	q->block_size = 1u << 16;	/* 64 KiB: many frames per block (see TX) */
-	q->block_nr = ring / q->block_size;
-	if (q->block_nr < 2)
-		q->block_nr = 2;
-	for (;;) {
-		q->frame_nr = (q->block_size / q->frame_size) * q->block_nr;
-		if (q->version == 3) {
-			struct tpacket_req3 req = {
-				.tp_block_size = q->block_size,
-				.tp_block_nr = q->block_nr,
-				.tp_frame_size = q->frame_size,
-				.tp_frame_nr = q->frame_nr,
-				/* a block is handed to us when full or after
-				 * this many ms (rounded up to a jiffy) */
-				.tp_retire_blk_tov = cfg->block_tov_ms ? cfg->block_tov_ms : 1,
-			};
-			rc = setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
-		} else {
-			struct tpacket_req req = {
-				.tp_block_size = q->block_size,
-				.tp_block_nr = q->block_nr,
-				.tp_frame_size = q->frame_size,
-				.tp_frame_nr = q->frame_nr,
-			};
-			rc = setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
-		}
-		if (rc == 0)
-			break;
-		if (errno != ENOMEM || q->block_nr <= 2) {
-			rc = -errno;
-			snprintf(err, errlen, "setsockopt(PACKET_RX_RING): %s", strerror(errno));
-			goto fail;
-		}
-		q->block_nr /= 2;
-	}
-	q->ring_len = (size_t)q->block_size * q->block_nr;
-	q->ring = mmap(NULL, q->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
-	if (q->ring == MAP_FAILED) {
-		q->ring = NULL;
-		rc = -errno;
-		snprintf(err, errlen, "mmap(RX ring): %s", strerror(errno));
-		goto fail;
-	}
-	sll.sll_family = AF_PACKET;
-	sll.sll_ifindex = cfg->ifindex;
-	sll.sll_protocol = htons(ETH_P_ALL);
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "bind(AF_PACKET): %s", strerror(errno));
-		goto fail;
-	}
-	*out = q;
-	return 0;
-fail:
-	rxq_free(q);
-	return rc;
-}
-
-static int poll_v3(struct rxq *q, void (*fn)(void *, const struct rxq_pkt *), void *ctx)
-{
-	int n = 0;
-
-	for (;;) {
-		struct tpacket_block_desc *bd =
-			(struct tpacket_block_desc *)(q->ring + (size_t)q->cur * q->block_size);
-		struct tpacket3_hdr *h;
-		uint32_t i, num;
-
-		if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
-			return n;
-		num = bd->hdr.bh1.num_pkts;
-		h = (struct tpacket3_hdr *)((uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt);
-		for (i = 0; i < num; i++) {
-			struct rxq_pkt p = { (uint8_t *)h + h->tp_mac, h->tp_snaplen, h->tp_len };
-
-			fn(ctx, &p);
-			n++;
-			h = (struct tpacket3_hdr *)((uint8_t *)h + h->tp_next_offset);
-		}
-		__atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-		q->cur = (q->cur + 1) % q->block_nr;
-	}
-}
-
-static int poll_v2(struct rxq *q, void (*fn)(void *, const struct rxq_pkt *), void *ctx)
-{
-	uint32_t fpb = q->block_size / q->frame_size;
-	int n = 0;
-
-	for (;;) {
-		struct tpacket2_hdr *h = (struct tpacket2_hdr *)(q->ring +
-			(size_t)(q->cur / fpb) * q->block_size + (size_t)(q->cur % fpb) * q->frame_size);
-		struct rxq_pkt p;
-
-		if (!(__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
-			return n;
-		p.data = (uint8_t *)h + h->tp_mac;
-		p.caplen = h->tp_snaplen;
-		p.wirelen = h->tp_len;
-		fn(ctx, &p);
-		n++;
-		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-		q->cur = (q->cur + 1) % q->frame_nr;
-	}
-}
-
-int rxq_poll(struct rxq *q, void (*fn)(void *ctx, const struct rxq_pkt *p), void *ctx)
-{
-	return q->version == 3 ? poll_v3(q, fn, ctx) : poll_v2(q, fn, ctx);
-}
-
-int rxq_wait(struct rxq *q, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
-	int n = poll(&pfd, 1, timeout_ms);
-
-	if (n < 0)
-		return errno == EINTR ? 0 : -errno;
-	return n > 0;
-}
-
-int rxq_fd(const struct rxq *q)
-{
-	return q->fd;
-}
-
-uint64_t rxq_drops(struct rxq *q)
-{
-	struct tpacket_stats_v3 st;
-	socklen_t len = sizeof(st);
-
-	memset(&st, 0, sizeof(st));
-	if (getsockopt(q->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0)
-		return 0;
-	return st.tp_drops;
-}
-
-void rxq_free(struct rxq *q)
-{
-	if (!q)
-		return;
-	if (q->ring)
-		munmap(q->ring, q->ring_len);
 	if (q->fd >= 0)
 		close(q->fd);
 	free(q);

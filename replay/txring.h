@@ -1,5 +1,5 @@
 /*
- * txring.h: the replayer's packet I/O on one interface.
+ * txring.h: the replayer's transmit path on one interface.
  *
  * Transmit (struct txq), behind one ops table:
  *   --via mmap  PACKET_MMAP TX ring (TPACKET_V2): frames are built straight
@@ -12,12 +12,13 @@
  * A frame counts as sent only when its slot comes back TP_STATUS_AVAILABLE
  * without TP_STATUS_WRONG_FORMAT (raw: when sendto() returned its length).
  * txq_drain() waits for every slot before the ring is unmapped.
+ * The receive side is rxring.h.
  *
- * Receive (struct rxq): an AF_PACKET RX ring (TPACKET_V3 blocks, or V2
- * frames) with a classic BPF filter compiled by libpcap on a dead handle,
- * trimmed to the headers (the peer reads TCP headers only).
+ * Errors: txq_new() and txq_probe() return 0 or a negative errno / TXQ_E_*
+ * and write one line into err naming the step that failed
+ * ("setsockopt(PACKET_QDISC_BYPASS): Operation not permitted").
  *
- * Ownership: both own their socket (given to *_new) and mapping.
+ * Ownership: struct txq owns its socket (given to txq_new) and mapping.
  */
 #ifndef PKTMEM_REPLAY_TXRING_H
 #define PKTMEM_REPLAY_TXRING_H
@@ -33,7 +34,7 @@ enum txq_via { TXQ_MMAP = 0, TXQ_RAW };
 /* Module errors (negative, below the errno range: lib/err.h). */
 enum {
 	TXQ_E_WRONG_FORMAT = PM_E_TXQ - 1,	/* the kernel rejected a frame */
-	TXQ_E_FILTER = PM_E_TXQ - 2,		/* the RX BPF filter does not compile */
+	/* PM_E_TXQ - 2 is RXQ_E_FILTER (rxring.h) */
 };
 
 struct txq_cfg {
@@ -57,8 +58,21 @@ struct txq_stats {
 struct txq;
 
 /* fd: an AF_PACKET SOCK_RAW socket (made in the right namespace); taken
- * over, closed by txq_free even on error. */
-int txq_new(struct txq **out, int fd, const struct txq_cfg *cfg, const char **what);
+ * over, closed by txq_free even on error.
+ *
+ * Test-only fault injection: when the environment variable
+ * PKTMEM_TEST_FAIL is "txring", the TX-ring step (--via mmap) fails with
+ * -EOPNOTSUPP and err says "PACKET_TX_RING: injected failure
+ * (PKTMEM_TEST_FAIL=txring)", so a test can show that `pktmem doctor`
+ * (txq_probe) and `pktmem replay` report the same failure.  Read here,
+ * at setup, never on the packet path. */
+int txq_new(struct txq **out, int fd, const struct txq_cfg *cfg, char *err, size_t errlen);
+
+/* The TX ring exactly as replay sets it up (txq_new, --via mmap, default
+ * size, PACKET_VNET_HDR) on the client veth of a throwaway netns
+ * topology (netns_topo_new), then freed.  0 ok, or a negative code with
+ * a one-line reason in err.  PKTMEM_TEST_FAIL applies (netns.h too). */
+int txq_probe(char *err, size_t errlen);
 
 /* A buffer for the next frame (at least max_frame bytes), or NULL when
  * every slot is still with the kernel: txq_flush() + txq_reap() first. */
@@ -76,41 +90,5 @@ int txq_drain(struct txq *q, int timeout_ms);
 const struct txq_stats *txq_stats(const struct txq *q);
 const char *txq_via_name(enum txq_via via);
 void txq_free(struct txq *q);
-
-/* --- receive --- */
-
-struct rxq_cfg {
-	int ifindex;
-	/* 3 = TPACKET_V3 (default); 2 = TPACKET_V2.  A V3 block reaches us
-	 * only when full or after block_tov_ms rounded up to a jiffy (4 ms
-	 * at HZ=250), so a lone SYN-ACK or FIN waits that long (the
-	 * replayer sat idle 7-35 ms of a 150-300 ms benchmark run); V2 hands
-	 * over every frame at once but lost server data under a 5 MiB echo
-	 * (t6021: 6 failures in 8 runs, V3 0 in 8), so V3 stays the default */
-	int version;
-	const char *filter;	/* pcap_compile syntax */
-	uint32_t snaplen;	/* bytes kept per packet; 0 = 128 */
-	uint32_t ring_bytes;	/* 0 = 4 MiB */
-	uint32_t block_tov_ms;	/* V3 block retire timeout; 0 = 1 */
-};
-
-struct rxq_pkt {
-	const uint8_t *data;
-	uint32_t caplen, wirelen;
-};
-
-struct rxq;
-
-int rxq_new(struct rxq **out, int fd, const struct rxq_cfg *cfg,
-	    char *err, size_t errlen);
-/* Calls fn for each packet the kernel has handed over, returns them to
- * the kernel, returns how many (0 if none yet). */
-int rxq_poll(struct rxq *q, void (*fn)(void *ctx, const struct rxq_pkt *p), void *ctx);
-/* Waits for packets up to timeout_ms (poll(2)).  1 ready, 0 timeout. */
-int rxq_wait(struct rxq *q, int timeout_ms);
-int rxq_fd(const struct rxq *q);
-/* tp_drops from PACKET_STATISTICS since the last call. */
-uint64_t rxq_drops(struct rxq *q);
-void rxq_free(struct rxq *q);
 
 #endif

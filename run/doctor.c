@@ -8,7 +8,6 @@
 #include "profile/profiler.h"
 #include "replay/netns.h"
 #include "replay/txring.h"
-#include "run/doctor-stubs.h"	/* netns_probe, txq_probe until replay/ has them */
 
 #include <arpa/inet.h>
 #include <errno.h>

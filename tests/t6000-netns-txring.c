@@ -7,6 +7,7 @@
 
 #include "replay/netns.h"
 #include "replay/tcpgen.h"
+#include "replay/rxring.h"
 #include "replay/txring.h"
 #include "replay/engine.h"
 
@@ -15,6 +16,8 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -72,13 +75,13 @@ static void send_frames(struct netns_topo *t, enum txq_via via, int n)
 	struct tcpgen_flow f = { .family = AF_INET };
 	struct txq *q = NULL;
 	struct rxq *rx = NULL;
-	const char *what = "";
 	char err[256];
 	uint8_t pay[600] = { 1 };
 	int i, got = 0, rc2, full = 0;
 
-	if ((rc2 = txq_new(&q, netns_socket(t, NETNS_CLIENT, AF_PACKET, SOCK_RAW, 0), &tc, &what)) < 0) {
-		ok(0, "%s: txq_new: %s: %s", txq_via_name(via), what, strerror(-rc2));
+	if ((rc2 = txq_new(&q, netns_socket(t, NETNS_CLIENT, AF_PACKET, SOCK_RAW, 0), &tc,
+			   err, sizeof(err))) < 0) {
+		ok(0, "%s: txq_new: %s", txq_via_name(via), err);
 		return;
 	}
 	if (rxq_new(&rx, netns_socket(t, NETNS_SERVER, AF_PACKET, SOCK_RAW, 0), &rc, err, sizeof(err)) < 0) {
@@ -136,20 +139,43 @@ static void send_frames(struct netns_topo *t, enum txq_via via, int n)
 	rxq_free(rx);
 }
 
+/* The probes `pktmem doctor` shares with replay, and the test-only
+ * fault injection both honour (netns.h, txring.h). */
+static void probes(void)
+{
+	char err[256] = "";
+	int rc;
+
+	rc = netns_probe(err, sizeof(err));
+	ok(rc == 0, "netns_probe: ok (%s)", err);
+	rc = txq_probe(err, sizeof(err));
+	ok(rc == 0, "txq_probe: ok (%s)", err);
+	setenv("PKTMEM_TEST_FAIL", "veth", 1);
+	rc = netns_probe(err, sizeof(err));
+	is_int(rc, -EOPNOTSUPP, "PKTMEM_TEST_FAIL=veth: netns_probe fails");
+	is_str(err, "create veth: injected failure (PKTMEM_TEST_FAIL=veth)", "with the reason");
+	setenv("PKTMEM_TEST_FAIL", "txring", 1);
+	rc = txq_probe(err, sizeof(err));
+	is_int(rc, -EOPNOTSUPP, "PKTMEM_TEST_FAIL=txring: txq_probe fails");
+	is_str(err, "PACKET_TX_RING: injected failure (PKTMEM_TEST_FAIL=txring)", "with the reason");
+	unsetenv("PKTMEM_TEST_FAIL");
+	ok(if_nametoindex(NETNS_CLIENT_DEV) == 0, "the probes left no veth behind");
+}
+
 int main(void)
 {
 	struct netns_topo *t = NULL;
 	struct netns_cfg cfg = { .mtu = 9000 };
-	const char *what = "";
+	char err[256] = "";
 	uint8_t a[16];
 	int rc;
 
 	if (engine_packet_path_unavailable())
 		skip_all("needs root: %s", engine_packet_path_unavailable());
 	plan_lazy();
-	rc = netns_topo_new(&t, &cfg, &what);
+	rc = netns_topo_new(&t, &cfg, err, sizeof(err));
 	if (!ok(rc == 0, "topology built"))
-		bail_out(what ? what : "netns_topo_new");
+		bail_out(err);
 	is_int(mtu_of(t, NETNS_CLIENT, NETNS_CLIENT_DEV), 9000, "client veth MTU");
 	is_int(mtu_of(t, NETNS_SERVER, NETNS_SERVER_DEV), 9000, "server veth MTU");
 	netns_server_addr(AF_INET, a);
@@ -168,5 +194,6 @@ int main(void)
 	send_frames(t, TXQ_MMAP, 3000);
 	send_frames(t, TXQ_RAW, 500);
 	netns_topo_free(t);
+	probes();
 	return exit_status();
 }

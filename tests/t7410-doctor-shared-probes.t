@@ -31,11 +31,6 @@ for r in netns veth packet_mmap_tx; do
 done
 
 PKTMEM_TEST_FAIL=veth "$PKTMEM" doctor --json "$TAP_TMP/veth.json" >/dev/null 2>&1; vrc=$?
-# BEGIN until-merge skip: remove this block once the replay branch (whose
-# netns and txring code honour PKTMEM_TEST_FAIL) has landed.
-grep -q 'injected failure' "$TAP_TMP/veth.json" ||
-	skip_all "PKTMEM_TEST_FAIL not honoured by this build"
-# END until-merge skip
 
 # veth: the namespace step comes first, so the failure is the veth row's
 # (a build that names it as the netns row still shares the probe)

@@ -1,5 +1,5 @@
 /*
- * fuzz-capture: libFuzzer target for capture ingest (capture.c): the input
+ * fuzz-capture: libFuzzer target for capture ingest (capture*.c): the input
  * is a whole capture file (pcap, pcapng or gzip of either), read to the
  * end with and without a filter.  Every decoded packet's payload is read
  * in full, so an out-of-bounds pointer faults under ASan.

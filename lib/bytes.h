@@ -1,0 +1,133 @@
+/*
+ * bytes.h: bounds-checked readers of packet and file bytes.
+ *
+ * A capture can be truncated anywhere and a received frame is whatever the
+ * wire carried, so packet bytes are read only through these, in the manner
+ * of tcpdump's GET_BE_U_2 (extract.h): every read is checked against the
+ * end of the bytes the caller holds, and a read that would go past it
+ * yields 0 and marks the cursor bad instead of reading the byte.  The
+ * checks a decoder makes before it reads (is the header there at all?)
+ * stay where they are; these make an over-read impossible, not merely
+ * unlikely.
+ *
+ *   struct pm_cur c = pm_cur(p, caplen);
+ *   uint16_t type = pm_be16(&c, 12);	// p[12..13], or 0 and c.bad
+ *
+ * Offsets are from c.ptr; pm_cur_skip() moves it on.  The little-endian
+ * readers are for pcapng, whose blocks are in the writer's byte order.
+ *
+ * Header-only (static inline): the readers are in every per-packet loop.
+ * Depends on nothing of pktmem.
+ */
+#ifndef PKTMEM_LIB_BYTES_H
+#define PKTMEM_LIB_BYTES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pm_cur {
+	const uint8_t *ptr;	/* offset 0 */
+	const uint8_t *end;	/* one past the last byte that may be read */
+	bool bad;		/* a read or skip went past end */
+};
+
+static inline struct pm_cur pm_cur(const void *p, size_t len)
+{
+	struct pm_cur c = { (const uint8_t *)p, (const uint8_t *)p + len, false };
+
+	return c;
+}
+
+/* Bytes from ptr to end. */
+static inline size_t pm_cur_left(const struct pm_cur *c)
+{
+	return (size_t)(c->end - c->ptr);
+}
+
+/* Are n bytes at off inside? */
+static inline bool pm_cur_has(const struct pm_cur *c, size_t off, size_t n)
+{
+	size_t left = pm_cur_left(c);
+
+	return off <= left && n <= left - off;
+}
+
+/* The byte address of off when n bytes there are inside, else NULL and
+ * the cursor goes bad. */
+static inline const uint8_t *pm_cur_at(struct pm_cur *c, size_t off, size_t n)
+{
+	if (!pm_cur_has(c, off, n)) {
+		c->bad = true;
+		return NULL;
+	}
+	return c->ptr + off;
+}
+
+/* Moves ptr on by n bytes; past end, the cursor goes bad and stays put. */
+static inline bool pm_cur_skip(struct pm_cur *c, size_t n)
+{
+	if (!pm_cur_has(c, 0, n)) {
+		c->bad = true;
+		return false;
+	}
+	c->ptr += n;
+	return true;
+}
+
+static inline uint8_t pm_u8(struct pm_cur *c, size_t off)
+{
+	const uint8_t *p = pm_cur_at(c, off, 1);
+
+	return p ? p[0] : 0;
+}
+
+static inline uint16_t pm_be16(struct pm_cur *c, size_t off)
+{
+	const uint8_t *p = pm_cur_at(c, off, 2);
+
+	return p ? (uint16_t)(p[0] << 8 | p[1]) : 0;
+}
+
+static inline uint32_t pm_be32(struct pm_cur *c, size_t off)
+{
+	const uint8_t *p = pm_cur_at(c, off, 4);
+
+	return p ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3] : 0;
+}
+
+static inline uint64_t pm_be64(struct pm_cur *c, size_t off)
+{
+	const uint8_t *p = pm_cur_at(c, off, 8);
+	uint64_t v = 0;
+
+	for (int i = 0; p && i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static inline uint16_t pm_le16(struct pm_cur *c, size_t off)
+{
+	const uint8_t *p = pm_cur_at(c, off, 2);
+
+	return p ? (uint16_t)(p[1] << 8 | p[0]) : 0;
+}
+
+static inline uint32_t pm_le32(struct pm_cur *c, size_t off)
+{
+	const uint8_t *p = pm_cur_at(c, off, 4);
+
+	return p ? (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0] : 0;
+}
+
+static inline uint64_t pm_le64(struct pm_cur *c, size_t off)
+{
+	const uint8_t *p = pm_cur_at(c, off, 8);
+	uint64_t v = 0;
+
+	for (int i = 7; p && i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+#endif
