@@ -96,13 +96,31 @@ static mode_t file_mode(void)
 	return 0666 & ~mask;
 }
 
+/* A path that names something other than a regular file (/dev/null,
+ * /dev/stdout, a FIFO) is written in place: renaming over it would
+ * replace the device node or pipe with a regular file (rename(2)). */
+static int write_in_place(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY), rc;
+
+	if (fd < 0)
+		return -errno;
+	rc = io_write_full(fd, data, len);
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
 int io_write_file_atomic(const char *path, const void *data, size_t len)
 {
+	struct stat st;
 	char *tmp, *slash;
 	int fd, rc;
 
 	if (!strcmp(path, "-"))
 		return io_write_full(STDOUT_FILENO, data, len);
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return write_in_place(path, data, len);
 	tmp = malloc(strlen(path) + 32);
 	if (!tmp)
 		return -ENOMEM;
