@@ -81,34 +81,48 @@ static int opt_rate(const struct opt *o, const char *arg, char *err, size_t errl
 	return 0;
 }
 
+/* The names of --framing and --link, indexed by their enums. */
+static const char *const framing_names[] = {
+	[SYNTH_FRAMING_CL] = "cl", [SYNTH_FRAMING_CHUNKED] = "chunked",
+	[SYNTH_FRAMING_NONE] = "none", [SYNTH_FRAMING_MIXED] = "mixed",
+};
+static const char *const link_names[] = {
+	[SYNTH_LINK_EN10MB] = "en10mb", [SYNTH_LINK_SLL] = "sll", [SYNTH_LINK_SLL2] = "sll2",
+	[SYNTH_LINK_RAW] = "raw", [SYNTH_LINK_NULL] = "null",
+};
+
+/* Index of arg in names[n], or -1. */
+static int name_index(const char *arg, const char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(arg, names[i]))
+			return i;
+	return -1;
+}
+
 static int opt_framing(const struct opt *o, const char *arg, char *err, size_t errlen)
 {
-	enum synth_framing *f = o->value;
+	int i = name_index(arg, framing_names, (int)(sizeof(framing_names) / sizeof(framing_names[0])));
 
-	if (!strcmp(arg, "cl")) *f = SYNTH_FRAMING_CL;
-	else if (!strcmp(arg, "chunked")) *f = SYNTH_FRAMING_CHUNKED;
-	else if (!strcmp(arg, "none")) *f = SYNTH_FRAMING_NONE;
-	else if (!strcmp(arg, "mixed")) *f = SYNTH_FRAMING_MIXED;
-	else {
+	if (i < 0) {
 		snprintf(err, errlen, "'%s': unknown framing (cl, chunked, none, mixed)", arg);
 		return -1;
 	}
+	*(enum synth_framing *)o->value = (enum synth_framing)i;
 	return 0;
 }
 
 static int opt_link(const struct opt *o, const char *arg, char *err, size_t errlen)
 {
-	enum synth_link *l = o->value;
+	int i = name_index(arg, link_names, (int)(sizeof(link_names) / sizeof(link_names[0])));
 
-	if (!strcmp(arg, "en10mb")) *l = SYNTH_LINK_EN10MB;
-	else if (!strcmp(arg, "sll")) *l = SYNTH_LINK_SLL;
-	else if (!strcmp(arg, "sll2")) *l = SYNTH_LINK_SLL2;
-	else if (!strcmp(arg, "raw")) *l = SYNTH_LINK_RAW;
-	else if (!strcmp(arg, "null")) *l = SYNTH_LINK_NULL;
-	else {
+	if (i < 0) {
 		snprintf(err, errlen, "'%s': unknown link type (en10mb, sll, sll2, raw, null)", arg);
 		return -1;
 	}
+	*(enum synth_link *)o->value = (enum synth_link)i;
 	return 0;
 }
 
