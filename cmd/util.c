@@ -1,4 +1,4 @@
-/* util.c: the few output helpers every command shares. */
+/* util.c: what every command shares: messages, options, stdout, colour, JSON files. */
 #include "cmd/cmd.h"
 #include "lib/io.h"
 #include "lib/opts.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LONG_BASE 256	/* getopt_long's val for table entry i: LONG_BASE + i */
+#define LONG_BASE 256	/* getopt_long's val for table entry i: LONG_BASE + i; --help: LONG_BASE + n */
 
 static size_t count_opts(const struct opt *t)
 {
