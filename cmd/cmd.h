@@ -6,7 +6,7 @@
  * Adding a command (the checklist):
  *   1. cmd/<name>.c defines int cmd_<name>(int argc, char **argv), with
  *      argv[0] == "<name>", and one options table (lib/opts.h) that is its
- *      parser and its --help, read by cmd_options(); it returns the exit
+ *      parser and its --help, read by cmd_parse_options(); it returns the exit
  *      code and leaves flushing stdout to the dispatcher;
  *   2. one row in commands[] in cmd/pktmem.c;
  *   3. a CLI test tests/t0NNN-<name>.t and a README section.
@@ -47,7 +47,7 @@ void cmd_warn(const char *cmd, const char *fmt, ...)
  * EXIT_OK after printing --help on stdout, EXIT_USAGE after the one-line
  * error ("pktmem: NAME: unknown option '--x'; see 'pktmem NAME --help'"). */
 struct opt_cmd;
-int cmd_options(const struct opt_cmd *c, int argc, char **argv, int *rc);
+int cmd_parse_options(const struct opt_cmd *c, int argc, char **argv, int *rc);
 
 /* Flush stdout and report a write error (full disk, closed pipe) as a
  * failure: returns rc unchanged when all went out, else rc or EXIT_USAGE

@@ -206,7 +206,7 @@ int cmd_compare(int argc, char **argv)
 	int first, rc, ex = EXIT_USAGE;
 
 	compare_opts_init(&co);
-	first = cmd_options(&cmd, argc, argv, &rc);
+	first = cmd_parse_options(&cmd, argc, argv, &rc);
 	if (first < 0)
 		goto out;
 	if (argc - first != 2) {

@@ -238,7 +238,7 @@ static int gate_options(int argc, char **argv, struct gate *g, struct gate_opts 
 		"      4 inconclusive with --strict\n",
 		.help_col = 22,
 	};
-	int first = cmd_options(&cmd, argc, argv, rc);
+	int first = cmd_parse_options(&cmd, argc, argv, rc);
 	ssize_t n;
 
 	if (first < 0)

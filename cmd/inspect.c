@@ -274,7 +274,7 @@ int cmd_inspect(int argc, char **argv)
 	int first, i, rc = EXIT_OK;
 
 	/* captures and options in any order */
-	first = cmd_options(&cmd, argc, argv, &rc);
+	first = cmd_parse_options(&cmd, argc, argv, &rc);
 	if (first < 0)
 		return rc;
 	if (first >= argc) {

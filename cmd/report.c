@@ -65,7 +65,7 @@ int cmd_report(int argc, char **argv)
 	struct render_mem m;
 	int first, rc = EXIT_OK;
 
-	first = cmd_options(&cmd, argc, argv, &rc);
+	first = cmd_parse_options(&cmd, argc, argv, &rc);
 	if (first < 0)
 		return rc;
 	if (first >= argc || argc - first > 2)

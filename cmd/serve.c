@@ -298,7 +298,7 @@ static int serve_options(int argc, char **argv, struct serve_opts *so, int *rc)
 	max_conns = cfg->max_conns;
 	max_hdr = cfg->limits.max_header_bytes;
 	max_body = cfg->limits.max_body_bytes;
-	first = cmd_options(&cmd, argc, argv, rc);
+	first = cmd_parse_options(&cmd, argc, argv, rc);
 	if (first < 0)
 		return -1;
 	if (first < argc) {

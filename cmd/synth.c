@@ -182,7 +182,7 @@ int cmd_synth(int argc, char **argv)
 	int first, rc;
 
 	synth_opts_init(&o);
-	first = cmd_options(&cmd, argc, argv, &rc);
+	first = cmd_parse_options(&cmd, argc, argv, &rc);
 	if (first < 0)
 		return rc;
 	if (first < argc)

@@ -43,7 +43,7 @@ void cmd_warn(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 }
 
-int cmd_options(const struct opt_cmd *c, int argc, char **argv, int *rc)
+int cmd_parse_options(const struct opt_cmd *c, int argc, char **argv, int *rc)
 {
 	char err[256];
 	int first = opts_parse(c, argc, argv, err, sizeof(err));
