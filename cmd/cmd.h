@@ -6,10 +6,11 @@
  * Adding a command (the checklist):
  *   1. cmd/<name>.c defines int cmd_<name>(int argc, char **argv), with
  *      argv[0] == "<name>", and one options table (lib/opts.h) that is its
- *      parser and its --help, read by cmd_parse_options(); it returns the exit
- *      code and leaves flushing stdout to the dispatcher;
+ *      parser and its --help, read by cmd_parse_options(); it returns the
+ *      exit code and leaves flushing stdout to the dispatcher;
  *   2. one row in commands[] in cmd/pktmem.c;
- *   3. a CLI test tests/t0NNN-<name>.t and a README section.
+ *   3. a CLI test numbered by its area, as tests/t1010-synth-cli.t,
+ *      t2010-inspect-cli.t, t8400-compare-cli.t, and a README section.
  */
 #ifndef PKTMEM_CMD_H
 #define PKTMEM_CMD_H
