@@ -253,7 +253,7 @@ static int opt_header_timeout(const struct opt *o, const char *arg, char *err, s
 /* Fills so from argv.  0, or -1 with the exit code in *rc. */
 static int serve_options(int argc, char **argv, struct serve_opts *so, int *rc)
 {
-	/* the numbers pass through uint64_t (OPT_U64); UINT64_MAX: not given */
+	/* the numbers pass through uint64_t (OPT_U64); ready_fd UINT64_MAX: none */
 	uint64_t max_conns, max_hdr, max_body, ready_fd = UINT64_MAX;
 	struct server_config *cfg = &so->cfg;
 	const struct opt opts[] = {
