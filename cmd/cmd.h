@@ -5,16 +5,20 @@
  *
  * Adding a command (the checklist):
  *   1. cmd/<name>.c defines int cmd_<name>(int argc, char **argv), with
- *      argv[0] == "<name>", and a --help that prints its usage to stdout;
+ *      argv[0] == "<name>", and one options table (lib/opts.h) that is its
+ *      parser and its --help, read by cmd_parse_options(); it returns the
+ *      exit code and leaves flushing stdout to the dispatcher;
  *   2. one row in commands[] in cmd/pktmem.c;
- *   3. a CLI test tests/t0NNN-<name>.t and a README section.
+ *   3. a CLI test numbered by its area, as tests/t1010-synth-cli.t,
+ *      t2010-inspect-cli.t, t8400-compare-cli.t, and a README section.
  */
 #ifndef PKTMEM_CMD_H
 #define PKTMEM_CMD_H
 
 #include <stdio.h>
 
-/* Exit codes shared by every command (DESIGN.md, issue #7). */
+/* Exit codes shared by every command; 'pktmem --help' (cmd/pktmem.c)
+ * lists them for the user, and each command's --help says which it uses. */
 enum {
 	EXIT_OK = 0,
 	EXIT_VERDICT = 1,	/* regression, verification failure, doctor: not all usable */
@@ -39,11 +43,17 @@ int cmd_error(const char *cmd, const char *fmt, ...)
 void cmd_warn(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* For commands whose implementation has not landed: says so, exit 2. */
-int cmd_not_built(const char *name);
+/* Parses argv with the command's options table (lib/opts.h).  Returns the
+ * index in argv of the first operand, or -1 with the exit code in *rc:
+ * EXIT_OK after printing --help on stdout, EXIT_USAGE after the one-line
+ * error ("pktmem: NAME: unknown option '--x'; see 'pktmem NAME --help'"). */
+struct opt_cmd;
+int cmd_parse_options(const struct opt_cmd *c, int argc, char **argv, int *rc);
 
 /* Flush stdout and report a write error (full disk, closed pipe) as a
- * failure: returns rc unchanged when all went out, else EXIT_USAGE. */
+ * failure: returns rc unchanged when all went out, else rc or EXIT_USAGE
+ * when rc was 0.  The dispatcher (cmd/pktmem.c) calls it once after every
+ * command; a second call after a failed one reports nothing more. */
 int cmd_finish_stdout(const char *cmd, int rc);
 
 /* Writes JSON j (json_dumpf flags) to path atomically: a temp file beside

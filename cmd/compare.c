@@ -9,42 +9,11 @@
 #include "report/verdict.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage_text[] =
-	"usage: pktmem compare BASE.json NEW.json [--threshold 10%] [--metric NAME]...\n"
-	"                      [--md FILE] [--json FILE] [--tap] [--strict] [--seed N]\n"
-	"\n"
-	"Is NEW a regression against BASE?  Per metric, by its class:\n"
-	"  exact   (bytes copied, allocations, parse calls per request) must not change;\n"
-	"  count   (syscalls, packets, softirqs per request) fail only when every new\n"
-	"          trial is worse than the baseline median by more than 10%;\n"
-	"  hw      (instructions, cycles) within 2%; skipped without a PMU;\n"
-	"  timing  (ns per stage, requests/s) fail when a one-sided Mann-Whitney test\n"
-	"          is significant at 0.01 (Holm-corrected) AND the bootstrap lower bound\n"
-	"          of the median ratio exceeds the threshold.  With 5 vs 5 trials only\n"
-	"          complete separation reaches p = 1/252.  A baseline from another\n"
-	"          machine makes timing verdicts advisory (warnings).\n"
-	"A regression listed in the baseline's \"acknowledged\" array is a warning.\n"
-	"\n"
-	"  --threshold T   minimum timing effect: '10%' (default), '0.1' or '10'\n"
-	"  --metric NAME   only these metrics (repeat or comma-separate; a stage name,\n"
-	"                  a metric name or a pattern like 'copy.*')\n"
-	"  --md FILE       Markdown summary for a pull request ('-': stdout, no table)\n"
-	"  --json FILE     the verdict as JSON (pktmem.verdict/1)\n"
-	"  --tap           one TAP line per metric on stdout instead of the table\n"
-	"  --strict        an inconclusive verdict exits 4 instead of 0\n"
-	"  --seed N        bootstrap seed (default fixed: verdicts are reproducible)\n"
-	"  --color WHEN    auto, always, never\n"
-	"\n"
-	"exit: 0 pass (warnings allowed), 1 regression, 2 usage or bad input,\n"
-	"      3 not comparable (capture, options or schema version differ),\n"
-	"      4 inconclusive with --strict\n";
-
 /* "10%", "10" -> 0.10; "0.1" -> 0.10. */
-int compare_parse_fraction(const char *s, double *out)
+static int parse_fraction(const char *s, double *out)
 {
 	char *end;
 	double v;
@@ -65,6 +34,56 @@ int compare_parse_fraction(const char *s, double *out)
 	return 0;
 }
 
+void compare_opts_init(struct compare_opts *co)
+{
+	memset(co, 0, sizeof(*co));
+	verdict_opts_default(&co->vo);
+	co->color = "auto";
+}
+
+void compare_opts_release(struct compare_opts *co)
+{
+	while (co->nmetric)
+		free(co->metric[--co->nmetric]);
+	free(co->metric);
+	co->metric = NULL;
+}
+
+int compare_opt_threshold(const struct opt *o, const char *arg, char *err, size_t errlen)
+{
+	if (parse_fraction(arg, o->value) < 0) {
+		snprintf(err, errlen, "--threshold '%s': want a percentage like 10%%", arg);
+		return -1;
+	}
+	return 0;
+}
+
+int compare_opt_metric(const struct opt *o, const char *arg, char *err, size_t errlen)
+{
+	struct compare_opts *co = o->value;
+	const char *p = arg;
+	size_t len;
+
+	for (; *p; p += len) {
+		char **n;
+
+		p += strspn(p, ",");
+		len = strcspn(p, ",");
+		if (!len)
+			break;
+		n = realloc(co->metric, (co->nmetric + 1) * sizeof(*n));
+		if (!n || !(n[co->nmetric] = strndup(p, len))) {
+			if (n)
+				co->metric = n;
+			snprintf(err, errlen, "--metric: out of memory");
+			return -1;
+		}
+		co->metric = n;
+		co->nmetric++;
+	}
+	return 0;
+}
+
 /* Loads a report; exit code for a failure in *ex (2 bad input, 3 another
  * schema version). */
 int compare_load(const char *cmd, const char *what, const char *path, struct report **r, int *ex)
@@ -81,14 +100,15 @@ int compare_load(const char *cmd, const char *what, const char *path, struct rep
 }
 
 /* Writes the verdict's outputs and maps it to the exit code. */
-int compare_emit(const char *cmd, const struct verdict *v, const char *md, const char *json,
-		 int tap, int strict, const struct render_opts *ro)
+static int emit(const char *cmd, const struct verdict *v, const struct compare_opts *co,
+		const struct render_opts *ro)
 {
+	const char *md = co->md, *json = co->json;
 	struct render_mem m;
 	int rc = EXIT_OK, w;
 
 	/* "--md -" or "--json -" owns standard output: no table there then */
-	if (tap)
+	if (co->tap)
 		w = render_verdict_tap(stdout, v);
 	else if ((md && !strcmp(md, "-")) || (json && !strcmp(json, "-")))
 		w = 0;
@@ -117,7 +137,7 @@ int compare_emit(const char *cmd, const struct verdict *v, const char *md, const
 	case VS_FAIL:
 		return EXIT_VERDICT;
 	case VS_INCONCLUSIVE:
-		if (strict)
+		if (co->strict)
 			return EXIT_INCONCLUSIVE;
 		cmd_warn(cmd, "inconclusive: large effects without enough evidence; run more trials "
 			 "(--strict makes this exit 4)");
@@ -127,96 +147,81 @@ int compare_emit(const char *cmd, const struct verdict *v, const char *md, const
 	}
 }
 
+int compare_verdict(const char *cmd, const struct report *base, const struct report *cur,
+		    struct compare_opts *co)
+{
+	struct render_opts ro = { 0 };
+	struct verdict *v = NULL;
+	int rc;
+
+	ro.color = !strcmp(co->color, "always") ||
+		   (!strcmp(co->color, "auto") && cmd_use_color(stdout));
+	co->vo.only = (const char *const *)co->metric;
+	co->vo.nonly = co->nmetric;
+	if (verdict_compare(base, cur, &co->vo, &v) < 0)
+		return cmd_error(cmd, "out of memory");
+	if (co->nmetric && v->overall != VS_NOT_COMPARABLE && v->nitems == 0)
+		rc = cmd_error(cmd, "--metric matched no metric");
+	else
+		rc = emit(cmd, v, co, &ro);
+	verdict_free(v);
+	return rc;
+}
+
 int cmd_compare(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "threshold", required_argument, NULL, 't' },
-		{ "metric", required_argument, NULL, 'M' },
-		{ "md", required_argument, NULL, 'm' },
-		{ "json", required_argument, NULL, 'j' },
-		{ "tap", no_argument, NULL, 'T' },
-		{ "strict", no_argument, NULL, 's' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "color", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
+	struct compare_opts co;
+	const struct opt opts[] = {
+		COMPARE_OPTS(&co, true),
+		OPT_END(),
 	};
-	const char *md = NULL, *json = NULL, *color = "auto";
+	const struct opt_cmd cmd = {
+		.name = "compare",
+		.usage =
+		"usage: pktmem compare BASE.json NEW.json [--threshold 10%] [--metric NAME]...\n"
+		"                      [--md FILE] [--json FILE] [--tap] [--strict] [--seed N]\n",
+		.intro =
+		"\n"
+		"Is NEW a regression against BASE?  Per metric, by its class:\n"
+		"  exact   (bytes copied, allocations, parse calls per request) must not change;\n"
+		"  count   (syscalls, packets, softirqs per request) fail only when every new\n"
+		"          trial is worse than the baseline median by more than 10%;\n"
+		"  hw      (instructions, cycles) within 2%; skipped without a PMU;\n"
+		"  timing  (ns per stage, requests/s) fail when a one-sided Mann-Whitney test\n"
+		"          is significant at 0.01 (Holm-corrected) AND the bootstrap lower bound\n"
+		"          of the median ratio exceeds the threshold.  With 5 vs 5 trials only\n"
+		"          complete separation reaches p = 1/252.  A baseline from another\n"
+		"          machine makes timing verdicts advisory (warnings).\n"
+		"A regression listed in the baseline's \"acknowledged\" array is a warning.\n"
+		"\n",
+		.opts = opts,
+		.outro =
+		"\n"
+		"exit: 0 pass (warnings allowed), 1 regression, 2 usage or bad input,\n"
+		"      3 not comparable (capture, options or schema version differ),\n"
+		"      4 inconclusive with --strict\n",
+		.help_col = 18,
+	};
 	struct report *base = NULL, *cur = NULL;
-	struct verdict_opts vo;
-	struct verdict *v = NULL;
-	struct render_opts ro = { 0 };
-	char **only = NULL;
-	size_t nonly = 0;
-	int tap = 0, strict = 0, c, rc = EXIT_OK, ex = EXIT_USAGE;
+	int first, rc, ex = EXIT_USAGE;
 
-	verdict_opts_default(&vo);
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			fputs(usage_text, stdout);
-			return cmd_finish_stdout("compare", EXIT_OK);
-		case 't':
-			if (compare_parse_fraction(optarg, &vo.threshold) < 0) {
-				rc = cmd_error("compare", "--threshold '%s': want a percentage like 10%%", optarg);
-				goto out;
-			}
-			break;
-		case 'M': {
-			char *save = NULL, *tok, *dup = strdup(optarg);
-
-			for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				char **n = realloc(only, (nonly + 1) * sizeof(*n));
-
-				if (!n)
-					break;
-				only = n;
-				only[nonly++] = strdup(tok);
-			}
-			free(dup);
-			break;
-		}
-		case 'm': md = optarg; break;
-		case 'j': json = optarg; break;
-		case 'T': tap = 1; break;
-		case 's': strict = 1; break;
-		case 'S': vo.seed = strtoull(optarg, NULL, 0); break;
-		case 'c': color = optarg; break;
-		default:
-			rc = cmd_error("compare", "unknown option or missing argument '%s'; see 'pktmem compare --help'",
-				       argv[optind - 1]);
-			goto out;
-		}
-	}
-	if (argc - optind != 2) {
+	compare_opts_init(&co);
+	first = cmd_parse_options(&cmd, argc, argv, &rc);
+	if (first < 0)
+		goto out;
+	if (argc - first != 2) {
 		rc = cmd_error("compare", "want two reports, BASE.json NEW.json; see 'pktmem compare --help'");
 		goto out;
 	}
-	ro.color = !strcmp(color, "always") || (!strcmp(color, "auto") && cmd_use_color(stdout));
-	if (compare_load("compare", "baseline", argv[optind], &base, &ex) < 0 ||
-	    compare_load("compare", "new report", argv[optind + 1], &cur, &ex) < 0) {
+	if (compare_load("compare", "baseline", argv[first], &base, &ex) < 0 ||
+	    compare_load("compare", "new report", argv[first + 1], &cur, &ex) < 0) {
 		rc = ex;
 		goto out;
 	}
-	vo.only = (const char *const *)only;
-	vo.nonly = nonly;
-	if (verdict_compare(base, cur, &vo, &v) < 0) {
-		rc = cmd_error("compare", "out of memory");
-		goto out;
-	}
-	if (nonly && v->overall != VS_NOT_COMPARABLE && v->nitems == 0) {
-		rc = cmd_error("compare", "--metric matched no metric");
-		goto out;
-	}
-	rc = compare_emit("compare", v, md, json, tap, strict, &ro);
+	rc = compare_verdict("compare", base, cur, &co);
 out:
-	verdict_free(v);
 	report_free(base);
 	report_free(cur);
-	while (nonly)
-		free(only[--nonly]);
-	free(only);
-	return cmd_finish_stdout("compare", rc);
+	compare_opts_release(&co);
+	return rc;
 }

@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -22,45 +21,29 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_PASS 16
+#define MAX_PASS 16	/* replay options passed on */
 
-static const char usage_text[] =
-	"usage: pktmem gate --baseline BASE.json [--trials N] [--update-baseline]\n"
-	"                   [--against OTHER_PKTMEM] [--report FILE] [compare options]\n"
-	"                   [replay options] CAPTURE\n"
-	"\n"
-	"Replays CAPTURE N times (default 5) after one warm-up run, with this build's\n"
-	"'replay --json', merges the trials into one report, compares it with the\n"
-	"baseline like 'pktmem compare' and exits with the verdict.\n"
-	"\n"
-	"  --baseline FILE     the baseline report (pktmem.report/1)\n"
-	"  --trials N          measured trials (default 5; 5 vs 5 is the least that\n"
-	"                      can show a timing regression at alpha 0.01)\n"
-	"  --warmup N          discarded runs first (default 1)\n"
-	"  --update-baseline   write the merged trials to --baseline (keeping its\n"
-	"                      acknowledged regressions) instead of comparing\n"
-	"  --against PKTMEM    measure another build in the same job, trials\n"
-	"                      interleaved, and use it as the baseline\n"
-	"  --pktmem PATH       the build to measure (default: this one)\n"
-	"  --report FILE       where the merged report goes (default\n"
-	"                      pktmem-gate-report.json; 'none' to skip)\n"
-	"  --keep              keep the per-trial reports (their directory is printed)\n"
-	"compare options: --threshold T, --metric NAME, --md FILE, --json FILE, --tap,\n"
-	"                 --strict, --seed N, --color WHEN (see 'pktmem compare --help')\n"
-	"replay options passed on: --via, --io, --deser, --speed, --filter,\n"
-	"                 --concurrency, --server, --loop, --limit-flows,\n"
-	"                 --test-extra-alloc (test-only: one more allocation per request)\n"
-	"\n"
-	"exit: 0 pass (warnings allowed), 1 regression or a trial failed verification,\n"
-	"      2 usage, bad input or a trial that did not run, 3 not comparable,\n"
-	"      4 inconclusive with --strict\n";
-
+/* One gate run: the builds, the capture, the replay options passed on to
+ * every trial, the directory of the per-trial reports. */
 struct gate {
 	const char *self, *other, *capture;
-	const char *pass[MAX_PASS * 2];
+	struct {
+		const char *name;	/* long option, without "--" */
+		const char *value;	/* NULL: a flag */
+	} pass[MAX_PASS];
 	int npass;
+	bool keep;
 	char dir[PATH_MAX];
-	int keep;
+	char selfbuf[PATH_MAX];		/* /proc/self/exe when no --pktmem */
+};
+
+/* The rest of the command line. */
+struct gate_opts {
+	const char *baseline;		/* --baseline FILE */
+	const char *report_path;	/* --report FILE; "none": none */
+	uint64_t trials, warmup;
+	bool update;			/* --update-baseline */
+	struct compare_opts co;
 };
 
 /* Runs BIN replay --json OUT [pass...] CAPTURE; its stdout (the table)
@@ -69,6 +52,7 @@ struct gate {
 static int run_replay(const struct gate *g, const char *bin, const char *out)
 {
 	const char *argv[MAX_PASS * 2 + 8];
+	char names[MAX_PASS][40];
 	int argc = 0, i, st;
 	pid_t pid;
 
@@ -77,8 +61,12 @@ static int run_replay(const struct gate *g, const char *bin, const char *out)
 	argv[argc++] = "--quiet";
 	argv[argc++] = "--json";
 	argv[argc++] = out;
-	for (i = 0; i < g->npass; i++)
-		argv[argc++] = g->pass[i];
+	for (i = 0; i < g->npass; i++) {
+		snprintf(names[i], sizeof(names[i]), "--%s", g->pass[i].name);
+		argv[argc++] = names[i];
+		if (g->pass[i].value)
+			argv[argc++] = g->pass[i].value;
+	}
 	argv[argc++] = g->capture;
 	argv[argc] = NULL;
 
@@ -106,12 +94,45 @@ static int run_replay(const struct gate *g, const char *bin, const char *out)
 	return WEXITSTATUS(st);
 }
 
-/* One trial of one build into *dst (appended).  0, or the exit code. */
+/* Appends r's trials to *dst (r is consumed); the header (env, options,
+ * capture) stays the first trial's.  0, or the exit code. */
+static int append_trials(struct report **dst, struct report *r, const char *label, int idx)
+{
+	struct report *m;
+	struct trial *keep;
+
+	if (!*dst) {
+		*dst = r;
+		return 0;
+	}
+	if (strcmp((*dst)->cap.sha256, r->cap.sha256)) {
+		report_free(r);
+		return cmd_error("gate", "%s trial %d: the capture changed between trials", label, idx);
+	}
+	m = report_new((*dst)->ntrials + r->ntrials);
+	if (!m) {
+		report_free(r);
+		return cmd_error("gate", "out of memory");
+	}
+	keep = m->trial;
+	*m = **dst;
+	m->trial = keep;
+	m->ntrials = (*dst)->ntrials + r->ntrials;
+	memcpy(m->trial, (*dst)->trial, (*dst)->ntrials * sizeof(*m->trial));
+	memcpy(m->trial + (*dst)->ntrials, r->trial, r->ntrials * sizeof(*m->trial));
+	report_free(*dst);
+	report_free(r);
+	*dst = m;
+	return 0;
+}
+
+/* One trial of one build, appended to *dst when measured.  0, or the
+ * exit code. */
 static int trial(struct gate *g, const char *bin, const char *label, int idx,
 		 struct report **dst, int measured)
 {
 	char path[PATH_MAX + 64], err[512];
-	struct report *r = NULL, *m;
+	struct report *r = NULL;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s-%02d.json", g->dir, label, idx);
@@ -138,288 +159,235 @@ static int trial(struct gate *g, const char *bin, const char *label, int idx,
 		report_free(r);
 		return 0;
 	}
-	if (!*dst) {
-		*dst = r;
-		return 0;
-	}
-	if (strcmp((*dst)->cap.sha256, r->cap.sha256)) {
-		report_free(r);
-		return cmd_error("gate", "%s trial %d: the capture changed between trials", label, idx);
-	}
-	m = report_new((*dst)->ntrials + r->ntrials);
-	if (!m) {
-		report_free(r);
-		return cmd_error("gate", "out of memory");
-	}
-	{
-		struct trial *keep = m->trial;
+	return append_trials(dst, r, label, idx);
+}
 
-		*m = **dst;	/* header: env, options, capture of the first trial */
-		m->trial = keep;
-		m->ntrials = (*dst)->ntrials + r->ntrials;
-		memcpy(m->trial, (*dst)->trial, (*dst)->ntrials * sizeof(*m->trial));
-		memcpy(m->trial + (*dst)->ntrials, r->trial, r->ntrials * sizeof(*m->trial));
+/* OPT_CALLBACK of the replay options gate passes on to every trial. */
+static int opt_pass(const struct opt *o, const char *arg, char *err, size_t errlen)
+{
+	struct gate *g = o->value;
+
+	if (g->npass >= MAX_PASS) {
+		snprintf(err, errlen, "too many replay options");
+		return -1;
 	}
-	report_free(*dst);
-	report_free(r);
-	*dst = m;
+	g->pass[g->npass].name = o->long_name;
+	g->pass[g->npass].value = arg;
+	g->npass++;
 	return 0;
 }
 
-static int is_pass_opt(const char *name)
+/* Fills g and go from argv and checks what can be checked before any
+ * replay.  0, or -1 with the exit code in *rc. */
+static int gate_options(int argc, char **argv, struct gate *g, struct gate_opts *go, int *rc)
 {
-	static const char *const opts[] = {
-		"via", "io", "deser", "speed", "filter", "concurrency", "server", "loop",
-		"limit-flows", NULL,
-	};
-	int i;
-
-	for (i = 0; opts[i]; i++)
-		if (!strcmp(name, opts[i]))
-			return 1;
-	return 0;
-}
-
-int cmd_gate(int argc, char **argv)
-{
-	enum { O_BASE = 256, O_TRIALS, O_WARMUP, O_UPDATE, O_AGAINST, O_SELF, O_REPORT, O_KEEP,
-	       O_THRESH, O_METRIC, O_MD, O_JSON, O_TAP, O_STRICT, O_SEED, O_COLOR, O_PASS, O_PASS0 };
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "baseline", required_argument, NULL, O_BASE },
-		{ "trials", required_argument, NULL, O_TRIALS },
-		{ "warmup", required_argument, NULL, O_WARMUP },
-		{ "update-baseline", no_argument, NULL, O_UPDATE },
-		{ "against", required_argument, NULL, O_AGAINST },
-		{ "pktmem", required_argument, NULL, O_SELF },
-		{ "report", required_argument, NULL, O_REPORT },
-		{ "keep", no_argument, NULL, O_KEEP },
-		{ "threshold", required_argument, NULL, O_THRESH },
-		{ "metric", required_argument, NULL, O_METRIC },
-		{ "md", required_argument, NULL, O_MD },
-		{ "json", required_argument, NULL, O_JSON },
-		{ "tap", no_argument, NULL, O_TAP },
-		{ "strict", no_argument, NULL, O_STRICT },
-		{ "seed", required_argument, NULL, O_SEED },
-		{ "color", required_argument, NULL, O_COLOR },
-		{ "via", required_argument, NULL, O_PASS },
-		{ "io", required_argument, NULL, O_PASS },
-		{ "deser", required_argument, NULL, O_PASS },
-		{ "speed", required_argument, NULL, O_PASS },
-		{ "filter", required_argument, NULL, O_PASS },
-		{ "concurrency", required_argument, NULL, O_PASS },
-		{ "server", required_argument, NULL, O_PASS },
-		{ "loop", required_argument, NULL, O_PASS },
-		{ "limit-flows", required_argument, NULL, O_PASS },
+	const struct opt opts[] = {
+		OPT_STRING(0, "baseline", &go->baseline, "FILE", "the baseline report (pktmem.report/1)"),
+		OPT_U64(0, "trials", &go->trials, "N", 1, 1000,
+			"measured trials (default 5; 5 vs 5 is the least that\n"
+			"can show a timing regression at alpha 0.01)"),
+		OPT_U64(0, "warmup", &go->warmup, "N", 0, 100, "discarded runs first (default 1)"),
+		OPT_BOOL(0, "update-baseline", &go->update,
+			 "write the merged trials to --baseline (keeping its\n"
+			 "acknowledged regressions) instead of comparing"),
+		OPT_STRING(0, "against", &g->other, "PKTMEM",
+			   "measure another build in the same job, trials\n"
+			   "interleaved, and use it as the baseline"),
+		OPT_STRING(0, "pktmem", &g->self, "PATH", "the build to measure (default: this one)"),
+		OPT_STRING(0, "report", &go->report_path, "FILE",
+			   "where the merged report goes (default\n"
+			   "pktmem-gate-report.json; 'none' to skip)"),
+		OPT_BOOL(0, "keep", &g->keep, "keep the per-trial reports (their directory is printed)"),
+		OPT_TEXT("compare options: --threshold T, --metric NAME, --md FILE, --json FILE, --tap,\n"
+			 "                 --strict, --seed N, --color WHEN (see 'pktmem compare --help')\n"),
+		COMPARE_OPTS(&go->co, false),
+		OPT_TEXT("replay options passed on: --via, --io, --deser, --speed, --filter,\n"
+			 "                 --concurrency, --server, --loop, --limit-flows,\n"
+			 "                 --test-extra-alloc (test-only: one more allocation per request)\n"),
+		OPT_CALLBACK(0, "via", g, "MODE", opt_pass, NULL),
+		OPT_CALLBACK(0, "io", g, "MODE", opt_pass, NULL),
+		OPT_CALLBACK(0, "deser", g, "MODE", opt_pass, NULL),
+		OPT_CALLBACK(0, "speed", g, "SPEED", opt_pass, NULL),
+		OPT_CALLBACK(0, "filter", g, "EXPR", opt_pass, NULL),
+		OPT_CALLBACK(0, "concurrency", g, "N", opt_pass, NULL),
+		OPT_CALLBACK(0, "server", g, "KIND", opt_pass, NULL),
+		OPT_CALLBACK(0, "loop", g, "N", opt_pass, NULL),
+		OPT_CALLBACK(0, "limit-flows", g, "N", opt_pass, NULL),
 		/* test-only: the core server allocates once more per request,
 		 * so the gate's end-to-end test can watch it fail */
-		{ "test-extra-alloc", no_argument, NULL, O_PASS0 },
-		{ NULL, 0, NULL, 0 },
+		OPT_CALLBACK(0, "test-extra-alloc", g, NULL, opt_pass, NULL),
+		OPT_END(),
 	};
-	struct gate g = { 0 };
-	const char *baseline = NULL, *report_path = "pktmem-gate-report.json", *md = NULL,
-		   *json = NULL, *color = "auto";
-	const char *only[32];
-	struct report *cur = NULL, *base = NULL, *old = NULL;
-	struct verdict_opts vo;
-	struct verdict *v = NULL;
-	struct render_opts ro = { 0 };
-	char selfbuf[PATH_MAX];
-	int trials = 5, warmup = 1, update = 0, tap = 0, strict = 0, c, li, i, rc = EXIT_OK;
-	int ex = EXIT_USAGE;
-	size_t nonly = 0;
+	const struct opt_cmd cmd = {
+		.name = "gate",
+		.usage =
+		"usage: pktmem gate --baseline BASE.json [--trials N] [--update-baseline]\n"
+		"                   [--against OTHER_PKTMEM] [--report FILE] [compare options]\n"
+		"                   [replay options] CAPTURE\n",
+		.intro =
+		"\n"
+		"Replays CAPTURE N times (default 5) after one warm-up run, with this build's\n"
+		"'replay --json', merges the trials into one report, compares it with the\n"
+		"baseline like 'pktmem compare' and exits with the verdict.\n"
+		"\n",
+		.opts = opts,
+		.outro =
+		"\n"
+		"exit: 0 pass (warnings allowed), 1 regression or a trial failed verification,\n"
+		"      2 usage, bad input or a trial that did not run, 3 not comparable,\n"
+		"      4 inconclusive with --strict\n",
+		.help_col = 22,
+	};
+	int first = cmd_parse_options(&cmd, argc, argv, rc);
+	ssize_t n;
 
-	verdict_opts_default(&vo);
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, &li)) != -1) {
-		switch (c) {
-		case 'h':
-			fputs(usage_text, stdout);
-			return cmd_finish_stdout("gate", EXIT_OK);
-		case O_BASE: baseline = optarg; break;
-		case O_TRIALS:
-			trials = atoi(optarg);
-			if (trials < 1 || trials > 1000)
-				return cmd_error("gate", "--trials '%s': want 1 to 1000", optarg);
-			break;
-		case O_WARMUP:
-			warmup = atoi(optarg);
-			if (warmup < 0 || warmup > 100)
-				return cmd_error("gate", "--warmup '%s': want 0 to 100", optarg);
-			break;
-		case O_UPDATE: update = 1; break;
-		case O_AGAINST: g.other = optarg; break;
-		case O_SELF: g.self = optarg; break;
-		case O_REPORT: report_path = optarg; break;
-		case O_KEEP: g.keep = 1; break;
-		case O_THRESH:
-			if (compare_parse_fraction(optarg, &vo.threshold) < 0)
-				return cmd_error("gate", "--threshold '%s': want a percentage like 10%%", optarg);
-			break;
-		case O_METRIC: {
-			/* repeat or comma-separate, as compare; argv is ours to cut */
-			char *save = NULL, *tok;
-
-			for (tok = strtok_r(optarg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				if (nonly >= sizeof(only) / sizeof(only[0]))
-					return cmd_error("gate", "--metric: at most %zu names",
-							 sizeof(only) / sizeof(only[0]));
-				only[nonly++] = tok;
-			}
-			break;
-		}
-		case O_MD: md = optarg; break;
-		case O_JSON: json = optarg; break;
-		case O_TAP: tap = 1; break;
-		case O_STRICT: strict = 1; break;
-		case O_SEED: vo.seed = strtoull(optarg, NULL, 0); break;
-		case O_COLOR: color = optarg; break;
-		case O_PASS:
-			if (g.npass >= MAX_PASS * 2 - 1 || !is_pass_opt(longopts[li].name))
-				return cmd_error("gate", "too many replay options");
-			/* "--via" and its value as two arguments: static storage
-			 * for the option name is longopts' */
-			{
-				static char names[MAX_PASS][32];
-
-				char *name = names[g.npass / 2];
-
-				snprintf(name, sizeof(names[0]), "--%s", longopts[li].name);
-				g.pass[g.npass++] = name;
-			}
-			g.pass[g.npass++] = optarg;
-			break;
-		case O_PASS0:
-			if (g.npass >= MAX_PASS * 2 - 1)
-				return cmd_error("gate", "too many replay options");
-			g.pass[g.npass++] = "--test-extra-alloc";
-			break;
-		default:
-			return cmd_error("gate", "unknown option or missing argument '%s'; see 'pktmem gate --help'",
-					 argv[optind - 1]);
-		}
+	if (first < 0)
+		return -1;
+	if (argc - first != 1) {
+		*rc = cmd_error("gate", "want one capture; see 'pktmem gate --help'");
+		return -1;
 	}
-	if (argc - optind != 1)
-		return cmd_error("gate", "want one capture; see 'pktmem gate --help'");
-	g.capture = argv[optind];
-	if (!baseline && !g.other)
-		return cmd_error("gate", "--baseline FILE (or --against PKTMEM) is required");
-	if (update && !baseline)
-		return cmd_error("gate", "--update-baseline needs --baseline FILE");
-	if (update && g.other)
-		return cmd_error("gate", "--update-baseline and --against do not mix");
-	if (access(g.capture, R_OK) < 0)
-		return cmd_error("gate", "'%s': %s", g.capture, strerror(errno));
-	if (!g.self) {
-		ssize_t n = readlink("/proc/self/exe", selfbuf, sizeof(selfbuf) - 1);
-
-		if (n < 0)
-			return cmd_error("gate", "cannot find this pktmem (/proc/self/exe): %s; use --pktmem",
-					 strerror(errno));
-		selfbuf[n] = '\0';
-		g.self = selfbuf;
+	g->capture = argv[first];
+	if (!go->baseline && !g->other)
+		*rc = cmd_error("gate", "--baseline FILE (or --against PKTMEM) is required");
+	else if (go->update && !go->baseline)
+		*rc = cmd_error("gate", "--update-baseline needs --baseline FILE");
+	else if (go->update && g->other)
+		*rc = cmd_error("gate", "--update-baseline and --against do not mix");
+	else if (access(g->capture, R_OK) < 0)
+		*rc = cmd_error("gate", "'%s': %s", g->capture, strerror(errno));
+	else
+		*rc = EXIT_OK;
+	if (*rc != EXIT_OK || g->self)
+		return *rc != EXIT_OK ? -1 : 0;
+	n = readlink("/proc/self/exe", g->selfbuf, sizeof(g->selfbuf) - 1);
+	if (n < 0) {
+		*rc = cmd_error("gate", "cannot find this pktmem (/proc/self/exe): %s; use --pktmem",
+				strerror(errno));
+		return -1;
 	}
-	ro.color = !strcmp(color, "always") || (!strcmp(color, "auto") && cmd_use_color(stdout));
-	vo.only = only;
-	vo.nonly = nonly;
+	g->selfbuf[n] = '\0';
+	g->self = g->selfbuf;
+	return 0;
+}
 
-	/* The baseline is read first: a bad one fails before minutes of replay. */
-	if (baseline && !g.other) {
-		if (access(baseline, F_OK) == 0 || !update) {
-			if (compare_load("gate", "baseline", baseline, update ? &old : &base, &ex) < 0)
-				return ex;
-		}
-	}
+/* Warm-up, then trials; with --against interleaved A B B A A B ... so a
+ * drift in the machine's state falls on both builds alike.  EXIT_OK, or
+ * the exit code of the first trial that failed. */
+static int run_trials(struct gate *g, int warmup, int trials, struct report **cur,
+		      struct report **base)
+{
+	int i, rc = EXIT_OK;
 
-	snprintf(g.dir, sizeof(g.dir), "%s/pktmem-gate-XXXXXX",
-		 getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(g.dir)) {
-		rc = cmd_error("gate", "mkdtemp '%s': %s", g.dir, strerror(errno));
-		goto out;
-	}
-
-	/* Warm-up, then trials; with --against interleaved A B B A A B ... so
-	 * a drift in the machine's state falls on both builds alike. */
 	for (i = 0; i < warmup + trials && rc == EXIT_OK; i++) {
-		int measured = i >= warmup, k = i;	/* file names: warm-ups first */
+		int measured = i >= warmup;	/* file names: warm-ups first */
 
-		if (g.other && (i % 2)) {
-			rc = trial(&g, g.self, "new", k, &cur, measured);
+		if (g->other && (i % 2)) {
+			rc = trial(g, g->self, "new", i, cur, measured);
 			if (rc == EXIT_OK)
-				rc = trial(&g, g.other, "base", k, &base, measured);
+				rc = trial(g, g->other, "base", i, base, measured);
 		} else {
-			if (g.other)
-				rc = trial(&g, g.other, "base", k, &base, measured);
+			if (g->other)
+				rc = trial(g, g->other, "base", i, base, measured);
 			if (rc == EXIT_OK)
-				rc = trial(&g, g.self, "new", k, &cur, measured);
+				rc = trial(g, g->self, "new", i, cur, measured);
 		}
 	}
 	if (isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);
+	return rc;
+}
+
+/* The merged trials become the baseline; the owner's acknowledged
+ * regressions in the old one stay. */
+static int update_baseline(struct gate *g, const char *path, struct report *cur,
+			   const struct report *old)
+{
+	int w;
+
+	if (old) {
+		cur->nacks = old->nacks;
+		memcpy(cur->ack, old->ack, sizeof(cur->ack));
+	}
+	w = report_write_json(cur, path);
+	if (w < 0)
+		return cmd_error("gate", "writing the baseline '%s': %s", path, report_strerror(w));
+	printf("baseline '%s' updated: %zu trials of '%s'\n", path, cur->ntrials, g->capture);
+	return EXIT_OK;
+}
+
+/* The per-trial reports and their directory go, unless --keep. */
+static void remove_trials(const struct gate *g, int runs)
+{
+	char path[PATH_MAX + 64];
+	int k;
+
+	if (!g->dir[0] || !strcmp(g->dir + strlen(g->dir) - 6, "XXXXXX"))
+		return;		/* never made */
+	if (g->keep) {
+		fprintf(stderr, "pktmem: gate: per-trial reports kept in '%s'\n", g->dir);
+		return;
+	}
+	for (k = 0; k < runs; k++) {
+		snprintf(path, sizeof(path), "%s/new-%02d.json", g->dir, k);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/base-%02d.json", g->dir, k);
+		unlink(path);
+	}
+	if (rmdir(g->dir) < 0)
+		cmd_warn("gate", "'%s' left behind: %s", g->dir, strerror(errno));
+}
+
+int cmd_gate(int argc, char **argv)
+{
+	struct gate g = { 0 };
+	struct gate_opts go = { .report_path = "pktmem-gate-report.json", .trials = 5, .warmup = 1 };
+	struct report *cur = NULL, *base = NULL, *old = NULL;
+	const char *tmp = getenv("TMPDIR");
+	int rc, ex = EXIT_USAGE;
+
+	compare_opts_init(&go.co);
+	if (gate_options(argc, argv, &g, &go, &rc) < 0)
+		goto out;
+
+	/* The baseline is read first: a bad one fails before minutes of replay. */
+	if (go.baseline && !g.other && (access(go.baseline, F_OK) == 0 || !go.update) &&
+	    compare_load("gate", "baseline", go.baseline, go.update ? &old : &base, &ex) < 0) {
+		rc = ex;
+		goto out;
+	}
+	snprintf(g.dir, sizeof(g.dir), "%s/pktmem-gate-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(g.dir)) {
+		rc = cmd_error("gate", "mkdtemp '%s': %s", g.dir, strerror(errno));
+		goto out;
+	}
+	rc = run_trials(&g, (int)go.warmup, (int)go.trials, &cur, &base);
 	if (rc != EXIT_OK)
 		goto out;
-
-	if (strcmp(report_path, "none")) {
-		int w = report_write_json(cur, report_path);
+	if (strcmp(go.report_path, "none")) {
+		int w = report_write_json(cur, go.report_path);
 
 		if (w < 0) {
-			rc = cmd_error("gate", "writing the report '%s': %s", report_path, report_strerror(w));
+			rc = cmd_error("gate", "writing the report '%s': %s", go.report_path,
+				       report_strerror(w));
 			goto out;
 		}
 	}
-	if (update) {
-		int w;
-
-		if (old) {	/* the owner's acknowledgements stay */
-			cur->nacks = old->nacks;
-			memcpy(cur->ack, old->ack, sizeof(cur->ack));
-		}
-		w = report_write_json(cur, baseline);
-		if (w < 0) {
-			rc = cmd_error("gate", "writing the baseline '%s': %s", baseline, report_strerror(w));
-			goto out;
-		}
-		printf("baseline '%s' updated: %zu trials of '%s'\n", baseline, cur->ntrials, g.capture);
+	if (go.update) {
+		rc = update_baseline(&g, go.baseline, cur, old);
 		goto out;
 	}
-	if (g.other && baseline) {
-		/* acknowledged regressions of a stored baseline still apply */
-		if (compare_load("gate", "baseline", baseline, &old, &ex) == 0) {
-			base->nacks = old->nacks;
-			memcpy(base->ack, old->ack, sizeof(base->ack));
-		}
+	/* acknowledged regressions of a stored baseline still apply */
+	if (g.other && go.baseline && compare_load("gate", "baseline", go.baseline, &old, &ex) == 0) {
+		base->nacks = old->nacks;
+		memcpy(base->ack, old->ack, sizeof(base->ack));
 	}
-	if (verdict_compare(base, cur, &vo, &v) < 0) {
-		rc = cmd_error("gate", "out of memory");
-		goto out;
-	}
-	if (nonly && v->overall != VS_NOT_COMPARABLE && v->nitems == 0) {
-		rc = cmd_error("gate", "--metric matched no metric");
-		goto out;
-	}
-	rc = compare_emit("gate", v, md, json, tap, strict, &ro);
+	rc = compare_verdict("gate", base, cur, &go.co);
 out:
-	if (g.dir[0] && strcmp(g.dir + strlen(g.dir) - 6, "XXXXXX")) {
-		if (g.keep) {
-			fprintf(stderr, "pktmem: gate: per-trial reports kept in '%s'\n", g.dir);
-		} else {
-			char path[PATH_MAX + 64];
-			int k;
-
-			for (k = 0; k < warmup + trials; k++) {
-				snprintf(path, sizeof(path), "%s/new-%02d.json", g.dir, k);
-				unlink(path);
-				snprintf(path, sizeof(path), "%s/base-%02d.json", g.dir, k);
-				unlink(path);
-			}
-			if (rmdir(g.dir) < 0)
-				cmd_warn("gate", "'%s' left behind: %s", g.dir, strerror(errno));
-		}
-	}
-	verdict_free(v);
+	remove_trials(&g, (int)(go.warmup + go.trials));
 	report_free(cur);
 	report_free(base);
 	report_free(old);
-	return cmd_finish_stdout("gate", rc);
+	compare_opts_release(&go.co);
+	return rc;
 }

@@ -8,7 +8,6 @@
 #include "cmd/cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,26 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/opts.h"
 #include "replay/inspect.h"
-
-static const char usage_text[] =
-	"usage: pktmem inspect CAPTURE... [--filter EXPR] [--json FILE|-]\n"
-	"                      [--max-reorder BYTES] [--flows N]\n"
-	"\n"
-	"What is in a capture (pcap, pcapng, either gzipped): link types,\n"
-	"packets, TCP flows and their anomalies (retransmissions, out-of-order,\n"
-	"overlaps, gaps, truncation), HTTP/1.x requests by method and framing,\n"
-	"and the traffic skipped, with reasons.\n"
-	"\n"
-	"  --filter EXPR        only packets matching a BPF filter (pcap syntax)\n"
-	"  --json FILE|-        the same as JSON (docs/inspect-json.md); '-' is stdout\n"
-	"                       and replaces the text\n"
-	"  --max-reorder BYTES  reorder buffer per flow direction (default 4M;\n"
-	"                       suffixes k, m, g); a hole is given up beyond it\n"
-	"  --flows N            flows listed in detail (default 50)\n"
-	"\n"
-	"exit: 0 ok (a capture cut mid-record is read up to there, with a\n"
-	"warning), 2 usage or input error\n";
 
 static int parse_size(const char *s, uint64_t *out)
 {
@@ -56,6 +37,27 @@ static int parse_size(const char *s, uint64_t *out)
 	if (*end || v == 0)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+static int opt_max_reorder(const struct opt *o, const char *arg, char *err, size_t errlen)
+{
+	if (parse_size(arg, o->value) < 0) {
+		snprintf(err, errlen, "--max-reorder: '%s' is not a size in bytes", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int opt_flows(const struct opt *o, const char *arg, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (parse_size(arg, &v) < 0 || v > 1000000) {
+		snprintf(err, errlen, "--flows: '%s' is not a count from 1 to 1000000", arg);
+		return -1;
+	}
+	*(size_t *)o->value = (size_t)v;
 	return 0;
 }
 
@@ -234,54 +236,49 @@ static int write_json(const char *path, json_t *j)
 
 int cmd_inspect(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "filter", required_argument, NULL, 'f' },
-		{ "json", required_argument, NULL, 'j' },
-		{ "max-reorder", required_argument, NULL, 'r' },
-		{ "flows", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct inspect_opts o = { 0 };
 	const char *json_path = NULL;
+	const struct opt opts[] = {
+		OPT_STRING(0, "filter", &o.filter, "EXPR",
+			   "only packets matching a BPF filter (pcap syntax)"),
+		OPT_STRING(0, "json", &json_path, "FILE|-",
+			   "the same as JSON (docs/inspect-json.md); '-' is stdout\n"
+			   "and replaces the text"),
+		OPT_CALLBACK(0, "max-reorder", &o.max_reorder_bytes, "BYTES", opt_max_reorder,
+			     "reorder buffer per flow direction (default 4M;\n"
+			     "suffixes k, m, g); a hole is given up beyond it"),
+		OPT_CALLBACK(0, "flows", &o.max_flow_rows, "N", opt_flows,
+			     "flows listed in detail (default 50)"),
+		OPT_END(),
+	};
+	const struct opt_cmd cmd = {
+		.name = "inspect",
+		.usage =
+		"usage: pktmem inspect CAPTURE... [--filter EXPR] [--json FILE|-]\n"
+		"                      [--max-reorder BYTES] [--flows N]\n",
+		.intro =
+		"\n"
+		"What is in a capture (pcap, pcapng, either gzipped): link types,\n"
+		"packets, TCP flows and their anomalies (retransmissions, out-of-order,\n"
+		"overlaps, gaps, truncation), HTTP/1.x requests by method and framing,\n"
+		"and the traffic skipped, with reasons.\n"
+		"\n",
+		.opts = opts,
+		.outro =
+		"\n"
+		"exit: 0 ok (a capture cut mid-record is read up to there, with a\n"
+		"warning), 2 usage or input error\n",
+		.help_col = 23,
+	};
 	json_t *all = NULL;
-	int c, i, rc = EXIT_OK;
-	uint64_t v;
+	int first, i, rc = EXIT_OK;
 
-	opterr = 0;
-	optind = 1;
-	/* GNU getopt permutes: captures and options in any order */
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			fputs(usage_text, stdout);
-			return cmd_finish_stdout("inspect", EXIT_OK);
-		case 'f':
-			o.filter = optarg;
-			break;
-		case 'j':
-			json_path = optarg;
-			break;
-		case 'r':
-			if (parse_size(optarg, &v) < 0)
-				return cmd_error("inspect", "--max-reorder: '%s' is not a size in bytes", optarg);
-			o.max_reorder_bytes = v;
-			break;
-		case 'n':
-			if (parse_size(optarg, &v) < 0 || v > 1000000)
-				return cmd_error("inspect", "--flows: '%s' is not a count from 1 to 1000000", optarg);
-			o.max_flow_rows = (size_t)v;
-			break;
-		case ':':
-			return cmd_error("inspect", "option '%s' needs a value; see 'pktmem inspect --help'",
-					 argv[optind - 1]);
-		default:
-			return cmd_error("inspect", "unknown option '%s'; see 'pktmem inspect --help'",
-					 argv[optind - 1]);
-		}
-	}
-	if (optind >= argc) {
-		fputs(usage_text, stderr);
+	/* captures and options in any order */
+	first = cmd_parse_options(&cmd, argc, argv, &rc);
+	if (first < 0)
+		return rc;
+	if (first >= argc) {
+		opts_usage(&cmd, stderr);
 		return EXIT_USAGE;
 	}
 	if (json_path) {
@@ -289,7 +286,7 @@ int cmd_inspect(int argc, char **argv)
 		if (!all)
 			return cmd_error("inspect", "out of memory");
 	}
-	for (i = optind; i < argc; i++) {
+	for (i = first; i < argc; i++) {
 		struct inspect_result *r = NULL;
 		char err[256];
 		int e = inspect_run(argv[i], &o, &r, err, sizeof(err));
@@ -306,7 +303,7 @@ int cmd_inspect(int argc, char **argv)
 			cmd_warn("inspect", "'%s': capture ends in the middle of a record; "
 				 "%" PRIu64 " records read", argv[i], r->cap.packets);
 		if (!json_path || strcmp(json_path, "-")) {
-			if (i > optind)
+			if (i > first)
 				printf("\n");
 			print_text(r);
 		}
@@ -333,5 +330,5 @@ int cmd_inspect(int argc, char **argv)
 		json_decref(out);
 	}
 	json_decref(all);
-	return cmd_finish_stdout("inspect", rc);
+	return rc;
 }

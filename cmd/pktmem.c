@@ -10,6 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
+/* One row per command (git's git.c table).  No flags column: the one
+ * privilege decision a row flag could carry (git's RUN_SETUP applied
+ * before fn) is taken inside the commands on purpose.  'serve' drops its
+ * capabilities only after binding its port, and 'replay' chooses
+ * --via socket when it lacks the capabilities the packet path needs;
+ * neither can be decided before the command has read its options. */
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -40,9 +46,20 @@ static void usage(FILE *f)
 		   "2 usage or input error, 3 not comparable, 4 inconclusive (--strict)\n");
 }
 
-int main(int argc, char **argv)
+static const struct command *find_command(const char *name)
 {
 	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+	int rc;
 
 	/* A closed pipe (pktmem inspect x | head) is a write error we report,
 	 * not a silent death. */
@@ -60,10 +77,13 @@ int main(int argc, char **argv)
 		printf("pktmem %s (git %s)\n", pktmem_version(), pktmem_git_rev());
 		return cmd_finish_stdout(NULL, EXIT_OK);
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
-
-	fprintf(stderr, "pktmem: '%s' is not a pktmem command; see 'pktmem --help'\n", argv[1]);
-	return EXIT_USAGE;
+	c = find_command(argv[1]);
+	if (!c) {
+		fprintf(stderr, "pktmem: '%s' is not a pktmem command; see 'pktmem --help'\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	rc = c->fn(argc - 1, argv + 1);
+	/* perf's run_builtin(): whatever the command printed must have
+	 * reached its file (a full disk, a closed pipe) or the run failed. */
+	return cmd_finish_stdout(c->name, rc);
 }

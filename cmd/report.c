@@ -3,29 +3,12 @@
  * table, Markdown or HTML; two reports side by side with deltas per stage.
  */
 #include "cmd/cmd.h"
+#include "lib/opts.h"
 #include "report/render.h"
 #include "report/report.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char usage_text[] =
-	"usage: pktmem report RUN.json [--text] [--md FILE] [--html FILE] [--json FILE]\n"
-	"       pktmem report A.json B.json [--text] [--md FILE]\n"
-	"\n"
-	"Renders a saved report (pktmem.report/1).  Without an output option the\n"
-	"terminal table goes to standard output.  FILE may be '-' for standard\n"
-	"output; files are written atomically (no half file on failure).\n"
-	"\n"
-	"  --text        the terminal table on standard output (also with --md etc.)\n"
-	"  --md FILE     GitHub-flavoured Markdown\n"
-	"  --html FILE   one self-contained HTML page with the pipeline figure\n"
-	"  --json FILE   the report again, validated and normalised\n"
-	"  --color WHEN  auto (default: a terminal and no NO_COLOR), always, never\n"
-	"\n"
-	"Two reports: the stages side by side, deltas of total and per-request time.\n"
-	"exit: 0 ok, 2 usage error or an unreadable/invalid report\n";
 
 static int load(const char *path, struct report **r)
 {
@@ -48,41 +31,46 @@ static int out_file(const char *what, const char *path, int rc_render, struct re
 
 int cmd_report(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "text", no_argument, NULL, 't' },
-		{ "md", required_argument, NULL, 'm' },
-		{ "html", required_argument, NULL, 'H' },
-		{ "json", required_argument, NULL, 'j' },
-		{ "color", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *md = NULL, *html = NULL, *json = NULL, *color = "auto";
+	bool text = false;
+	const struct opt opts[] = {
+		OPT_BOOL(0, "text", &text, "the terminal table on standard output (also with --md etc.)"),
+		OPT_STRING(0, "md", &md, "FILE", "GitHub-flavoured Markdown"),
+		OPT_STRING(0, "html", &html, "FILE", "one self-contained HTML page with the pipeline figure"),
+		OPT_STRING(0, "json", &json, "FILE", "the report again, validated and normalised"),
+		OPT_STRING(0, "color", &color, "WHEN",
+			   "auto (default: a terminal and no NO_COLOR), always, never"),
+		OPT_END(),
+	};
+	const struct opt_cmd cmd = {
+		.name = "report",
+		.usage =
+		"usage: pktmem report RUN.json [--text] [--md FILE] [--html FILE] [--json FILE]\n"
+		"       pktmem report A.json B.json [--text] [--md FILE]\n",
+		.intro =
+		"\n"
+		"Renders a saved report (pktmem.report/1).  Without an output option the\n"
+		"terminal table goes to standard output.  FILE may be '-' for standard\n"
+		"output; files are written atomically (no half file on failure).\n"
+		"\n",
+		.opts = opts,
+		.outro =
+		"\n"
+		"Two reports: the stages side by side, deltas of total and per-request time.\n"
+		"exit: 0 ok, 2 usage error or an unreadable/invalid report\n",
+		.help_col = 16,
+	};
 	struct report *a = NULL, *b = NULL;
 	struct render_opts ro = { 0 };
 	struct render_mem m;
-	int text = 0, c, rc = EXIT_OK;
+	int first, rc = EXIT_OK;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			fputs(usage_text, stdout);
-			return cmd_finish_stdout("report", EXIT_OK);
-		case 't': text = 1; break;
-		case 'm': md = optarg; break;
-		case 'H': html = optarg; break;
-		case 'j': json = optarg; break;
-		case 'c': color = optarg; break;
-		default:
-			return cmd_error("report", "unknown option '%s'; see 'pktmem report --help'",
-					 argv[optind - 1]);
-		}
-	}
-	if (optind >= argc || argc - optind > 2)
+	first = cmd_parse_options(&cmd, argc, argv, &rc);
+	if (first < 0)
+		return rc;
+	if (first >= argc || argc - first > 2)
 		return cmd_error("report", "%s; see 'pktmem report --help'",
-				 optind >= argc ? "no report given" : "at most two reports");
+				 first >= argc ? "no report given" : "at most two reports");
 	if (!strcmp(color, "always"))
 		ro.color = true;
 	else if (!strcmp(color, "auto"))
@@ -90,11 +78,11 @@ int cmd_report(int argc, char **argv)
 	else if (strcmp(color, "never"))
 		return cmd_error("report", "--color '%s': want auto, always or never", color);
 	if (!md && !html && !json)
-		text = 1;
+		text = true;
 
-	if (load(argv[optind], &a) < 0)
+	if (load(argv[first], &a) < 0)
 		return EXIT_USAGE;
-	if (argc - optind == 2 && load(argv[optind + 1], &b) < 0) {
+	if (argc - first == 2 && load(argv[first + 1], &b) < 0) {
 		report_free(a);
 		return EXIT_USAGE;
 	}
@@ -133,5 +121,5 @@ int cmd_report(int argc, char **argv)
 out:
 	report_free(a);
 	report_free(b);
-	return cmd_finish_stdout("report", rc);
+	return rc;
 }

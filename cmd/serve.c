@@ -7,11 +7,11 @@
  * stop flag the server polls.
  */
 #include "cmd/cmd.h"
-#include "core/sandbox.h"
 #include "core/privs.h"
+#include "core/sandbox.h"
+#include "lib/opts.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,21 +25,6 @@
 #include "core/ioloop.h"
 #include "core/server.h"
 #include "core/stats.h"
-
-static const char usage_text[] =
-	"usage: pktmem serve [--listen ADDR:PORT] [--io blocking|epoll|uring]\n"
-	"                    [--deser tree|arena|none] [--server http|echo]\n"
-	"                    [--max-conns N] [--header-timeout SEC]\n"
-	"                    [--max-header-bytes N] [--max-body-bytes N]\n"
-	"                    [--json FILE] [--ready-fd FD]\n"
-	"\n"
-	"Runs pktmem's core server in the foreground (default 127.0.0.1:8080,\n"
-	"--io epoll, --deser tree).  It answers every request with 200 and\n"
-	"{\"bytes\":N,\"fields\":M}; bad requests get 400/413/431/501 and are closed.\n"
-	"The bound address is printed on stderr; --ready-fd FD also gets the port.\n"
-	"SIGUSR1 prints per-stage statistics on stderr; SIGINT/SIGTERM stop the\n"
-	"server and print them; --json FILE writes them (atomically).\n";
-
 
 struct serve_thread {
 	struct server *srv;
@@ -55,15 +40,6 @@ static void *serve_main(void *arg)
 	t->rc = server_serve(t->srv, t->stop);
 	__atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
 	return NULL;
-}
-
-static int parse_u64(const char *s, unsigned long long *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return (!*s || *end || errno || *s == '-') ? -1 : 0;
 }
 
 static void peer_string(const struct stats_conn *c, char *buf, size_t len)
@@ -214,150 +190,194 @@ static void raise_nofile(unsigned max_conns)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-int cmd_serve(int argc, char **argv)
-{
-	enum { O_LISTEN = 256, O_IO, O_DESER, O_SERVER, O_MAXCONNS, O_HTO,
-	       O_MAXHDR, O_MAXBODY, O_JSON, O_READY };
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "listen", required_argument, NULL, O_LISTEN },
-		{ "io", required_argument, NULL, O_IO },
-		{ "deser", required_argument, NULL, O_DESER },
-		{ "server", required_argument, NULL, O_SERVER },
-		{ "max-conns", required_argument, NULL, O_MAXCONNS },
-		{ "header-timeout", required_argument, NULL, O_HTO },
-		{ "max-header-bytes", required_argument, NULL, O_MAXHDR },
-		{ "max-body-bytes", required_argument, NULL, O_MAXBODY },
-		{ "json", required_argument, NULL, O_JSON },
-		{ "ready-fd", required_argument, NULL, O_READY },
-		{ NULL, 0, NULL, 0 },
-	};
+/* What the command line asks for. */
+struct serve_opts {
 	struct server_config cfg;
-	struct stats_block *stats = NULL, *snap = NULL;
-	struct server *srv = NULL;
-	struct serve_thread th;
-	volatile sig_atomic_t stop = 0;
-	const char *json_path = NULL;
-	int ready_fd = -1, rc = EXIT_OK, o;
-	unsigned long long v;
-	sigset_t set, old;
-	pthread_t tid;
+	const char *json_path;		/* --json FILE, or NULL */
+	int ready_fd;			/* --ready-fd FD, or -1 */
+};
+
+static int opt_io(const struct opt *o, const char *arg, char *err, size_t errlen)
+{
+	if (server_io_parse(arg, o->value) < 0) {
+		snprintf(err, errlen, "--io '%s': not blocking, epoll or uring", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int opt_deser(const struct opt *o, const char *arg, char *err, size_t errlen)
+{
+	if (deser_mode_parse(arg, o->value) < 0) {
+		snprintf(err, errlen, "--deser '%s': not tree, arena or none", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int opt_server(const struct opt *o, const char *arg, char *err, size_t errlen)
+{
+	enum server_kind *kind = o->value;
+
+	if (!strcmp(arg, "http"))
+		*kind = SERVER_HTTP;
+	else if (!strcmp(arg, "echo"))
+		*kind = SERVER_ECHO;
+	else {
+		snprintf(err, errlen, "--server '%s': not http or echo", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Seconds (fractions allowed) into whole milliseconds; a positive
+ * timeout never rounds down to 0, which means none. */
+static int opt_header_timeout(const struct opt *o, const char *arg, char *err, size_t errlen)
+{
+	unsigned *ms = o->value;
+	char *end;
+	double sec;
+
+	errno = 0;
+	sec = strtod(arg, &end);
+	if (!*arg || *end || errno || sec < 0 || sec > 86400) {
+		snprintf(err, errlen, "--header-timeout '%s': not seconds (0 = none)", arg);
+		return -1;
+	}
+	*ms = (unsigned)(sec * 1000 + 0.5);
+	if (sec > 0 && !*ms)
+		*ms = 1;
+	return 0;
+}
+
+/* Fills so from argv.  0, or -1 with the exit code in *rc. */
+static int serve_options(int argc, char **argv, struct serve_opts *so, int *rc)
+{
+	/* the numbers pass through uint64_t (OPT_U64); ready_fd UINT64_MAX: none */
+	uint64_t max_conns, max_hdr, max_body, ready_fd = UINT64_MAX;
+	struct server_config *cfg = &so->cfg;
+	const struct opt opts[] = {
+		OPT_STRING(0, "listen", &cfg->listen, "ADDR:PORT", NULL),
+		OPT_CALLBACK(0, "io", &cfg->io, "MODE", opt_io, NULL),
+		OPT_CALLBACK(0, "deser", &cfg->deser, "MODE", opt_deser, NULL),
+		OPT_CALLBACK(0, "server", &cfg->kind, "KIND", opt_server, NULL),
+		OPT_U64(0, "max-conns", &max_conns, "N", 1, 1000000, NULL),
+		OPT_CALLBACK(0, "header-timeout", &cfg->header_timeout_ms, "SEC",
+			     opt_header_timeout, NULL),
+		OPT_U64(0, "max-header-bytes", &max_hdr, "N", 64, 1u << 30, NULL),
+		OPT_U64(0, "max-body-bytes", &max_body, "N", 0, SIZE_MAX, NULL),
+		OPT_STRING(0, "json", &so->json_path, "FILE", NULL),
+		OPT_U64(0, "ready-fd", &ready_fd, "FD", 0, 65535, NULL),
+		OPT_END(),
+	};
+	/* The synopsis names every option; the table lists none. */
+	const struct opt_cmd cmd = {
+		.name = "serve",
+		.usage =
+		"usage: pktmem serve [--listen ADDR:PORT] [--io blocking|epoll|uring]\n"
+		"                    [--deser tree|arena|none] [--server http|echo]\n"
+		"                    [--max-conns N] [--header-timeout SEC]\n"
+		"                    [--max-header-bytes N] [--max-body-bytes N]\n"
+		"                    [--json FILE] [--ready-fd FD]\n",
+		.intro =
+		"\n"
+		"Runs pktmem's core server in the foreground (default 127.0.0.1:8080,\n"
+		"--io epoll, --deser tree).  It answers every request with 200 and\n"
+		"{\"bytes\":N,\"fields\":M}; bad requests get 400/413/431/501 and are closed.\n"
+		"The bound address is printed on stderr; --ready-fd FD also gets the port.\n"
+		"SIGUSR1 prints per-stage statistics on stderr; SIGINT/SIGTERM stop the\n"
+		"server and print them; --json FILE writes them (atomically).\n",
+		.opts = opts,
+	};
+	int first;
+
+	server_config_default(cfg);
+	cfg->listen = "127.0.0.1:8080";
+	cfg->deser = DESER_TREE;
+	so->json_path = NULL;
+	max_conns = cfg->max_conns;
+	max_hdr = cfg->limits.max_header_bytes;
+	max_body = cfg->limits.max_body_bytes;
+	first = cmd_parse_options(&cmd, argc, argv, rc);
+	if (first < 0)
+		return -1;
+	if (first < argc) {
+		*rc = cmd_error("serve", "'%s': unexpected argument", argv[first]);
+		return -1;
+	}
+	cfg->max_conns = (unsigned)max_conns;
+	cfg->limits.max_header_bytes = (size_t)max_hdr;
+	cfg->limits.max_body_bytes = (size_t)max_body;
+	so->ready_fd = ready_fd == UINT64_MAX ? -1 : (int)ready_fd;
+	return 0;
+}
+
+/* Listening, without capabilities, under the seccomp filter, announced
+ * on stderr and on --ready-fd.  EXIT_OK, or the exit code. */
+static int serve_start(const struct serve_opts *so, struct stats_block *stats,
+		       struct server **srv)
+{
+	const struct server_config *cfg = &so->cfg;
 	char err[256];
+	int o;
 
-	server_config_default(&cfg);
-	cfg.listen = "127.0.0.1:8080";
-	cfg.deser = DESER_TREE;
-	optind = 1;
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'h':
-			fputs(usage_text, stdout);
-			return cmd_finish_stdout("serve", EXIT_OK);
-		case O_LISTEN:
-			cfg.listen = optarg;
-			break;
-		case O_IO:
-			if (server_io_parse(optarg, &cfg.io) < 0)
-				return cmd_error("serve", "--io '%s': not blocking, epoll or uring", optarg);
-			break;
-		case O_DESER:
-			if (deser_mode_parse(optarg, &cfg.deser) < 0)
-				return cmd_error("serve", "--deser '%s': not tree, arena or none", optarg);
-			break;
-		case O_SERVER:
-			if (!strcmp(optarg, "http"))
-				cfg.kind = SERVER_HTTP;
-			else if (!strcmp(optarg, "echo"))
-				cfg.kind = SERVER_ECHO;
-			else
-				return cmd_error("serve", "--server '%s': not http or echo", optarg);
-			break;
-		case O_MAXCONNS:
-			if (parse_u64(optarg, &v) < 0 || !v || v > 1000000)
-				return cmd_error("serve", "--max-conns '%s': not a number from 1 to 1000000", optarg);
-			cfg.max_conns = (unsigned)v;
-			break;
-		case O_HTO: {
-			char *end;
-			double sec;
-
-			errno = 0;
-			sec = strtod(optarg, &end);
-			if (!*optarg || *end || errno || sec < 0 || sec > 86400)
-				return cmd_error("serve", "--header-timeout '%s': not seconds (0 = none)", optarg);
-			cfg.header_timeout_ms = (unsigned)(sec * 1000 + 0.5);
-			if (sec > 0 && !cfg.header_timeout_ms)
-				cfg.header_timeout_ms = 1;
-			break;
-		}
-		case O_MAXHDR:
-			if (parse_u64(optarg, &v) < 0 || v < 64 || v > (1u << 30))
-				return cmd_error("serve", "--max-header-bytes '%s': not a size from 64 to 1 GiB", optarg);
-			cfg.limits.max_header_bytes = (size_t)v;
-			break;
-		case O_MAXBODY:
-			if (parse_u64(optarg, &v) < 0)
-				return cmd_error("serve", "--max-body-bytes '%s': not a number", optarg);
-			cfg.limits.max_body_bytes = (size_t)v;
-			break;
-		case O_JSON:
-			json_path = optarg;
-			break;
-		case O_READY:
-			if (parse_u64(optarg, &v) < 0 || v > 65535)
-				return cmd_error("serve", "--ready-fd '%s': not a descriptor", optarg);
-			ready_fd = (int)v;
-			break;
-		default:
-			return cmd_error("serve", "'%s': unknown option; see 'pktmem serve --help'",
-					 argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cmd_error("serve", "'%s': unexpected argument", argv[optind]);
-
-	if (cfg.io == SERVER_IO_URING) {
-		const char *why;
-
-		if (ioloop_uring_probe(&why) < 0)
-			return cmd_error("serve", "--io uring: %s; use --io epoll", why);
-	}
-	raise_nofile(cfg.max_conns);
-	o = stats_create(&stats, 0);
+	o = server_new(srv, cfg, stats, err, sizeof(err));
 	if (o < 0)
-		return cmd_error("serve", "shared stats block: %s", strerror(-o));
-	snap = malloc(stats_block_bytes(stats->conn_cap));
-	if (!snap) {
-		rc = cmd_error("serve", "out of memory");
-		goto out;
-	}
-	o = server_new(&srv, &cfg, stats, err, sizeof(err));
-	if (o < 0) {
-		rc = cmd_error("serve", "%s (%s)", err[0] ? err : strerror(-o), server_strerror(o));
-		goto out;
-	}
+		return cmd_error("serve", "%s (%s)", err[0] ? err : strerror(-o), server_strerror(o));
 	/* Bound and listening: nothing left needs a capability.  Hostile
 	 * request bytes then meet a process that has none. */
 	if (privs_effective() > 0 && (o = privs_drop_all()) < 0)
 		cmd_warn("serve", "dropping capabilities: %s", strerror(-o));
 	/* and the syscall filter the replay's server child has
 	 * (core/sandbox.h); --json writes its file at the end */
-	if ((o = sandbox_enter((cfg.io == SERVER_IO_URING ? SANDBOX_URING : 0) |
-			       (json_path ? 0 : SANDBOX_NO_FS_WRITE))) < 0)
+	if ((o = sandbox_enter((cfg->io == SERVER_IO_URING ? SANDBOX_URING : 0) |
+			       (so->json_path ? 0 : SANDBOX_NO_FS_WRITE))) < 0)
 		cmd_warn("serve", "seccomp filter: %s: serving without it", strerror(-o));
 	fprintf(stderr, "pktmem: serve: listening on %s (io %s, server %s, deser %s)\n",
-		server_name(srv), server_io_name(cfg.io),
-		cfg.kind == SERVER_ECHO ? "echo" : "http", deser_mode_name(cfg.deser));
+		server_name(*srv), server_io_name(cfg->io),
+		cfg->kind == SERVER_ECHO ? "echo" : "http", deser_mode_name(cfg->deser));
 	fflush(stderr);
-	if (ready_fd >= 0) {
+	if (so->ready_fd >= 0) {
 		char line[16];
-		int n = snprintf(line, sizeof(line), "%u\n", server_port(srv));
+		int n = snprintf(line, sizeof(line), "%u\n", server_port(*srv));
 
-		if (write(ready_fd, line, (size_t)n) != n)
-			cmd_warn("serve", "--ready-fd %d: %s", ready_fd, strerror(errno));
-		close(ready_fd);
+		if (write(so->ready_fd, line, (size_t)n) != n)
+			cmd_warn("serve", "--ready-fd %d: %s", so->ready_fd, strerror(errno));
+		close(so->ready_fd);
 	}
+	return EXIT_OK;
+}
+
+/* The stage table on stderr and --json FILE, from one snapshot. */
+static int serve_final_stats(const struct serve_opts *so, struct server *srv,
+			     const struct stats_block *stats, struct stats_block *snap, int rc)
+{
+	json_t *j;
+	int o;
+
+	stats_snapshot(stats, snap);
+	print_stats(stderr, snap);
+	if (!so->json_path)
+		return rc;
+	j = stats_json(snap, server_name(srv), &so->cfg);
+	o = j ? write_json(so->json_path, j) : -ENOMEM;
+	json_decref(j);
+	if (o < 0)
+		rc = cmd_error("serve", "'%s': %s", so->json_path, strerror(-o));
+	return rc;
+}
+
+/* Serves in a second thread; this one takes the signals: SIGUSR1 prints
+ * the stage table, SIGINT/SIGTERM/SIGHUP stop the server.  Then the final
+ * table and --json.  EXIT_OK, or the exit code. */
+static int serve_until_signal(const struct serve_opts *so, struct server *srv,
+			      const struct stats_block *stats, struct stats_block *snap)
+{
+	volatile sig_atomic_t stop = 0;
+	struct serve_thread th = { .srv = srv, .stop = &stop };
+	sigset_t set, old;
+	pthread_t tid;
+	int rc = EXIT_OK;
 
 	/* Signals go to this thread only: block them before the server thread
 	 * exists so it inherits the mask. */
@@ -367,10 +387,6 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
-	th.srv = srv;
-	th.stop = &stop;
-	th.rc = 0;
-	th.done = 0;
 	if (pthread_create(&tid, NULL, serve_main, &th) != 0) {
 		rc = cmd_error("serve", "pthread_create: %s", strerror(errno));
 		goto unmask;
@@ -389,22 +405,43 @@ int cmd_serve(int argc, char **argv)
 	}
 	pthread_join(tid, NULL);
 	if (th.rc < 0)
-		rc = cmd_error("serve", "%s: %s", server_io_name(cfg.io), server_strerror(th.rc));
-	stats_snapshot(stats, snap);
-	print_stats(stderr, snap);
-	if (json_path) {
-		json_t *j = stats_json(snap, server_name(srv), &cfg);
-
-		o = j ? write_json(json_path, j) : -ENOMEM;
-		json_decref(j);
-		if (o < 0)
-			rc = cmd_error("serve", "'%s': %s", json_path, strerror(-o));
-	}
+		rc = cmd_error("serve", "%s: %s", server_io_name(so->cfg.io), server_strerror(th.rc));
+	rc = serve_final_stats(so, srv, stats, snap, rc);
 unmask:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct stats_block *stats = NULL, *snap = NULL;
+	struct server *srv = NULL;
+	struct serve_opts so;
+	int rc, o;
+
+	if (serve_options(argc, argv, &so, &rc) < 0)
+		return rc;
+	if (so.cfg.io == SERVER_IO_URING) {
+		const char *why;
+
+		if (ioloop_uring_probe(&why) < 0)
+			return cmd_error("serve", "--io uring: %s; use --io epoll", why);
+	}
+	raise_nofile(so.cfg.max_conns);
+	o = stats_create(&stats, 0);
+	if (o < 0)
+		return cmd_error("serve", "shared stats block: %s", strerror(-o));
+	snap = malloc(stats_block_bytes(stats->conn_cap));
+	if (!snap) {
+		rc = cmd_error("serve", "out of memory");
+		goto out;
+	}
+	rc = serve_start(&so, stats, &srv);
+	if (rc == EXIT_OK)
+		rc = serve_until_signal(&so, srv, stats, snap);
 out:
 	server_free(srv);
 	free(snap);
 	stats_destroy(stats);
-	return cmd_finish_stdout("serve", rc);
+	return rc;
 }

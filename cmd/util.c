@@ -1,6 +1,7 @@
-/* util.c: the few output helpers every command shares. */
+/* util.c: what every command shares: messages, options, stdout, colour, JSON files. */
 #include "cmd/cmd.h"
 #include "lib/io.h"
+#include "lib/opts.h"
 #include "report/report.h"
 
 #include <errno.h>
@@ -8,21 +9,28 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* "pktmem: CMD: PREFIXmessage" on stderr, after what stdout holds. */
+static void vreport(const char *cmd, const char *prefix, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "pktmem: %s%s%s", cmd ? cmd : "", cmd ? ": " : "", prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 int cmd_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "pktmem: %s%s", cmd ? cmd : "", cmd ? ": " : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vreport(cmd, "", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return EXIT_USAGE;
 }
 
@@ -30,25 +38,39 @@ void cmd_warn(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "pktmem: %s%swarning: ", cmd ? cmd : "", cmd ? ": " : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vreport(cmd, "warning: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
-int cmd_not_built(const char *name)
+int cmd_parse_options(const struct opt_cmd *c, int argc, char **argv, int *rc)
 {
-	fprintf(stderr, "pktmem: '%s' is not built yet\n", name);
-	return EXIT_USAGE;
+	char err[256];
+	int first = opts_parse(c, argc, argv, err, sizeof(err));
+
+	if (first == OPTS_HELP) {
+		opts_usage(c, stdout);
+		*rc = EXIT_OK;
+		return -1;
+	}
+	if (first < 0) {
+		*rc = cmd_error(c->name, "%s", err);
+		return -1;
+	}
+	return first;
 }
 
 int cmd_finish_stdout(const char *cmd, int rc)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		int e = errno;
+
 		cmd_error(cmd, "writing standard output: %s", strerror(e ? e : EIO));
+		/* What could not be written is dropped and the error cleared:
+		 * a second call (the dispatcher's, after a command's own)
+		 * finds nothing to report, and exit() nothing to retry. */
+		__fpurge(stdout);
+		clearerr(stdout);
 		return rc ? rc : EXIT_USAGE;
 	}
 	return rc;

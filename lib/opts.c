@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LONG_BASE 256	/* getopt_long's val for table entry i: LONG_BASE + i */
+#define LONG_BASE 256	/* getopt_long's val for table entry i: LONG_BASE + i; --help: LONG_BASE + n */
 
 static size_t count_opts(const struct opt *t)
 {
@@ -37,8 +37,20 @@ int opts_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* "--long", or "-s" for an option without a long name: how messages
+ * name it. */
+static const char *opt_name(const struct opt *o, char *buf, size_t len)
+{
+	if (o->long_name)
+		snprintf(buf, len, "--%s", o->long_name);
+	else
+		snprintf(buf, len, "-%c", o->short_name);
+	return buf;
+}
+
 static int store(const struct opt *o, const char *arg, char *err, size_t errlen)
 {
+	char name[64];
 	uint64_t v;
 
 	switch (o->type) {
@@ -51,12 +63,13 @@ static int store(const struct opt *o, const char *arg, char *err, size_t errlen)
 	case OPT_T_U64:
 		if (opts_parse_u64(arg, o->min, o->max, &v) < 0) {
 			if (o->max == UINT64_MAX)
-				snprintf(err, errlen, "--%s '%s': want a whole number of at least %llu",
-					 o->long_name, arg, (unsigned long long)o->min);
+				snprintf(err, errlen, "%s '%s': want a whole number of at least %llu",
+					 opt_name(o, name, sizeof(name)), arg,
+					 (unsigned long long)o->min);
 			else
-				snprintf(err, errlen, "--%s '%s': want a whole number from %llu to %llu",
-					 o->long_name, arg, (unsigned long long)o->min,
-					 (unsigned long long)o->max);
+				snprintf(err, errlen, "%s '%s': want a whole number from %llu to %llu",
+					 opt_name(o, name, sizeof(name)), arg,
+					 (unsigned long long)o->min, (unsigned long long)o->max);
 			return -1;
 		}
 		*(uint64_t *)o->value = v;
@@ -64,7 +77,8 @@ static int store(const struct opt *o, const char *arg, char *err, size_t errlen)
 	case OPT_T_CALLBACK:
 		if (o->cb(o, arg, err, errlen) < 0) {
 			if (!err[0])
-				snprintf(err, errlen, "--%s: invalid value", o->long_name);
+				snprintf(err, errlen, "%s: invalid value",
+					 opt_name(o, name, sizeof(name)));
 			return -1;
 		}
 		return 0;
@@ -81,6 +95,52 @@ static void append_see(const struct opt_cmd *cmd, char *err, size_t errlen)
 		snprintf(err + n, errlen - n, "; see 'pktmem %s --help'", cmd->name);
 }
 
+/* Long option named by val (LONG_BASE + i; i == n is "help"). */
+static const char *long_name_of(const struct opt_cmd *cmd, size_t n, int val)
+{
+	size_t i = (size_t)(val - LONG_BASE);
+
+	return i < n ? cmd->opts[i].long_name : "help";
+}
+
+/* True when more than one long name starts with the len bytes at p: an
+ * abbreviation getopt_long(3) could not resolve. */
+static bool ambiguous(const struct opt_cmd *cmd, const char *p, size_t len)
+{
+	const struct opt *o;
+	int hits = len <= 4 && !strncmp("help", p, len);
+
+	for (o = cmd->opts; o->type != OPT_T_END; o++)
+		if (o->type != OPT_T_TEXT && o->long_name && !strncmp(o->long_name, p, len))
+			hits++;
+	return hits > 1;
+}
+
+/* The message for getopt's '?' (unknown, ambiguous, or a value given to
+ * an option that takes none) and ':' (value missing); with opterr 0 it
+ * prints nothing itself.  optopt is the letter of a short option, the val
+ * of a known long one, 0 for any other long one; argv[optind - 1] is then
+ * the word it stopped at (for a short option it may be the word before,
+ * in the middle of a group: the letter is used). */
+static void bad_option(const struct opt_cmd *cmd, size_t n, int c, char **argv, char *err,
+		       size_t errlen)
+{
+	const char *word = argv[optind - 1];
+	size_t len = strcspn(word, "=");
+
+	if (optopt >= LONG_BASE)
+		snprintf(err, errlen, c == ':' ? "option '--%s' needs a value" :
+			 "option '--%s' takes no value", long_name_of(cmd, n, optopt));
+	else if (optopt)
+		snprintf(err, errlen, c == ':' ? "option '-%c' needs a value" :
+			 "unknown option '-%c'", optopt);
+	else if (len > 2 && ambiguous(cmd, word + 2, len - 2))
+		snprintf(err, errlen, "option '%.*s' is ambiguous", (int)len, word);
+	else
+		snprintf(err, errlen, "unknown option '%.*s'", (int)len, word);
+	append_see(cmd, err, errlen);
+}
+
 int opts_parse(const struct opt_cmd *cmd, int argc, char **argv, char *err, size_t errlen)
 {
 	size_t n = count_opts(cmd->opts), i, k = 0, s = 0;
@@ -94,8 +154,7 @@ int opts_parse(const struct opt_cmd *cmd, int argc, char **argv, char *err, size
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	/* ':' first: a missing argument returns ':' instead of '?', and
-	 * getopt prints nothing itself (opterr = 0 below). */
+	/* ':' first: a missing argument returns ':' instead of '?'. */
 	shorts[s++] = ':';
 	shorts[s++] = 'h';
 	for (i = 0; i < n; i++) {
@@ -114,31 +173,23 @@ int opts_parse(const struct opt_cmd *cmd, int argc, char **argv, char *err, size
 				shorts[s++] = ':';
 		}
 	}
+	/* --help is a long option like the others (val LONG_BASE + n), so
+	 * every long option's val is at least LONG_BASE */
 	lo[k].name = "help";
-	lo[k].val = 'h';
+	lo[k].val = LONG_BASE + (int)n;
 	shorts[s] = '\0';
 
+	/* optind 0, not 1: glibc then forgets the previous parse (a group
+	 * left half read by an error, the ordering the optstring chose). */
 	opterr = 0;
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
-		if (c == 'h') {
+		if (c == 'h' || c == LONG_BASE + (int)n) {
 			rc = OPTS_HELP;
 			goto out;
 		}
 		if (c == '?' || c == ':') {
-			/* argv[optind - 1] is the word getopt stopped at; for a
-			 * grouped short option it names the group, so name the
-			 * letter itself. */
-			const char *word = argv[optind - 1];
-
-			if (c == ':')
-				snprintf(err, errlen, "option '%s' needs a value",
-					 optopt && optopt < LONG_BASE ? (char[]){ '-', (char)optopt, 0 } : word);
-			else if (optopt)
-				snprintf(err, errlen, "unknown option '-%c'", optopt);
-			else
-				snprintf(err, errlen, "unknown option '%s'", word);
-			append_see(cmd, err, errlen);
+			bad_option(cmd, n, c, argv, err, errlen);
 			goto out;
 		}
 		if (c >= LONG_BASE) {
@@ -182,6 +233,7 @@ static void print_indented(FILE *f, const char *text, int col)
 
 void opts_usage(const struct opt_cmd *cmd, FILE *f)
 {
+	int col = cmd->help_col > 0 ? cmd->help_col : OPTS_HELP_COL;
 	const struct opt *o;
 	int w;
 
@@ -198,16 +250,17 @@ void opts_usage(const struct opt_cmd *cmd, FILE *f)
 		if (o->short_name && o->long_name)
 			w = fprintf(f, "  -%c, --%s", o->short_name, o->long_name);
 		else if (o->long_name)
-			w = fprintf(f, "  --%s", o->long_name);
+			w = fprintf(f, "%s--%s", cmd->indent_long ? "      " : "  ", o->long_name);
 		else
 			w = fprintf(f, "  -%c", o->short_name);
 		if (o->argh)
 			w += fprintf(f, " %s", o->argh);
-		if (w + 2 > OPTS_HELP_COL)
-			fprintf(f, "\n%*s", OPTS_HELP_COL, "");
+		/* at least one space between the name and its help */
+		if (w >= col)
+			fprintf(f, "\n%*s", col, "");
 		else
-			fprintf(f, "%*s", OPTS_HELP_COL - w, "");
-		print_indented(f, o->help, OPTS_HELP_COL);
+			fprintf(f, "%*s", col - w, "");
+		print_indented(f, o->help, col);
 	}
 	if (cmd->outro)
 		fputs(cmd->outro, f);

@@ -18,9 +18,12 @@
  * stores it and may refuse it with a message.
  *
  * The help text: each entry prints as "  -s, --long ARGH" padded to
- * column OPTS_HELP_COL, then its help; a help string may hold several
- * lines ('\n'), each indented to the column; an entry whose name does not
- * fit starts its help on the next line.  OPT_TEXT prints its text as is
+ * column OPTS_HELP_COL (or the command's help_col), then its help; a help
+ * string may hold several lines ('\n'), each indented to the column; an
+ * entry whose name reaches the column starts its help on the next line.
+ * With indent_long, an option without a short name prints as
+ * "      --long ARGH", its name under the long names of "-s, --long"
+ * entries.  OPT_TEXT prints its text as is
  * (a heading such as "testing:", or one entry that describes several
  * options).  An option with help == NULL is parsed but not listed (an
  * alias, or an option an OPT_TEXT line describes).
@@ -84,6 +87,8 @@ struct opt_cmd {
 	const char *intro;		/* printed after the usage line, or NULL */
 	const struct opt *opts;		/* ended by OPT_END() */
 	const char *outro;		/* printed after the options ("exit: ..."), or NULL */
+	int help_col;			/* column of the options' help; 0: OPTS_HELP_COL */
+	bool indent_long;		/* "      --long": see above */
 };
 
 enum {
@@ -93,9 +98,11 @@ enum {
 
 /* Parses argv[1..argc-1].  Returns the index in argv of the first operand
  * (getopt_long permutes the operands to the end; argc when there are
- * none), OPTS_HELP, or OPTS_ERROR with one line in err: an unknown
- * option, a missing argument, a number out of range, or a callback's
- * refusal, ending in "; see 'pktmem NAME --help'". */
+ * none), OPTS_HELP, or OPTS_ERROR with one line in err: an unknown or
+ * ambiguous option, a missing argument, a value for an option that takes
+ * none, a number out of range, or a callback's refusal, ending in
+ * "; see 'pktmem NAME --help'".  Options are stored as they come: on an
+ * error, those before it are set. */
 int opts_parse(const struct opt_cmd *cmd, int argc, char **argv, char *err, size_t errlen);
 
 /* The whole --help text: usage, intro, the table, outro. */
