@@ -24,6 +24,7 @@ static const struct opt_cmd doctor_cmd = {
 		 "replay's own setup -- and prints one line per probe with the fix for what\n"
 		 "is missing.\n\n",
 	.opts = doctor_opts,
+	.help_col = 16,
 	.outro = "\nexit: 0 the full default replay can run here, 1 it cannot, 2 usage\n",
 };
 
@@ -72,17 +73,12 @@ static void print_table(const struct doctor_report *r)
 int cmd_doctor(int argc, char **argv)
 {
 	struct doctor_report *r;
-	char err[256];
 	int i, rc;
 
 	json_path = NULL;
-	i = opts_parse(&doctor_cmd, argc, argv, err, sizeof(err));
-	if (i == OPTS_HELP) {
-		opts_usage(&doctor_cmd, stdout);
-		return cmd_finish_stdout("doctor", EXIT_OK);
-	}
-	if (i == OPTS_ERROR)
-		return cmd_error("doctor", "%s", err);
+	i = cmd_parse_options(&doctor_cmd, argc, argv, &rc);
+	if (i < 0)
+		return rc;
 	if (i < argc)
 		return cmd_error("doctor", "unexpected argument '%s'; see 'pktmem doctor --help'",
 				 argv[i]);
@@ -98,5 +94,5 @@ int cmd_doctor(int argc, char **argv)
 		rc = EXIT_USAGE;
 	}
 	free(r);
-	return cmd_finish_stdout("doctor", rc);
+	return rc;
 }

@@ -614,13 +614,9 @@ int cmd_replay(int argc, char **argv)
 	int first, rc;
 
 	options(table, &c);
-	first = opts_parse(&cmd, argc, argv, err, sizeof(err));
-	if (first == OPTS_HELP) {
-		opts_usage(&cmd, stdout);
-		return cmd_finish_stdout("replay", EXIT_OK);
-	}
+	first = cmd_parse_options(&cmd, argc, argv, &rc);
 	if (first < 0)
-		return cmd_error("replay", "%s", err);
+		return rc;
 	if (first >= argc) {
 		opts_usage(&cmd, stderr);
 		return cmd_error("replay", "no capture given");
@@ -655,5 +651,5 @@ int cmd_replay(int argc, char **argv)
 	rc = rc < 0 ? cmd_error("replay", "%s", err) : finish(run, cfg, &c.out);
 out:
 	run_free(run);
-	return cmd_finish_stdout("replay", rc);
+	return rc;
 }
