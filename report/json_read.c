@@ -9,6 +9,7 @@
 #include "report/report.h"
 #include "report/report-int.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -267,6 +268,7 @@ static void read_replay_extra(struct rd *d, json_t *o, struct replay_summary *p)
 	p->server_requests = opt_u64(d, o, "server_requests");
 	if (json_object_get(o, "requests_verified"))
 		p->requests_verified = get_bool(d, o, "requests_verified");
+	p->capture_packets = opt_u64(d, o, "capture_packets");
 	p->frames = opt_u64(d, o, "frames");
 	p->gap_p50_ns = opt_u64(d, o, "gap_p50_ns");
 	p->gap_p99_ns = opt_u64(d, o, "gap_p99_ns");
@@ -306,6 +308,170 @@ static void read_replay_extra(struct rd *d, json_t *o, struct replay_summary *p)
 	}
 }
 
+/* An integer in [lo, hi]. */
+static int get_int_in(struct rd *d, json_t *o, const char *key, int lo, int hi)
+{
+	json_t *v = need(d, o, key);
+	char want[64];
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+		snprintf(want, sizeof(want), "an integer from %d to %d", lo, hi);
+		type_err(d, key, want);
+		return 0;
+	}
+	return (int)json_integer_value(v);
+}
+
+/* "aa:bb:cc:dd:ee:ff" (either case) into mac[6]. */
+static void get_mac(struct rd *d, json_t *o, const char *key, uint8_t mac[6])
+{
+	static const char hex[] = "0123456789abcdef";
+	json_t *v = need(d, o, key);
+	const char *s;
+	int i;
+
+	if (!v)
+		return;
+	s = json_is_string(v) ? json_string_value(v) : NULL;
+	if (!s || json_string_length(v) != 17)
+		return type_err(d, key, "a MAC address \"aa:bb:cc:dd:ee:ff\"");
+	for (i = 0; i < 6; i++) {
+		const char *hi = strchr(hex, tolower((unsigned char)s[3 * i]));
+		const char *lo = strchr(hex, tolower((unsigned char)s[3 * i + 1]));
+
+		if (!s[3 * i] || !hi || !s[3 * i + 1] || !lo || (i < 5 && s[3 * i + 2] != ':'))
+			return type_err(d, key, "a MAC address \"aa:bb:cc:dd:ee:ff\"");
+		mac[i] = (uint8_t)((hi - hex) << 4 | (lo - hex));
+	}
+}
+
+/* Appends ".key" to d->where for the messages of a nested object; returns
+ * the previous length, for where_pop. */
+static size_t where_push(struct rd *d, const char *key)
+{
+	size_t wl = strlen(d->where);
+
+	snprintf(d->where + wl, sizeof(d->where) - wl, ".%s", key);
+	return wl;
+}
+
+static void where_pop(struct rd *d, size_t wl)
+{
+	d->where[wl] = '\0';
+}
+
+static void read_target_responses(struct rd *d, json_t *o, struct replay_target_responses *r)
+{
+	r->available = get_bool(d, o, "available");
+	if (!r->available)
+		get_str(d, o, "reason", r->reason, sizeof(r->reason));
+	r->total = get_u64(d, o, "total", false);
+	r->status_1xx = get_u64(d, o, "1xx", false);
+	r->status_2xx = get_u64(d, o, "2xx", false);
+	r->status_3xx = get_u64(d, o, "3xx", false);
+	r->status_4xx = get_u64(d, o, "4xx", false);
+	r->status_5xx = get_u64(d, o, "5xx", false);
+	r->other = get_u64(d, o, "other", false);
+	r->bytes = get_u64(d, o, "bytes", false);
+	r->unframed = get_u64(d, o, "unframed", false);
+	r->capture_drops = get_u64(d, o, "capture_drops", false);
+}
+
+/* "window" is a fixed sentence for readers of the file: not read. */
+static void read_target_alloc(struct rd *d, json_t *o, struct replay_target_alloc *a)
+{
+	a->available = get_bool(d, o, "available");
+	if (!a->available)
+		get_str(d, o, "reason", a->reason, sizeof(a->reason));
+	a->processes = get_u64(d, o, "processes", false);
+	a->allocations = get_u64(d, o, "allocations", false);
+	a->malloc = get_u64(d, o, "malloc", false);
+	a->calloc = get_u64(d, o, "calloc", false);
+	a->realloc = get_u64(d, o, "realloc", false);
+	a->aligned = get_u64(d, o, "aligned", false);
+	a->free = get_u64(d, o, "free", false);
+	a->bytes = get_u64(d, o, "bytes", false);
+}
+
+/* replay.target (optional): an --exec or --target run. */
+static void read_target(struct rd *d, json_t *o, struct replay_target *t)
+{
+	char kind[16] = "", kp[192];
+	json_t *sub;
+	size_t wl;
+
+	t->present = true;
+	get_str(d, o, "kind", kind, sizeof(kind));
+	if (d->failed)
+		return;
+	if (!strcmp(kind, "exec")) {
+		t->kind = REPLAY_TARGET_EXEC;
+		get_str(d, o, "command", t->command, sizeof(t->command));
+	} else if (!strcmp(kind, "target")) {
+		t->kind = REPLAY_TARGET_ADDRESS;
+		get_str(d, o, "address", t->address, sizeof(t->address));
+	} else {
+		return rd_fail(d, "field '%s' must be one of exec, target (got '%s')",
+			       key_path(d, "kind", kp, sizeof(kp)), kind);
+	}
+	if (json_object_get(o, "netns"))
+		get_str(d, o, "netns", t->netns, sizeof(t->netns));
+	t->port = get_int_in(d, o, "port", 0, 65535);
+	t->pid = get_int_in(d, o, "pid", 0, INT32_MAX);
+	t->exited_early = get_bool(d, o, "exited_early");
+	sub = get_obj(d, o, "responses");
+	if (sub && !d->failed) {
+		wl = where_push(d, "responses");
+		read_target_responses(d, sub, &t->responses);
+		where_pop(d, wl);
+	}
+	sub = get_obj(d, o, "alloc");
+	if (sub && !d->failed) {
+		wl = where_push(d, "alloc");
+		read_target_alloc(d, sub, &t->alloc);
+		where_pop(d, wl);
+	}
+}
+
+/* replay.iface (optional): an --iface run. */
+static void read_iface(struct rd *d, json_t *o, struct replay_iface *f)
+{
+	f->present = true;
+	get_str(d, o, "name", f->name, sizeof(f->name));
+	get_str(d, o, "server_ip", f->server_ip, sizeof(f->server_ip));
+	f->port = get_int_in(d, o, "port", 0, 65535);
+	get_str(d, o, "next_hop", f->next_hop, sizeof(f->next_hop));
+	f->gateway = get_bool(d, o, "gateway");
+	get_mac(d, o, "next_hop_mac", f->next_hop_mac);
+	f->resolved_by_pktmem = get_bool(d, o, "resolved_by_pktmem");
+	f->neighbour_answers = get_u64(d, o, "neighbour_answers", false);
+	f->client_out_rsts = get_u64(d, o, "client_out_rsts", false);
+}
+
+/* The replay's optional objects, target and iface. */
+static void read_replay_objects(struct rd *d, json_t *o, struct replay_summary *p)
+{
+	json_t *t = json_object_get(o, "target"), *f = json_object_get(o, "iface");
+	size_t wl;
+
+	if (t && !d->failed) {
+		if (!json_is_object(t))
+			return type_err(d, "target", "an object");
+		wl = where_push(d, "target");
+		read_target(d, t, &p->target);
+		where_pop(d, wl);
+	}
+	if (f && !d->failed) {
+		if (!json_is_object(f))
+			return type_err(d, "iface", "an object");
+		wl = where_push(d, "iface");
+		read_iface(d, f, &p->iface);
+		where_pop(d, wl);
+	}
+}
+
 static void read_replay(struct rd *d, json_t *o, struct replay_summary *p)
 {
 	get_str(d, o, "via", p->via, sizeof(p->via));
@@ -327,6 +493,7 @@ static void read_replay(struct rd *d, json_t *o, struct replay_summary *p)
 	p->responses_4xx = get_u64(d, o, "responses_4xx", false);
 	p->responses_5xx = get_u64(d, o, "responses_5xx", false);
 	read_replay_extra(d, o, p);
+	read_replay_objects(d, o, p);
 }
 
 static void read_usyms(struct rd *d, json_t *o, struct report_usyms *u)

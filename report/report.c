@@ -383,6 +383,92 @@ static json_t *stage_json(enum report_stage s, const struct stage_result *st)
 	return o;
 }
 
+#define JU64(v) json_integer((json_int_t)(v))
+
+/* target.alloc.window: the interposer counts from the moment the port
+ * first accepted (after the probe) to the stop, so the server's start-up
+ * allocations are not counted. */
+#define ALLOC_WINDOW "from the first accepted probe to the stop"
+
+static json_t *target_responses_json(const struct replay_target_responses *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "available", json_boolean(r->available));
+	if (!r->available)
+		json_object_set_new(o, "reason", json_string(r->reason));
+	json_object_set_new(o, "total", JU64(r->total));
+	json_object_set_new(o, "1xx", JU64(r->status_1xx));
+	json_object_set_new(o, "2xx", JU64(r->status_2xx));
+	json_object_set_new(o, "3xx", JU64(r->status_3xx));
+	json_object_set_new(o, "4xx", JU64(r->status_4xx));
+	json_object_set_new(o, "5xx", JU64(r->status_5xx));
+	json_object_set_new(o, "other", JU64(r->other));
+	json_object_set_new(o, "bytes", JU64(r->bytes));
+	json_object_set_new(o, "unframed", JU64(r->unframed));
+	json_object_set_new(o, "capture_drops", JU64(r->capture_drops));
+	return o;
+}
+
+static json_t *target_alloc_json(const struct replay_target_alloc *a)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "available", json_boolean(a->available));
+	if (!a->available)
+		json_object_set_new(o, "reason", json_string(a->reason));
+	json_object_set_new(o, "window", json_string(ALLOC_WINDOW));
+	json_object_set_new(o, "processes", JU64(a->processes));
+	json_object_set_new(o, "allocations", JU64(a->allocations));
+	json_object_set_new(o, "malloc", JU64(a->malloc));
+	json_object_set_new(o, "calloc", JU64(a->calloc));
+	json_object_set_new(o, "realloc", JU64(a->realloc));
+	json_object_set_new(o, "aligned", JU64(a->aligned));
+	json_object_set_new(o, "free", JU64(a->free));
+	json_object_set_new(o, "bytes", JU64(a->bytes));
+	return o;
+}
+
+/* Optional, additive (docs/report-schema.md): an --exec / --target run. */
+static json_t *target_json(const struct replay_target *t)
+{
+	json_t *o = json_object();
+	bool exec = t->kind == REPLAY_TARGET_EXEC;
+
+	json_object_set_new(o, "kind", json_string(exec ? "exec" : "target"));
+	json_object_set_new(o, exec ? "command" : "address",
+			    json_string(exec ? t->command : t->address));
+	if (t->netns[0])
+		json_object_set_new(o, "netns", json_string(t->netns));
+	json_object_set_new(o, "port", json_integer(t->port));
+	json_object_set_new(o, "pid", json_integer(t->pid));
+	json_object_set_new(o, "exited_early", json_boolean(t->exited_early));
+	json_object_set_new(o, "responses", target_responses_json(&t->responses));
+	json_object_set_new(o, "alloc", target_alloc_json(&t->alloc));
+	return o;
+}
+
+/* Optional, additive (docs/report-schema.md): an --iface run. */
+static json_t *iface_json(const struct replay_iface *f)
+{
+	json_t *o = json_object();
+	const uint8_t *m = f->next_hop_mac;
+	char mac[18];
+
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+		 m[5]);
+	json_object_set_new(o, "name", json_string(f->name));
+	json_object_set_new(o, "server_ip", json_string(f->server_ip));
+	json_object_set_new(o, "port", json_integer(f->port));
+	json_object_set_new(o, "next_hop", json_string(f->next_hop));
+	json_object_set_new(o, "gateway", json_boolean(f->gateway));
+	json_object_set_new(o, "next_hop_mac", json_string(mac));
+	json_object_set_new(o, "resolved_by_pktmem", json_boolean(f->resolved_by_pktmem));
+	json_object_set_new(o, "neighbour_answers", JU64(f->neighbour_answers));
+	json_object_set_new(o, "client_out_rsts", JU64(f->client_out_rsts));
+	return o;
+}
+
 /* The replay summary; schema non-NULL puts a "schema" key first (the
  * summary file, report_write_summary_json), NULL leaves it out (a trial's
  * "replay" in a report). */
@@ -416,6 +502,8 @@ static json_t *replay_json(const struct replay_summary *p, const char *schema)
 	json_object_set_new(o, "server_bytes_read", json_integer((json_int_t)p->server_bytes_read));
 	json_object_set_new(o, "server_requests", json_integer((json_int_t)p->server_requests));
 	json_object_set_new(o, "requests_verified", json_boolean(p->requests_verified));
+	if (p->capture_packets)
+		json_object_set_new(o, "capture_packets", json_integer((json_int_t)p->capture_packets));
 	json_object_set_new(o, "frames", json_integer((json_int_t)p->frames));
 	json_object_set_new(o, "gap_p50_ns", json_integer((json_int_t)p->gap_p50_ns));
 	json_object_set_new(o, "gap_p99_ns", json_integer((json_int_t)p->gap_p99_ns));
@@ -434,6 +522,10 @@ static json_t *replay_json(const struct replay_summary *p, const char *schema)
 	for (i = 0; i < p->ncounters && i < REPORT_MAX_COUNTERS; i++)
 		json_object_set_new(ctr, p->counter[i].name, json_integer(p->counter[i].delta));
 	json_object_set_new(o, "server_counters", ctr);
+	if (p->target.present)
+		json_object_set_new(o, "target", target_json(&p->target));
+	if (p->iface.present)
+		json_object_set_new(o, "iface", iface_json(&p->iface));
 	return o;
 }
 

@@ -91,6 +91,67 @@ struct report_counter {
 	int64_t delta;
 };
 
+/* A foreign server's run (--exec or --target): what the replayer saw of
+ * it.  Optional in the file (additive); shown, never gated. */
+enum replay_target_kind {
+	REPLAY_TARGET_EXEC = 0,	/* --exec: pktmem started it ("exec") */
+	REPLAY_TARGET_ADDRESS,	/* --target: already listening ("target") */
+};
+
+/* The server's HTTP responses, as seen on the wire by a packet socket
+ * (first copies of its payload, framed as HTTP/1). */
+struct replay_target_responses {
+	bool available;		/* false: not counted, reason says why */
+	char reason[REPORT_REASON]; /* when !available; "" otherwise */
+	uint64_t total;		/* responses framed */
+	uint64_t status_1xx, status_2xx, status_3xx, status_4xx, status_5xx;
+	uint64_t other;		/* status codes outside 100..599 */
+	uint64_t bytes;		/* payload the server sent, first copies, bytes */
+	uint64_t unframed;	/* response streams that could not be framed */
+	uint64_t capture_drops;	/* packets the packet socket lost */
+};
+
+/* The server's heap calls, counted by the LD_PRELOAD interposer in every
+ * process it started, from the first accepted probe to the stop. */
+struct replay_target_alloc {
+	bool available;		/* false: not counted, reason says why */
+	char reason[REPORT_REASON]; /* when !available; "" otherwise */
+	uint64_t processes;	/* processes that loaded the interposer */
+	uint64_t allocations;	/* malloc + calloc + realloc + aligned calls */
+	uint64_t malloc, calloc, realloc; /* calls of each */
+	uint64_t aligned;	/* calls of the aligned allocators (memalign family) */
+	uint64_t free;		/* free calls */
+	uint64_t bytes;		/* bytes requested */
+};
+
+struct replay_target {
+	bool present;		/* an --exec or --target run */
+	enum replay_target_kind kind;
+	char command[1024];	/* kind EXEC: the --exec command line */
+	char address[128];	/* kind ADDRESS: "HOST:PORT" as given to --target */
+	char netns[256];	/* --netns NAME, "" when not given */
+	int port;		/* TCP port the server listens on */
+	int pid;		/* the command's (first) pid; 0 for --target */
+	bool exited_early;	/* the command exited during the replay */
+	struct replay_target_responses responses;
+	struct replay_target_alloc alloc;
+};
+
+/* A replay onto a real interface (--iface): how the server was reached.
+ * Optional in the file (additive); shown, never gated. */
+struct replay_iface {
+	bool present;		/* an --iface run */
+	char name[16];		/* the interface (IFNAMSIZ) */
+	char server_ip[64];	/* --server-ip, as given */
+	int port;		/* the server's TCP port */
+	char next_hop[64];	/* the gateway, or the server when on-link */
+	bool gateway;		/* next_hop is a gateway */
+	uint8_t next_hop_mac[6]; /* next_hop's link-layer address */
+	bool resolved_by_pktmem; /* pktmem asked the wire (ARP / NS), not the kernel */
+	uint64_t neighbour_answers; /* ARP / neighbour replies sent for the clients */
+	uint64_t client_out_rsts; /* Tcp OutRsts in the replayer's namespace: must be 0 */
+};
+
 struct replay_summary {
 	char via[16];		/* mmap, raw, socket */
 	uint64_t flows, requests, segments, bytes;
@@ -109,6 +170,8 @@ struct replay_summary {
 	uint64_t server_bytes_read;	/* bytes the server read, all flows */
 	uint64_t server_requests;	/* requests the server parsed */
 	bool requests_verified;		/* requests were checked, not only bytes */
+	uint64_t capture_packets;	/* packets read from the captures (0:
+					 * not filled, not written) */
 	uint64_t frames;		/* frames sent (packet paths) */
 	uint64_t gap_p50_ns, gap_p99_ns; /* ns between data segments as sent */
 	uint64_t late_p99_ns;		/* ns behind the schedule (paced runs) */
@@ -119,6 +182,8 @@ struct replay_summary {
 	struct report_failure failure[REPORT_MAX_FAILURES];
 	size_t ncounters;		/* non-zero server-side SNMP deltas */
 	struct report_counter counter[REPORT_MAX_COUNTERS];
+	struct replay_target target;	/* --exec / --target runs */
+	struct replay_iface iface;	/* --iface runs */
 };
 
 /* The server's user-space code by sampling (--profile full): the

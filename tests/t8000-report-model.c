@@ -2,7 +2,8 @@
  * t8000: the report model: SHA-256 vectors, the environment probe, JSON
  * round trip, summaries over trials, the validating reader (truncated
  * files, wrong schema or version, wrong types, missing fields each give one
- * clear line), atomic writes leave no temp file behind.
+ * clear line), the replay's optional target and iface objects, atomic
+ * writes leave no temp file behind.
  */
 #include "tests/tap.h"
 #include "tests/synth-report.h"
@@ -108,6 +109,150 @@ static int mutate(const char *fixture, const char *from, const char *to, const c
 		}
 	}
 	return rc;
+}
+
+/* A replay with the optional target, iface and capture_packets: all three
+ * objects of a report's trial and its summary file carry them, and read
+ * back as written; written again, the report is the same bytes. */
+static void test_target_iface(const char *fixture)
+{
+	char path[1200], path2[1200], err[512];
+	struct report *r = NULL, *r2 = NULL;
+	struct replay_summary *p;
+	char *a, *b;
+	size_t la = 0, lb = 0;
+	json_t *sum;
+	int rc;
+
+	if (report_read_json(fixture, &r, err, sizeof(err)) < 0)
+		bail_out("cannot read the fixture");
+	p = &r->trial[0].replay;
+	p->capture_packets = 4242;
+	p->target.present = true;
+	p->target.kind = REPLAY_TARGET_EXEC;
+	snprintf(p->target.command, sizeof(p->target.command), "nginx -c /tmp/n.conf -g 'daemon off;'");
+	snprintf(p->target.netns, sizeof(p->target.netns), "srv");
+	p->target.port = 8080;
+	p->target.pid = 4711;
+	p->target.responses = (struct replay_target_responses){
+		.available = true, .total = 12, .status_1xx = 1, .status_2xx = 7, .status_3xx = 1,
+		.status_4xx = 1, .status_5xx = 1, .other = 1, .bytes = 9000, .unframed = 2,
+		.capture_drops = 3,
+	};
+	p->target.alloc = (struct replay_target_alloc){
+		.available = false, .processes = 2, .allocations = 40, .malloc = 30, .calloc = 5,
+		.realloc = 4, .aligned = 1, .free = 38, .bytes = 65536,
+	};
+	snprintf(p->target.alloc.reason, sizeof(p->target.alloc.reason),
+		 "statically linked (no PT_INTERP)");
+	p->iface.present = true;
+	snprintf(p->iface.name, sizeof(p->iface.name), "eth0");
+	snprintf(p->iface.server_ip, sizeof(p->iface.server_ip), "10.77.0.1");
+	p->iface.port = 80;
+	snprintf(p->iface.next_hop, sizeof(p->iface.next_hop), "10.77.0.254");
+	p->iface.gateway = true;
+	memcpy(p->iface.next_hop_mac, "\x02\xab\x00\xcd\x0f\xff", 6);
+	p->iface.resolved_by_pktmem = true;
+	p->iface.neighbour_answers = 17;
+	p->iface.client_out_rsts = 0;
+	/* trial 1: --target, no netns, responses unavailable */
+	p = &r->trial[1].replay;
+	p->target.present = true;
+	p->target.kind = REPLAY_TARGET_ADDRESS;
+	snprintf(p->target.address, sizeof(p->target.address), "[::1]:8080");
+	p->target.port = 8080;
+	snprintf(p->target.responses.reason, sizeof(p->target.responses.reason), "no CAP_NET_RAW");
+	p->target.alloc.available = true;
+
+	snprintf(path, sizeof(path), "%s/ti.json", dir);
+	snprintf(path2, sizeof(path2), "%s/ti2.json", dir);
+	rc = report_write_json(r, path);
+	ok(rc == 0 && report_read_json(path, &r2, err, sizeof(err)) == 0,
+	   "a report with target and iface validates (%s)", err);
+	if (r2) {
+		size_t t;
+		int same = 1;
+
+		for (t = 0; t < r->ntrials; t++) {
+			const struct replay_summary *x = &r->trial[t].replay, *y = &r2->trial[t].replay;
+
+			same = same && x->capture_packets == y->capture_packets &&
+			       !memcmp(&x->target, &y->target, sizeof(x->target)) &&
+			       !memcmp(&x->iface, &y->iface, sizeof(x->iface));
+		}
+		ok(same, "target, iface and capture_packets read back as written");
+		ok(!r2->trial[2].replay.target.present && !r2->trial[2].replay.iface.present &&
+		   !r2->trial[1].replay.iface.present, "absent objects read as not present");
+		rc = report_write_json(r2, path2);
+		a = slurp(path, &la);
+		b = slurp(path2, &lb);
+		ok(rc == 0 && a && b && la == lb && !memcmp(a, b, la),
+		   "written again: the same bytes (%zu, %zu)", la, lb);
+		free(a);
+		free(b);
+		report_free(r2);
+		r2 = NULL;
+	}
+
+	/* the summary holds them at the old paths */
+	snprintf(path2, sizeof(path2), "%s/ti-sum.json", dir);
+	rc = report_write_summary_json(&r->trial[0].replay, path2);
+	sum = rc == 0 ? json_load_file(path2, 0, NULL) : NULL;
+	{
+		json_t *t = json_object_get(sum, "target"), *f = json_object_get(sum, "iface");
+		json_t *rs = json_object_get(t, "responses"), *al = json_object_get(t, "alloc");
+
+		ok(json_integer_value(json_object_get(sum, "capture_packets")) == 4242 &&
+		   !strcmp(json_string_value(json_object_get(t, "kind")), "exec") &&
+		   !strcmp(json_string_value(json_object_get(t, "command")), "nginx -c /tmp/n.conf -g 'daemon off;'") &&
+		   !json_object_get(t, "address") &&
+		   !strcmp(json_string_value(json_object_get(t, "netns")), "srv") &&
+		   json_integer_value(json_object_get(t, "pid")) == 4711 &&
+		   json_is_false(json_object_get(t, "exited_early")) &&
+		   json_is_true(json_object_get(rs, "available")) && !json_object_get(rs, "reason") &&
+		   json_integer_value(json_object_get(rs, "2xx")) == 7 &&
+		   json_integer_value(json_object_get(rs, "other")) == 1 &&
+		   json_integer_value(json_object_get(rs, "unframed")) == 2 &&
+		   json_is_false(json_object_get(al, "available")) &&
+		   !strcmp(json_string_value(json_object_get(al, "reason")), "statically linked (no PT_INTERP)") &&
+		   !strcmp(json_string_value(json_object_get(al, "window")), "from the first accepted probe to the stop") &&
+		   json_integer_value(json_object_get(al, "allocations")) == 40 &&
+		   json_integer_value(json_object_get(al, "aligned")) == 1,
+		   "summary: capture_packets, target.kind/command/netns/pid, target.responses.2xx, "
+		   "target.alloc.reason/window/allocations");
+		ok(!strcmp(json_string_value(json_object_get(f, "name")), "eth0") &&
+		   !strcmp(json_string_value(json_object_get(f, "next_hop_mac")), "02:ab:00:cd:0f:ff") &&
+		   json_is_true(json_object_get(f, "gateway")) &&
+		   json_is_true(json_object_get(f, "resolved_by_pktmem")) &&
+		   json_integer_value(json_object_get(f, "neighbour_answers")) == 17 &&
+		   json_integer_value(json_object_get(f, "client_out_rsts")) == 0 &&
+		   json_integer_value(json_object_get(f, "port")) == 80,
+		   "summary: iface.name, next_hop_mac, gateway, resolved_by_pktmem, neighbour_answers");
+	}
+	json_decref(sum);
+
+	/* wrong shapes name the field */
+	rc = mutate(path, "\"kind\": \"exec\"", "\"kind\": \"fork\"", path2, err, sizeof(err));
+	ok(rc == REPORT_E_INVALID && strstr(err, "trials[0].replay.target.kind") && strstr(err, "fork"),
+	   "unknown target kind: %s", err);
+	rc = mutate(path, "\"02:ab:00:cd:0f:ff\"", "\"02:ab:00:cd:0f\"", path2, err, sizeof(err));
+	ok(rc == REPORT_E_INVALID && strstr(err, "trials[0].replay.iface.next_hop_mac"),
+	   "short MAC: %s", err);
+	rc = mutate(path, "\"02:ab:00:cd:0f:ff\"", "\"02:ab:00:cd:0f:fg\"", path2, err, sizeof(err));
+	ok(rc == REPORT_E_INVALID && strstr(err, "next_hop_mac"), "MAC with a non-hex digit: %s", err);
+	rc = mutate(path, "\"2xx\": 7", "\"2xx\": -7", path2, err, sizeof(err));
+	ok(rc == REPORT_E_INVALID && strstr(err, "trials[0].replay.target.responses.2xx"),
+	   "negative response count: %s", err);
+	rc = mutate(path, "\"port\": 8080", "\"port\": 70000", path2, err, sizeof(err));
+	ok(rc == REPORT_E_INVALID && strstr(err, "target.port") && strstr(err, "65535"),
+	   "port out of range: %s", err);
+	rc = mutate(path, "\"command\": ", "\"cmd\": ", path2, err, sizeof(err));
+	ok(rc == REPORT_E_INVALID && strstr(err, "missing field 'trials[0].replay.target.command'"),
+	   "exec without its command: %s", err);
+	rc = mutate(path, "\"iface\": {", "\"iface\": [], \"x\": {", path2, err, sizeof(err));
+	ok(rc == REPORT_E_INVALID && strstr(err, "iface") && strstr(err, "object"),
+	   "iface not an object: %s", err);
+	report_free(r);
 }
 
 int main(void)
@@ -319,9 +464,15 @@ int main(void)
 			json_object_del(sum, "schema");
 		ok(sum && want && json_equal(sum, want),
 		   "summary: otherwise the report's trials[1].replay, field for field");
+		ok(want && !json_object_get(want, "target") && !json_object_get(want, "iface") &&
+		   !json_object_get(want, "capture_packets") && !json_object_get(sum, "target") &&
+		   !json_object_get(sum, "iface") && !json_object_get(sum, "capture_packets"),
+		   "a replay without them: no target, iface or capture_packets key");
 		json_decref(sum);
 		json_decref(rep);
 	}
+
+	test_target_iface(fixture);
 
 	/* atomic write failures leave nothing */
 	snprintf(path, sizeof(path), "%s/no-such-dir/r.json", dir);
