@@ -80,6 +80,75 @@ void run_summary_fill(const struct engine_result *r, struct replay_summary *s)
  * hash does not depend on the directory the captures were named from.
  * 0 or -errno.
  */
+/* What a foreign server (--exec/--target) answered and allocated. */
+static void target_fill(const struct run *r, struct replay_target *t)
+{
+	const struct run_cfg *o = &r->cfg;
+	const struct target_report *tr = &r->tr;
+
+	t->present = true;
+	t->kind = o->exec ? REPLAY_TARGET_EXEC : REPLAY_TARGET_ADDRESS;
+	if (o->exec)
+		snprintf(t->command, sizeof(t->command), "%s", o->exec);
+	else
+		snprintf(t->address, sizeof(t->address), "%s", o->target);
+	snprintf(t->netns, sizeof(t->netns), "%s", o->netns ? o->netns : "");
+	t->port = (int)o->port;
+	t->pid = tr->pid;
+	t->exited_early = tr->exited_early;
+	t->responses.available = !tr->capture_why;
+	snprintf(t->responses.reason, sizeof(t->responses.reason), "%s",
+		 tr->capture_why ? tr->capture_why : "");
+	t->responses.total = tr->responses;
+	t->responses.status_1xx = tr->status[1];
+	t->responses.status_2xx = tr->status[2];
+	t->responses.status_3xx = tr->status[3];
+	t->responses.status_4xx = tr->status[4];
+	t->responses.status_5xx = tr->status[5];
+	t->responses.other = tr->status[0];
+	t->responses.bytes = tr->response_bytes;
+	t->responses.unframed = tr->parse_errors;
+	t->responses.capture_drops = tr->capture_drops;
+	t->alloc.available = tr->alloc_available;
+	snprintf(t->alloc.reason, sizeof(t->alloc.reason), "%s", tr->alloc_why ? tr->alloc_why : "");
+	t->alloc.processes = tr->alloc_inits;
+	t->alloc.allocations = tr->allocs;
+	t->alloc.malloc = tr->mallocs;
+	t->alloc.calloc = tr->callocs;
+	t->alloc.realloc = tr->reallocs;
+	t->alloc.aligned = tr->memaligns;
+	t->alloc.free = tr->frees;
+	t->alloc.bytes = tr->alloc_bytes;
+}
+
+/* How --iface reached the server on another host. */
+static void iface_fill(const struct run *r, struct replay_iface *f)
+{
+	const struct run_cfg *o = &r->cfg;
+
+	f->present = true;
+	snprintf(f->name, sizeof(f->name), "%s", r->ifp.link.name);
+	snprintf(f->server_ip, sizeof(f->server_ip), "%s", o->server_ip ? o->server_ip : "");
+	f->port = (int)o->port;
+	snprintf(f->next_hop, sizeof(f->next_hop), "%s", r->ifp.nexthop);
+	f->gateway = r->ifp.gateway;
+	memcpy(f->next_hop_mac, r->rm.dst_mac, sizeof(f->next_hop_mac));
+	f->resolved_by_pktmem = r->ifp.resolved;
+	f->neighbour_answers = r->res.peer.answers;
+	f->client_out_rsts = r->res.client_out_rsts;
+}
+
+/* The parts of the summary that only the run knows: the capture's packet
+ * count and, for a server pktmem did not start, how it was reached. */
+void run_summary_extras(const struct run *r, struct replay_summary *s)
+{
+	s->capture_packets = r->load.packets;
+	if (r->tgt)
+		target_fill(r, &s->target);
+	if (r->cfg.iface)
+		iface_fill(r, &s->iface);
+}
+
 static int hash_file(const char *path, char hex[65])
 {
 	static const char digits[] = "0123456789abcdef";

@@ -64,5 +64,6 @@ void run_warn(const struct run *r, const char *fmt, ...) __attribute__((format(p
 int run_capture_hash(const char *const *paths, size_t n, char out[65]);
 /* The engine's result as the report's replay summary. */
 void run_summary_fill(const struct engine_result *e, struct replay_summary *s);
+void run_summary_extras(const struct run *r, struct replay_summary *s);
 
 #endif

@@ -564,6 +564,7 @@ int run_replay(struct run *r, volatile sig_atomic_t *stop, char *err, size_t err
 	if (r->res.peer_err)
 		snprintf(r->peer_err, sizeof(r->peer_err), "%s", err);
 	run_summary_fill(&r->res, &r->sum);
+	run_summary_extras(r, &r->sum);
 	foreign_verdict(r);
 	return 0;
 }
