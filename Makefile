@@ -125,17 +125,17 @@ check: test-build check-layers
 # Layers point one way (docs/architecture.md):
 #   lib/    includes nothing of pktmem's
 #   core/   includes only lib/ and core/
-#   report/ includes only lib/ and report/ (and core/stats.h, the block's layout)
-#   replay/ and profile/ never see each other, nor report/'s internals,
-#           nor run/ or cmd/
+#   report/ includes only lib/ and report/
+#   replay/ and profile/ never see each other, nor run/ or cmd/;
+#           replay/ not report/; only replay/target* see preload/'s ABI
 #   run/    joins replay/, profile/ and report/; only cmd/ sits above it
 LAYER = ! grep -nE '\#include *"($(2))/' $(1) 2>/dev/null || { echo "layering: $(3)"; exit 1; }
 check-layers:
 	@$(call LAYER,lib/*.[ch],core|replay|profile|report|run|cmd|preload,lib/ must not include other pktmem modules)
 	@$(call LAYER,core/*.[ch],replay|profile|report|run|cmd|preload,core/ must include only lib/ and core/)
-	@! grep -nE '#include *"core/' report/*.[ch] 2>/dev/null | grep -v '"core/stats.h"' || { echo "layering: report/ may include only core/stats.h of core/"; exit 1; }
-	@$(call LAYER,report/*.[ch],replay|profile|run|cmd|preload,report/ must not include replay/, profile/, run/ or cmd/)
-	@$(call LAYER,replay/*.[ch],profile|run|cmd,replay/ must not include profile/, run/ or cmd/)
+	@$(call LAYER,report/*.[ch],core|replay|profile|run|cmd|preload,report/ must include only lib/ and report/)
+	@$(call LAYER,replay/*.[ch],profile|report|run|cmd,replay/ must not include profile/, report/, run/ or cmd/)
+	@! grep -lE '\#include *"preload/' $(filter-out replay/target%,$(wildcard */*.[ch])) 2>/dev/null | grep -v '^preload/' || { echo "layering: only replay/target* include preload/"; exit 1; }
 	@$(call LAYER,profile/*.[ch],replay|run|cmd|preload,profile/ must not include replay/, run/ or cmd/)
 	@$(call LAYER,run/*.[ch],cmd,run/ must not include cmd/)
 
