@@ -1,4 +1,4 @@
-# bench/profile.mk: the profiler's own overhead (owner: profile).
+# bench/profile.mk: the profiler's own overhead (docs/profile.md).
 #   make bench-profile         paired runs of a TCP request/response load
 #                              over veth with --profile off, counts, full,
 #                              then of 'pktmem replay' on the demo capture

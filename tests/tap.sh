@@ -21,7 +21,7 @@ expect_exit() {
 	[ "$got" -eq "$want" ] || { diag "stderr:"; sed 's/^/#   /' "$TAP_TMP/err" >&2; }
 }
 # report_valid FILE DESC: 'pktmem report' reads FILE back: schema name and
-# version, required fields, types (issue #6: every report a test writes
+# version, required fields, types (every report a test writes
 # validates, not only the fixed ones in tests/data).
 report_valid() {
 	"$PKTMEM" report "$1" >/dev/null 2>"$TAP_TMP/verr"; rv=$?
