@@ -52,6 +52,10 @@ struct mark {
 
 struct server_worker {
 	struct server *s;
+	/* this thread's section of the stats block (stats.h), written with
+	 * plain stores; NULL when every section is taken: then the block's
+	 * shared totals, with atomics (W_ADD) */
+	struct stats_worker *sw;
 	char *buf;			/* SERVER_READ_BUF bytes */
 	struct deser *deser;		/* NULL with DESER_NONE */
 	/* the perf group of config counters, NULL: none asked or none opened */
@@ -111,13 +115,15 @@ static void worker_mark(struct server_worker *w, struct mark *m)
 		selfmon_read(w->mon, &m->pmu);
 }
 
-static void atomic_max(uint64_t *p, uint64_t v)
-{
-	uint64_t cur = __atomic_load_n(p, RELAXED);
-
-	while (v > cur && !__atomic_compare_exchange_n(p, &cur, v, 1, RELAXED, RELAXED))
-		;
-}
+/* Adds v to a total, in the worker's own section or in the block's (the
+ * field names match). */
+#define W_ADD(w, field, v)							\
+	do {									\
+		if ((w)->sw)							\
+			stats_own_add(&(w)->sw->field, (v));			\
+		else								\
+			__atomic_fetch_add(&(w)->s->stats->field, (v), RELAXED);	\
+	} while (0)
 
 /* acc += b - a, each counter's delta scaled by the share of the
  * interval the group was on the PMU (selfmon_scale) */
@@ -138,20 +144,28 @@ static void mark_acc(struct server_worker *w, struct mark *acc,
 		acc->pmu.val[i] += selfmon_scale(b->pmu.val[i] - a->pmu.val[i], den, drun);
 }
 
+static void stage_put(struct server_worker *w, enum stats_stage_id id,
+		      uint64_t ns, uint64_t bytes)
+{
+	if (w->sw)
+		stats_worker_stage_add(w->sw, id, ns, bytes);
+	else
+		stats_stage_add(w->s->stats, id, ns, bytes);
+}
+
 static void stage_add(struct server_worker *w, enum stats_stage_id id,
 		      const struct mark *d, uint64_t bytes)
 {
-	struct stats_block *b = w->s->stats;
 	unsigned i;
 
-	stats_stage_add(b, id, d->ns, bytes);
+	stage_put(w, id, d->ns, bytes);
 	if (!w->mon)
 		return;
-	__atomic_fetch_add(&b->counter_enabled_ns, d->pmu.enabled, RELAXED);
-	__atomic_fetch_add(&b->counter_running_ns, d->pmu.running, RELAXED);
+	W_ADD(w, counter_enabled_ns, d->pmu.enabled);
+	W_ADD(w, counter_running_ns, d->pmu.running);
 	for (i = 0; i < w->s->cfg.ncounters; i++)
 		if (d->pmu.val[i])
-			__atomic_fetch_add(&b->stage[id].counter[i], d->pmu.val[i], RELAXED);
+			W_ADD(w, stage[id].counter[i], d->pmu.val[i]);
 }
 
 static void stage_between(struct server_worker *w, enum stats_stage_id id,
@@ -191,6 +205,7 @@ int server_worker_new(struct server *s, struct server_worker **out)
 		free(w);
 		return -ENOMEM;
 	}
+	w->sw = stats_worker_claim(s->stats);
 	if (s->cfg.kind == SERVER_HTTP && s->cfg.deser != DESER_NONE) {
 		struct deser_opts o;
 		int rc;
@@ -200,6 +215,7 @@ int server_worker_new(struct server *s, struct server_worker **out)
 		o.extra_alloc = s->cfg.test_extra_alloc;
 		rc = deser_new(&w->deser, &o);
 		if (rc < 0) {
+			stats_worker_release(w->sw);
 			free(w->buf);
 			free(w);
 			return rc;
@@ -218,6 +234,7 @@ void server_worker_free(struct server_worker *w)
 		sconn_close(w, w->all);
 	selfmon_close(w->mon);
 	deser_free(w->deser);
+	stats_worker_release(w->sw);
 	free(w->buf);
 	free(w);
 }
@@ -348,15 +365,15 @@ size_t sconn_pending(const struct sconn *c, const char **p)
 
 static void count_status(struct server_worker *w, struct sconn *c, int status)
 {
-	struct stats_block *b = w->s->stats;
 	unsigned cls = (unsigned)status / 100;
 
 	if (cls < 6)
-		__atomic_fetch_add(&b->status[cls], 1, RELAXED);
+		W_ADD(w, status[cls], 1);
+	/* a connection's slot has one writer: its worker */
 	if (c->st) {
 		__atomic_store_n(&c->st->last_status, (uint16_t)status, RELAXED);
 		if (status >= 400)
-			__atomic_fetch_add(&c->st->rejected, 1, RELAXED);
+			stats_own_add(&c->st->rejected, 1);
 	}
 	c->out_responses++;
 }
@@ -458,18 +475,20 @@ static int respond_ok(struct server_worker *w, struct sconn *c, uint64_t bytes,
 static int run_deser(struct server_worker *w, const char *p, size_t n,
 		     uint64_t *fields, const char **reason)
 {
-	struct stats_alloc *a = &w->s->stats->alloc;
 	struct deser_result r;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
 	rc = deser_parse(w->deser, p, n, &r);
 	deser_reset(w->deser);
-	__atomic_fetch_add(&a->allocs, r.allocs, RELAXED);
-	__atomic_fetch_add(&a->frees, r.frees, RELAXED);
-	__atomic_fetch_add(&a->bytes, r.bytes, RELAXED);
-	__atomic_fetch_add(&a->fields, r.fields, RELAXED);
-	atomic_max(&a->peak_live_bytes, r.peak);
+	W_ADD(w, alloc.allocs, r.allocs);
+	W_ADD(w, alloc.frees, r.frees);
+	W_ADD(w, alloc.bytes, r.bytes);
+	W_ADD(w, alloc.fields, r.fields);
+	if (w->sw)
+		stats_own_max(&w->sw->alloc.peak_live_bytes, r.peak);
+	else
+		stats_atomic_max(&w->s->stats->alloc.peak_live_bytes, r.peak);
 	*fields = r.fields;
 	*reason = r.reason;
 	if (rc < 0)
@@ -550,7 +569,6 @@ static int on_end(void *ctx, struct http_msg *m)
 {
 	struct sconn *c = ctx;
 	struct server_worker *w = c->w;
-	struct stats_block *b = w->s->stats;
 	struct mark t1, t2, t3;
 	const char *body = c->body_ref ? c->body_ref : c->body;
 	size_t blen = c->body_ref ? c->body_ref_len : c->body_len;
@@ -564,9 +582,9 @@ static int on_end(void *ctx, struct http_msg *m)
 	stage_add(w, STATS_PARSE, &c->parse_acc, m->head_bytes + m->wire_body_bytes);
 	memset(&c->parse_acc, 0, sizeof(c->parse_acc));
 
-	__atomic_fetch_add(&b->requests, 1, RELAXED);
+	W_ADD(w, requests, 1);
 	if (c->st)
-		__atomic_fetch_add(&c->st->requests, 1, RELAXED);
+		stats_own_add(&c->st->requests, 1);
 
 	t2 = t1;
 	if (blen && w->deser) {
@@ -634,13 +652,11 @@ static enum sconn_status handle_http(struct server_worker *w, struct sconn *c,
 enum sconn_status sconn_input(struct server_worker *w, struct sconn *c,
 			      const char *buf, size_t n, uint64_t read_ns)
 {
-	struct stats_block *b = w->s->stats;
-
-	stats_stage_add(b, STATS_READ, read_ns, n);
+	stage_put(w, STATS_READ, read_ns, n);
 	if (n) {
-		__atomic_fetch_add(&b->bytes_read, n, RELAXED);
+		W_ADD(w, bytes_read, n);
 		if (c->st)
-			__atomic_fetch_add(&c->st->bytes_read, n, RELAXED);
+			stats_own_add(&c->st->bytes_read, n);
 	}
 	if (c->lingering)
 		return n ? SCONN_OPEN : SCONN_DONE;
@@ -672,12 +688,12 @@ enum sconn_status sconn_read(struct server_worker *w, struct sconn *c)
 
 void sconn_wrote(struct server_worker *w, struct sconn *c, size_t n, uint64_t ns)
 {
-	stats_stage_add(w->s->stats, STATS_WRITE, ns, n);
+	stage_put(w, STATS_WRITE, ns, n);
 	c->out_off += n;
 	if (c->out_off == c->out_len) {
 		c->out_off = c->out_len = 0;
 		if (c->st && c->out_responses)
-			__atomic_fetch_add(&c->st->responses, c->out_responses, RELAXED);
+			stats_own_add(&c->st->responses, c->out_responses);
 		c->out_responses = 0;
 	}
 }
@@ -940,7 +956,11 @@ const char *server_name(const struct server *s)
 
 int server_serve(struct server *s, volatile sig_atomic_t *stop)
 {
-	return ioloop_run(s, s->cfg.io, stop);
+	int rc = ioloop_run(s, s->cfg.io, stop);
+
+	/* every worker is gone: the block itself holds the totals again */
+	stats_fold(s->stats);
+	return rc;
 }
 
 void server_free(struct server *s)

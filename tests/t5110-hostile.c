@@ -97,7 +97,7 @@ static void slowloris(enum server_io io)
 	ok(closed, "%s: a connection that never sends is closed too", ion);
 	close(idle);
 	ok(others_ok && get_ok(t.port), "%s: other clients served meanwhile", ion);
-	is_int(t.stats->status[4], 2, "%s: two 408s counted", ion);
+	is_int(srvtest_snap(&t)->status[4], 2, "%s: two 408s counted", ion);
 	is_int(srvtest_stop_server(&t), 0, "%s: clean exit", ion);
 }
 
