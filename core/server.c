@@ -8,7 +8,7 @@
  * straight from the read buffer (zero-copy); one split across reads is
  * gathered into the connection's body buffer.
  */
-#include "core/server.h"
+#include "core/server-int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -100,17 +100,9 @@ struct sconn {
 
 /* ---- time and counters ---- */
 
-uint64_t server_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static void worker_mark(struct server_worker *w, struct mark *m)
 {
-	m->ns = server_now_ns();
+	m->ns = pm_now_ns();
 	if (w->mon)
 		selfmon_read(w->mon, &m->pmu);
 }
@@ -672,7 +664,7 @@ enum sconn_status sconn_input(struct server_worker *w, struct sconn *c,
 
 enum sconn_status sconn_read(struct server_worker *w, struct sconn *c)
 {
-	uint64_t t0 = server_now_ns();
+	uint64_t t0 = pm_now_ns();
 	ssize_t n;
 
 	do
@@ -683,7 +675,7 @@ enum sconn_status sconn_read(struct server_worker *w, struct sconn *c)
 			return SCONN_OPEN;
 		return SCONN_DONE;	/* ECONNRESET and friends */
 	}
-	return sconn_input(w, c, w->buf, (size_t)n, server_now_ns() - t0);
+	return sconn_input(w, c, w->buf, (size_t)n, pm_now_ns() - t0);
 }
 
 void sconn_wrote(struct server_worker *w, struct sconn *c, size_t n, uint64_t ns)
@@ -701,7 +693,7 @@ void sconn_wrote(struct server_worker *w, struct sconn *c, size_t n, uint64_t ns
 int sconn_flush(struct server_worker *w, struct sconn *c)
 {
 	while (c->out_off < c->out_len) {
-		uint64_t t0 = server_now_ns();
+		uint64_t t0 = pm_now_ns();
 		ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
 
 		if (n < 0) {
@@ -711,7 +703,7 @@ int sconn_flush(struct server_worker *w, struct sconn *c)
 				return 1;
 			return -errno;
 		}
-		sconn_wrote(w, c, (size_t)n, server_now_ns() - t0);
+		sconn_wrote(w, c, (size_t)n, pm_now_ns() - t0);
 	}
 	return 0;
 }
@@ -744,7 +736,7 @@ enum sconn_status sconn_linger(struct server_worker *w, struct sconn *c)
 	c->waiting_head = false;
 	if (shutdown(c->fd, SHUT_WR) < 0)
 		return SCONN_DONE;
-	set_deadline(w, c, server_now_ns() + SERVER_LINGER_MS * 1000000ULL);
+	set_deadline(w, c, pm_now_ns() + SERVER_LINGER_MS * 1000000ULL);
 	return SCONN_OPEN;
 }
 
@@ -814,7 +806,7 @@ static struct sconn *sconn_new(struct server_worker *w, int fd,
 		w->all->prev = c;
 	w->all = c;
 	if (s->cfg.kind == SERVER_HTTP)
-		header_timer(w, c, true, server_now_ns());
+		header_timer(w, c, true, pm_now_ns());
 	return c;
 }
 
@@ -868,11 +860,6 @@ void server_drop_fd(struct server *s, int fd)
 	__atomic_fetch_sub(&s->live, 1, RELAXED);
 }
 
-unsigned server_live_conns(const struct server *s)
-{
-	return __atomic_load_n(&s->live, RELAXED);
-}
-
 int server_listen_fd(const struct server *s)
 {
 	return listener_fd(s->lis);
@@ -898,13 +885,15 @@ int server_new(struct server **out, const struct server_config *cfg,
 	unsigned i;
 	int rc;
 
+	char why[sizeof(stats->start_error)] = "";
+
 	*out = NULL;
 	if (errmsg && errlen)
 		errmsg[0] = '\0';
 	if (cfg->ncounters > STATS_MAX_COUNTERS || (cfg->ncounters && !cfg->counters)) {
-		if (errmsg)
-			snprintf(errmsg, errlen, "at most %d perf counters", STATS_MAX_COUNTERS);
-		return -EINVAL;
+		snprintf(why, sizeof(why), "at most %d perf counters", STATS_MAX_COUNTERS);
+		rc = -EINVAL;
+		goto fail;
 	}
 	/* Keep the heap: glibc gives the top of the heap back past 128 KiB
 	 * free, and a server whose live connections rise and fall then
@@ -916,18 +905,21 @@ int server_new(struct server **out, const struct server_config *cfg,
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
+	if (!s) {
+		snprintf(why, sizeof(why), "server: out of memory");
+		rc = -ENOMEM;
+		goto fail;
+	}
 	s->cfg = *cfg;
 	if (!s->cfg.max_conns)
 		s->cfg.max_conns = SERVER_DEFAULT_MAX_CONNS;
 	s->stats = stats;
 	s->spare_fd = -1;
 	rc = listener_new(&s->lis, cfg->listen ? cfg->listen : "127.0.0.1:0",
-			  cfg->backlog, errmsg, errlen);
+			  cfg->backlog, why, sizeof(why));
 	if (rc < 0) {
 		free(s);
-		return rc;
+		goto fail;
 	}
 	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	stats->server_pid = getpid();
@@ -942,6 +934,13 @@ int server_new(struct server **out, const struct server_config *cfg,
 	__atomic_store_n(&stats->ready, 1, __ATOMIC_RELEASE);
 	*out = s;
 	return 0;
+fail:
+	if (!why[0])
+		snprintf(why, sizeof(why), "%s", strerror(-rc));
+	if (errmsg && errlen)
+		snprintf(errmsg, errlen, "%s", why);
+	stats_set_start_error(stats, "%s", why);
+	return rc;
 }
 
 uint16_t server_port(const struct server *s)
@@ -957,6 +956,9 @@ const char *server_name(const struct server *s)
 int server_serve(struct server *s, volatile sig_atomic_t *stop)
 {
 	int rc = ioloop_run(s, s->cfg.io, stop);
+
+	if (rc < 0)	/* a loop names its own failed step; this is the fallback */
+		server_fail(s, server_io_name(s->cfg.io), rc);
 
 	/* every worker is gone: the block itself holds the totals again */
 	stats_fold(s->stats);
@@ -979,12 +981,18 @@ int server_run(const struct server_config *cfg, struct stats_block *stats,
 	struct server *s;
 	int rc;
 
-	rc = server_new(&s, cfg, stats, NULL, 0);
+	rc = server_new(&s, cfg, stats, NULL, 0);	/* the reason is in stats */
 	if (rc < 0)
 		return rc;
 	rc = server_serve(s, stop);
 	server_free(s);
 	return rc;
+}
+
+int server_fail(struct server *s, const char *what, int err)
+{
+	stats_set_start_error(s->stats, "%s: %s", what, strerror(err < 0 ? -err : err));
+	return err;
 }
 
 const char *server_strerror(int err)

@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <string.h>
@@ -442,4 +444,15 @@ void stats_merge(struct stats_block *sum, const struct stats_block *b)
 	sum->alloc.minor_faults += b->alloc.minor_faults;
 	if (b->alloc.peak_live_bytes > sum->alloc.peak_live_bytes)
 		sum->alloc.peak_live_bytes = b->alloc.peak_live_bytes;
+}
+
+void stats_set_start_error(struct stats_block *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!b || b->start_error[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->start_error, sizeof(b->start_error), fmt, ap);
+	va_end(ap);
 }

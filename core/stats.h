@@ -116,9 +116,11 @@ struct stats_block {
 	uint64_t counter_enabled_ns, counter_running_ns;
 	uint32_t counter_how;		/* enum selfmon_how; 0: no group */
 
-	/* Why the server child did not start listening, one line, written
-	 * by the child before it exits (its exit status alone cannot say
-	 * which step failed); "" while it starts or once it listens. */
+	/* Why the server child failed, one line naming the step ("bind
+	 * 127.0.0.1:80: Permission denied", "io_uring_queue_init: ..."),
+	 * written by the child before it returns the error (its exit status
+	 * alone cannot say which step failed); "" while all is well.
+	 * stats_set_start_error() writes it. */
 	char start_error[128];
 
 	/* writer sections (struct stats_worker) after conn[]: how many were
@@ -211,6 +213,10 @@ struct stats_conn *stats_conn_open(struct stats_block *b, int family,
  */
 void stats_snapshot(const struct stats_block *b, struct stats_block *copy);
 const char *stats_stage_name(enum stats_stage_id s);
+/* Records why the server child failed, printf-style, unless a reason is
+ * there already (the first failure is the cause, later ones follow it). */
+void stats_set_start_error(struct stats_block *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Adds b's figures to sum (the engine runs one server per address family
  * when a capture holds both): counts, times, histograms, counters and the
  * counter group's time enabled and running add up; peaks take the

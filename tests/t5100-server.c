@@ -308,9 +308,22 @@ int main(void)
 	run_deser(SERVER_IO_EPOLL, DESER_TREE);
 	run_deser(SERVER_IO_EPOLL, DESER_ARENA);
 	run_deser(SERVER_IO_BLOCKING, DESER_TREE);
-	if (!IOLOOP_HAVE_URING) {
-		skip("io_uring loop not built");
-	} else if (ioloop_uring_probe(&why) < 0) {
+	{
+		/* a server that cannot listen leaves its reason in the block */
+		struct stats_block *b = NULL;
+		struct server_config cfg;
+		volatile sig_atomic_t stop = 1;
+
+		server_config_default(&cfg);
+		cfg.listen = "192.0.2.1:0";	/* TEST-NET-1 (RFC 5737): not ours */
+		if (stats_create(&b, 16) < 0)
+			bail_out("no stats block");
+		ok(server_run(&cfg, b, &stop) < 0 && !b->ready &&
+		   strncmp(b->start_error, "bind 192.0.2.1:0: ", 18) == 0,
+		   "start failure: the step in start_error ('%s')", b->start_error);
+		stats_destroy(b);
+	}
+	if (ioloop_uring_probe(&why) < 0) {
 		skip("io_uring: %s", why);
 	} else {
 		run_http(SERVER_IO_URING);
