@@ -1,0 +1,36 @@
+/*
+ * deser-int.h: the arena parser's document, for code that walks what
+ * deser_parse() built (tests/deser-canonical.c, which proves both parsers
+ * build the same document).  Not part of the stage's interface (deser.h).
+ *
+ * Nodes are 24 bytes, allocated in document order; a container points at
+ * its first child and children are chained through `next` (in an object:
+ * key, value, key, value ...).  Numbers keep their source text.
+ */
+#ifndef PKTMEM_CORE_DESER_INT_H
+#define PKTMEM_CORE_DESER_INT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/deser.h"
+
+enum jv_type { JV_NULL, JV_FALSE, JV_TRUE, JV_INT, JV_REAL, JV_STR, JV_ARR, JV_OBJ };
+
+struct jv {
+	uint8_t type;		/* enum jv_type */
+	uint8_t copied;		/* string: an unescaped copy in the arena */
+	uint32_t len;		/* string/number: bytes; array: elements; object: members */
+	union {
+		const char *s;	/* string/number bytes (number: its source text) */
+		struct jv *kid;	/* container: first child */
+	} u;
+	struct jv *next;	/* next sibling */
+};
+
+/* The document held since the last deser_parse(): the jansson tree in
+ * tree mode, the root node in arena mode, NULL for the other (both NULL
+ * when nothing is held, or with DESER_NONE).  Valid until deser_reset(). */
+void deser_document(const struct deser *d, const json_t **tree, const struct jv **root);
+
+#endif
