@@ -1,5 +1,6 @@
 /*
- * deser-int.h: the arena parser's document, for code that walks what
+ * deser-int.h: the arena parser's document and entry point, shared by
+ * the stage (deser.c), the parser (deser_arena.c) and code that walks what
  * deser_parse() built (tests/deser-canonical.c, which proves both parsers
  * build the same document).  Not part of the stage's interface (deser.h).
  *
@@ -27,6 +28,23 @@ struct jv {
 	} u;
 	struct jv *next;	/* next sibling */
 };
+
+/* An open container while parsing: deser.c owns DESER_MAX_DEPTH of them. */
+struct jv_frame {
+	struct jv *c;		/* the open container */
+	struct jv *last;	/* its last child so far */
+};
+
+struct arena;
+
+/*
+ * The arena parser (deser_arena.c): parses body into nodes from a, the
+ * document's root in *root.  0, or as deser_parse(): -EBADMSG (r->status
+ * 400, reason, offset) or -ENOMEM (500); *root is NULL then.  Fills only
+ * r's status, reason, offset and fields.
+ */
+int deser_arena_parse(struct arena *a, struct jv_frame *stack, const char *body, size_t len,
+		      struct jv **root, struct deser_result *r);
 
 /* The document held since the last deser_parse(): the jansson tree in
  * tree mode, the root node in arena mode, NULL for the other (both NULL
