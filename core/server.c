@@ -29,6 +29,7 @@
 #include "core/framing.h"
 #include "core/ioloop.h"
 #include "core/listener.h"
+#include "core/response.h"
 #include "core/selfmon.h"
 
 #define RELAXED __ATOMIC_RELAXED
@@ -370,92 +371,26 @@ static void count_status(struct server_worker *w, struct sconn *c, int status)
 	c->out_responses++;
 }
 
-static const char *status_text(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 408: return "Request Timeout";
-	case 413: return "Content Too Large";
-	case 431: return "Request Header Fields Too Large";
-	case 501: return "Not Implemented";
-	default: return status >= 500 ? "Internal Server Error" : "Bad Request";
-	}
-}
-
 /* An error answer: plain text reason; closes unless keep is set. */
 static int respond_error(struct server_worker *w, struct sconn *c, int status,
 			 const char *reason, bool keep)
 {
-	char hdr[256], body[160];
-	int bn, hn;
-
-	bn = snprintf(body, sizeof(body), "%s\n", reason ? reason : status_text(status));
-	if (bn < 0 || (size_t)bn >= sizeof(body))
-		bn = (int)sizeof(body) - 1;
-	hn = snprintf(hdr, sizeof(hdr),
-		      "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
-		      "Content-Length: %d\r\n%s\r\n",
-		      status, status_text(status), bn,
-		      keep ? (c->minor_version == 0 ? "Connection: keep-alive\r\n" : "")
-			   : "Connection: close\r\n");
-	if (out_reserve(c, (size_t)hn + (size_t)bn) < 0)
+	if (out_reserve(c, RESPONSE_ERROR_MAX) < 0)
 		return -ENOMEM;
-	memcpy(c->out + c->out_len, hdr, (size_t)hn);
-	c->out_len += (size_t)hn;
-	if (!c->head_method_head) {
-		memcpy(c->out + c->out_len, body, (size_t)bn);
-		c->out_len += (size_t)bn;
-	}
+	c->out_len += response_error(c->out + c->out_len, status, reason, keep,
+				     c->minor_version, c->head_method_head);
 	count_status(w, c, status);
 	return 0;
 }
 
-/* Decimal of v into p (no NUL); returns its length. */
-static size_t put_u64(char *p, uint64_t v)
-{
-	char tmp[24];
-	size_t n = 0, i;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (i = 0; i < n; i++)
-		p[i] = tmp[n - 1 - i];
-	return n;
-}
-
-#define PUT_LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) += sizeof(s) - 1)
-
-/* The handler: 200 with {"bytes":N,"fields":M}, built without stdio. */
+/* The handler: 200 with {"bytes":N,"fields":M}. */
 static int respond_ok(struct server_worker *w, struct sconn *c, uint64_t bytes,
 		      uint64_t fields, bool keep)
 {
-	char body[64], *b = body, *p;
-	size_t bn;
-
-	PUT_LIT(b, "{\"bytes\":");
-	b += put_u64(b, bytes);
-	PUT_LIT(b, ",\"fields\":");
-	b += put_u64(b, fields);
-	PUT_LIT(b, "}\n");
-	bn = (size_t)(b - body);
-	if (out_reserve(c, 160 + bn) < 0)
+	if (out_reserve(c, RESPONSE_OK_MAX) < 0)
 		return -ENOMEM;
-	p = c->out + c->out_len;
-	PUT_LIT(p, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ");
-	p += put_u64(p, bn);
-	if (!keep)
-		PUT_LIT(p, "\r\nConnection: close");
-	else if (c->minor_version == 0)
-		PUT_LIT(p, "\r\nConnection: keep-alive");
-	PUT_LIT(p, "\r\n\r\n");
-	if (!c->head_method_head) {
-		memcpy(p, body, bn);
-		p += bn;
-	}
-	c->out_len = (size_t)(p - c->out);
+	c->out_len += response_ok(c->out + c->out_len, bytes, fields, keep,
+				  c->minor_version, c->head_method_head);
 	count_status(w, c, 200);
 	return 0;
 }
