@@ -1,4 +1,4 @@
-# bench/server.mk: the core server against nginx under wrk (issue #3).
+# bench/server.mk: the core server against nginx under wrk.
 #
 #   make bench-server              interleaved runs, ratio of requests/s
 #   make bench-server ROUNDS=5 DURATION=5 CONNS=16

@@ -5,7 +5,7 @@
  * with ae_epoll.c):
  *
  *   blocking  ioloop_blocking.c  a thread per connection, plain read/write
- *             (the seed's C and Rust model);
+ *             (the classic threaded server);
  *   epoll     ioloop_epoll.c     non-blocking sockets on one level-triggered
  *             epoll loop (the Go netpoller model);
  *   uring     ioloop_uring.c     io_uring (liburing) with registered buffers.

@@ -1,6 +1,6 @@
 /*
  * ioloop_blocking.c: a thread per connection doing plain read/write, the
- * seed's C and Rust model.
+ * model of the classic threaded server (and of many C and Rust ones).
  *
  * The acceptor polls the listener so it sees *stop; each connection thread
  * polls its socket with at most IOLOOP_TICK_MS so it sees *stop and its

@@ -1,5 +1,5 @@
 /*
- * t5110-hostile: hostile and heavy load on the core server (issue #8):
+ * t5110-hostile: hostile and heavy load on the core server:
  * slowloris (a head trickled a byte at a time) is closed by the header
  * timeout while another client is served normally; a connection flood
  * beyond max_conns is accepted-and-closed (counted) and the server stays
