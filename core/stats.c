@@ -374,6 +374,13 @@ static void snapshot_totals(const struct stats_block *b, struct stats_block *cop
 	copy->worker_cap = copy->nworkers = copy->fold_seq = 0;
 }
 
+void stats_snapshot_totals(const struct stats_block *b, struct stats_block *copy)
+{
+	snapshot_totals(b, copy);
+	copy->nconns = copy->conn_cap = 0;
+	copy->conns_overflow = __atomic_load_n(&b->conns_overflow, RELAXED);
+}
+
 void stats_snapshot(const struct stats_block *b, struct stats_block *copy)
 {
 	uint32_t n, i;

@@ -212,6 +212,10 @@ struct stats_conn *stats_conn_open(struct stats_block *b, int family,
  * mapped block (stats_create()), not a copy of one.
  */
 void stats_snapshot(const struct stats_block *b, struct stats_block *copy);
+/* The same without the connection table (copy->nconns and conn_cap are 0,
+ * conns_overflow is b's): copy holds sizeof(struct stats_block) bytes.
+ * What a reader of the stage figures alone needs (the profiler). */
+void stats_snapshot_totals(const struct stats_block *b, struct stats_block *copy);
 const char *stats_stage_name(enum stats_stage_id s);
 /* Records why the server child failed, printf-style, unless a reason is
  * there already (the first failure is the cause, later ones follow it). */

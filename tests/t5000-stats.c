@@ -2,7 +2,8 @@
  * t5000-stats: the shared stats block: stage sums, log2 histograms and
  * percentiles, per-connection slots keyed by peer, the overflow count,
  * that a forked child's updates are seen by the parent, the snapshot
- * (the counter group's times included) and the merge of two blocks.
+ * (the counter group's times included), the merge of two blocks, and the
+ * writer sections: claimed, summed by the snapshot, folded.
  */
 #include "core/stats.h"
 
@@ -159,6 +160,13 @@ int main(void)
 		ok(snap->requests == 3 && snap->alloc.peak_live_bytes == 70,
 		   "snapshot: counts add, peaks take the maximum");
 		ok(snap->worker_cap == 0 && snap->nworkers == 0, "snapshot: a copy has no sections");
+		{
+			struct stats_block tot;
+
+			stats_snapshot_totals(b, &tot);
+			ok(tot.stage[STATS_PARSE].count == 3 && tot.requests == 3 && tot.conn_cap == 0 &&
+			   tot.magic == STATS_MAGIC, "totals only: the same sums, no connection table");
+		}
 		stats_worker_release(w1);
 		w = stats_worker_claim(b);
 		ok(w == w1 && w->requests == 2, "a section given back is claimed again, sums kept");
