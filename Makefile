@@ -106,7 +106,10 @@ $(BPF_GEN)/stagecount.bpf.inc: $(BPF_GEN)/stagecount.bpf.o
 $(O)/profile/bpfcount.o build/fuzz/obj/profile/bpfcount.o: $(BPF_GEN)/stagecount.bpf.inc
 
 $(O)/tests/%.t: $(O)/tests/%.o $(O)/libpktmem.a
-	$(CC) $(LDFLAGS) -o $@ $< $(O)/libpktmem.a $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(O)/libpktmem.a $(LIBS)
+
+# Test-side code that is not a test, linked into the tests that use it.
+$(O)/tests/t3510-deser.t: $(O)/tests/deser-canonical.o
 
 $(O)/tests/helpers/%: $(O)/tests/helpers/%.o $(O)/libpktmem.a
 	$(CC) $(LDFLAGS) -o $@ $< $(O)/libpktmem.a $(LIBS)
@@ -169,7 +172,8 @@ build/fuzz/obj/%.o: %.c
 	clang $(CPPFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined $(WARN) -MMD -MP -c -o $@ $<
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined $(WARN) -o $@ $< $(FUZZ_LIB_OBJ) $(LIBS)
+	clang $(CPPFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined $(WARN) -o $@ $< $(filter %.o,$^) $(LIBS)
+build/fuzz/fuzz-json: build/fuzz/obj/tests/deser-canonical.o
 fuzz: $(FUZZ_BIN)
 
 -include bench/*.mk

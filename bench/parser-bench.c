@@ -12,7 +12,7 @@
  *	make bench-parser             (or build/bench/parser-bench [-n REQS] [-r ROUNDS])
  */
 #include "core/framing.h"
-#include "core/http.h"
+#include "core/http-int.h"
 #include "bench/parser-corpus.h"
 
 #include <http_parser.h>

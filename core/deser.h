@@ -17,7 +17,8 @@
  *	none	nothing is parsed.
  *
  * Both parsers accept exactly the same language and build the same logical
- * document (deser_canonical() proves it in the tests and the fuzz target):
+ * document (tests/deser-canonical.c prints either as canonical JSON: the
+ * tests and the fuzz target compare them):
  *
  *  - RFC 8259 strict: any value at top level, whitespace = SP HT LF CR,
  *    no trailing commas, no leading zeros, no NaN/Infinity, no comments,
@@ -55,7 +56,8 @@ struct deser_opts {
 	enum deser_mode mode;
 	size_t arena_chunk;	/* bytes of the arena's first chunk; 0: default */
 	/*
-	 * Test-only (issue #7's gate test): one deliberate extra allocation
+	 * Test-only (--test-extra-alloc, the regression tests/t8500-gate.t's
+	 * gate must catch): one deliberate extra allocation
 	 * of DESER_EXTRA_ALLOC_BYTES per parse (tree/none: on the heap,
 	 * arena: in the arena), released by deser_reset().
 	 */
@@ -98,16 +100,6 @@ void deser_reset(struct deser *d);
 void deser_finish(struct deser *d, struct deser_result *r);
 void deser_free(struct deser *d);
 
-/*
- * The current document as canonical JSON text: no whitespace, object keys
- * sorted bytewise (duplicates resolved), strings with only '"', '\\' and
- * control characters escaped (\uXXXX, lower-case hex), integers in
- * decimal, reals as "%.17g" with ".0" added when that looks like an
- * integer.  *out is malloc'd (free() it).  -EINVAL: no document held.
- */
-int deser_canonical(struct deser *d, char **out, size_t *len);
-
-enum deser_mode deser_mode_of(const struct deser *d);
 const char *deser_mode_name(enum deser_mode m);
 /* "none", "tree", "arena" -> mode; -EINVAL otherwise. */
 int deser_mode_parse(const char *s, enum deser_mode *m);

@@ -7,7 +7,7 @@
  * one runs is chosen at the first call from __builtin_cpu_supports();
  * tests pin one with http_scanner_select().
  */
-#include "core/http.h"
+#include "core/http-int.h"
 
 #include <errno.h>
 #include <limits.h>

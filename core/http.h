@@ -29,7 +29,7 @@
  * HTAB, obs-text 0x80-0xff; any other CTL (NUL, bare CR, DEL) is a 400.
  *
  * Scanning is vectorised (SSE4.2 or AVX2, chosen at run time), with a
- * portable path that http_force_scalar() selects for tests.
+ * portable path; tests and benchmarks pin one through http-int.h.
  */
 #ifndef PKTMEM_CORE_HTTP_H
 #define PKTMEM_CORE_HTTP_H
@@ -83,15 +83,5 @@ const char *http_status_text(int status);
 
 /* Which scanner runs: "avx2", "sse4.2" or "scalar". */
 const char *http_scanner_name(void);
-/* Tests only: use the portable scanner from now on (1) or the best (0). */
-void http_force_scalar(int on);
-/*
- * Tests and benchmarks: run the named scanner ("scalar", "sse4.2", "avx2",
- * or "best"/NULL) from now on.  -EINVAL for an unknown name, -ENOTSUP when
- * this CPU lacks it.  Process-wide: do not call while other threads parse.
- */
-int http_scanner_select(const char *name);
-/* 1 when this CPU (and build) can run the named scanner. */
-int http_scanner_available(const char *name);
 
 #endif

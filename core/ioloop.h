@@ -5,14 +5,16 @@
  * with ae_epoll.c):
  *
  *   blocking  ioloop_blocking.c  a thread per connection, plain read/write
- *             (the seed's C and Rust model);
+ *             (the classic threaded server);
  *   epoll     ioloop_epoll.c     non-blocking sockets on one level-triggered
  *             epoll loop (the Go netpoller model);
  *   uring     ioloop_uring.c     io_uring (liburing) with registered buffers.
  *
  * Each loop accepts from the server's listener, enforces the header
  * deadlines the handler sets, checks *stop at least every 100 ms, and
- * closes every connection it holds before returning.
+ * closes every connection it holds before returning.  The loops drive the
+ * server through its private interface (server-int.h); this header is
+ * what the server and the commands see: the entry points and the probe.
  */
 #ifndef PKTMEM_CORE_IOLOOP_H
 #define PKTMEM_CORE_IOLOOP_H
@@ -21,7 +23,6 @@
 
 #include "core/server.h"
 
-#define IOLOOP_HAVE_URING 1
 #define IOLOOP_TICK_MS 100	/* longest sleep between looks at *stop */
 
 int ioloop_run(struct server *s, enum server_io io, volatile sig_atomic_t *stop);

@@ -1,6 +1,6 @@
 /*
  * ioloop_blocking.c: a thread per connection doing plain read/write, the
- * seed's C and Rust model.
+ * model of the classic threaded server (and of many C and Rust ones).
  *
  * The acceptor polls the listener so it sees *stop; each connection thread
  * polls its socket with at most IOLOOP_TICK_MS so it sees *stop and its
@@ -8,6 +8,7 @@
  * timeout keeps a peer that never reads from pinning a thread past *stop.
  */
 #include "core/ioloop.h"
+#include "core/server-int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +35,7 @@ static int poll_one(int fd, short ev, uint64_t deadline)
 	int ms = IOLOOP_TICK_MS;
 
 	if (deadline) {
-		uint64_t now = server_now_ns();
+		uint64_t now = pm_now_ns();
 
 		if (deadline <= now)
 			return 0;
@@ -70,7 +71,7 @@ static void serve_conn(struct bthread *t, struct server_worker *w, struct sconn 
 		if (r < 0 && errno != EINTR)
 			return;
 		if (r <= 0) {
-			if (!dl || server_now_ns() < dl)
+			if (!dl || pm_now_ns() < dl)
 				continue;
 			st = sconn_expire(w, c);
 		} else {
@@ -117,7 +118,7 @@ int ioloop_blocking_run(struct server *s, volatile sig_atomic_t *stop)
 	int rc = 0;
 
 	if (fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) < 0)
-		return -errno;
+		return server_fail(s, "fcntl(listener, O_NONBLOCK)", -errno);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, THREAD_STACK);

@@ -8,6 +8,7 @@
  * drain: pipelined input never piles up unbounded.
  */
 #include "core/ioloop.h"
+#include "core/server-int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -106,7 +107,7 @@ static void accept_some(struct eloop *l)
 
 static void expire(struct eloop *l)
 {
-	uint64_t now = server_now_ns();
+	uint64_t now = pm_now_ns();
 	struct sconn *c;
 
 	while ((c = server_worker_first_deadline(l->w)) && sconn_deadline(c) <= now)
@@ -121,7 +122,7 @@ static int wait_ms(struct eloop *l)
 	if (!c)
 		return IOLOOP_TICK_MS;
 	dl = sconn_deadline(c);
-	now = server_now_ns();
+	now = pm_now_ns();
 	if (dl <= now)
 		return 0;
 	dl = (dl - now + 999999) / 1000000;
@@ -137,15 +138,18 @@ int ioloop_epoll_run(struct server *s, volatile sig_atomic_t *stop)
 
 	rc = server_worker_new(s, &l.w);
 	if (rc < 0)
-		return rc;
+		return server_fail(s, "server worker", rc);
 	l.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (l.ep < 0) {
-		rc = -errno;
+		rc = server_fail(s, "epoll_create1", -errno);
 		goto out;
 	}
-	if (fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) < 0 ||
-	    epoll_ctl(l.ep, EPOLL_CTL_ADD, lfd, &lev) < 0) {
-		rc = -errno;
+	if (fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) < 0) {
+		rc = server_fail(s, "fcntl(listener, O_NONBLOCK)", -errno);
+		goto out;
+	}
+	if (epoll_ctl(l.ep, EPOLL_CTL_ADD, lfd, &lev) < 0) {
+		rc = server_fail(s, "epoll_ctl(listener)", -errno);
 		goto out;
 	}
 	while (!*stop) {
@@ -153,7 +157,7 @@ int ioloop_epoll_run(struct server *s, volatile sig_atomic_t *stop)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			rc = -errno;
+			rc = server_fail(s, "epoll_wait", -errno);
 			break;
 		}
 		for (i = 0; i < n; i++) {

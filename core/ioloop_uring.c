@@ -15,6 +15,7 @@
  * runs in the kernel's completion path, not in a syscall of ours.
  */
 #include "core/ioloop.h"
+#include "core/server-int.h"
 
 #include <errno.h>
 #include <liburing.h>
@@ -225,7 +226,7 @@ static void complete(struct uloop *l, struct io_uring_cqe *cqe)
 
 static void expire(struct uloop *l)
 {
-	uint64_t now = server_now_ns();
+	uint64_t now = pm_now_ns();
 	struct sconn *c;
 
 	while ((c = server_worker_first_deadline(l->w)) && sconn_deadline(c) <= now) {
@@ -266,7 +267,7 @@ static int setup(struct uloop *l)
 		rc = io_uring_queue_init_params(URING_ENTRIES, &l->ring, &p);
 	}
 	if (rc < 0)
-		return rc;
+		return server_fail(l->s, "io_uring_queue_init", rc);
 	l->ring_ok = true;
 	l->nbufs = (int)(max < URING_MAX_BUFS ? max : URING_MAX_BUFS);
 	l->pool = aligned_alloc(4096, (size_t)l->nbufs * URING_BUF_SIZE);
@@ -274,7 +275,7 @@ static int setup(struct uloop *l)
 	iov = calloc((size_t)l->nbufs + 1, sizeof(*iov));
 	if (!l->pool || !l->free_bufs || !iov) {
 		free(iov);
-		return -ENOMEM;
+		return server_fail(l->s, "io_uring read buffers", -ENOMEM);
 	}
 	for (i = 0; i < l->nbufs; i++) {
 		iov[i].iov_base = l->pool + (size_t)i * URING_BUF_SIZE;
@@ -301,7 +302,7 @@ int ioloop_uring_run(struct server *s, volatile sig_atomic_t *stop)
 	l.s = s;
 	rc = server_worker_new(s, &l.w);
 	if (rc < 0)
-		return rc;
+		return server_fail(s, "server worker", rc);
 	rc = setup(&l);
 	if (rc < 0)
 		goto out;
@@ -316,7 +317,7 @@ int ioloop_uring_run(struct server *s, volatile sig_atomic_t *stop)
 			arm_listen(&l);
 		first = server_worker_first_deadline(l.w);
 		if (first) {
-			uint64_t now = server_now_ns(), dl = sconn_deadline(first);
+			uint64_t now = pm_now_ns(), dl = sconn_deadline(first);
 
 			wait_ns = dl <= now ? 0 : (dl - now < wait_ns ? dl - now : wait_ns);
 		}

@@ -18,7 +18,6 @@ struct listener {
 	int fd;
 	uint16_t port;
 	char name[80];
-	char err[160];
 };
 
 static int fail(char *buf, size_t len, int err, const char *fmt, ...)
@@ -213,23 +212,15 @@ int listener_accept(struct listener *l, struct sockaddr_storage *peer, int nonbl
 		/* a peer that gave up before we got to it is not our failure */
 		if (e == ECONNABORTED || e == EPROTO)
 			e = EAGAIN;
-		if (e != EAGAIN)
-			fail(l->err, sizeof(l->err), e, "accept");
 		return -e;
 	}
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
 		int e = errno;
 
-		fail(l->err, sizeof(l->err), e, "setsockopt TCP_NODELAY");
 		close(fd);
 		return -e;
 	}
 	return fd;
-}
-
-const char *listener_errmsg(const struct listener *l)
-{
-	return l->err;
 }
 
 const char *listener_strerror(int err)

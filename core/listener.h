@@ -5,10 +5,11 @@
  * SO_REUSEADDR, a backlog, and TCP_NODELAY on every accepted socket (the
  * server answers small responses; Nagle would delay pipelined answers).
  *
- * Like redis's anet, a failure keeps a message naming the step and the
- * system error ("setsockopt TCP_NODELAY: Bad file descriptor") that
- * listener_errmsg() returns; the functions themselves return negative
- * errno and never print.  listener_strerror() turns an errno into advice.
+ * Errors: negative errno, never printed.  listener_new(), where a failure
+ * has a step worth naming, also writes a message into the caller's errbuf
+ * naming the step, the address and the system error, as redis's anet
+ * does ("bind 127.0.0.1:80: Permission denied"); accept's errors are
+ * plain -errno.  listener_strerror() turns an errno into advice.
  *
  * The listener owns its fd; accepted fds belong to the caller.
  */
@@ -38,8 +39,6 @@ const char *listener_name(const struct listener *l);
  */
 int listener_accept(struct listener *l, struct sockaddr_storage *peer,
 		    int nonblock);
-/* The last failure's message ("bind 127.0.0.1:80: Permission denied"). */
-const char *listener_errmsg(const struct listener *l);
 /* Advice for an errno returned by listener_new/accept. */
 const char *listener_strerror(int err);
 /* Splits a peer address into family, address bytes (4 or 16) and port. */

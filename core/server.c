@@ -8,7 +8,7 @@
  * straight from the read buffer (zero-copy); one split across reads is
  * gathered into the connection's body buffer.
  */
-#include "core/server.h"
+#include "core/server-int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +29,7 @@
 #include "core/framing.h"
 #include "core/ioloop.h"
 #include "core/listener.h"
+#include "core/response.h"
 #include "core/selfmon.h"
 
 #define RELAXED __ATOMIC_RELAXED
@@ -52,6 +53,10 @@ struct mark {
 
 struct server_worker {
 	struct server *s;
+	/* this thread's section of the stats block (stats.h), written with
+	 * plain stores; NULL when every section is taken: then the block's
+	 * shared totals, with atomics (W_ADD) */
+	struct stats_worker *sw;
 	char *buf;			/* SERVER_READ_BUF bytes */
 	struct deser *deser;		/* NULL with DESER_NONE */
 	/* the perf group of config counters, NULL: none asked or none opened */
@@ -96,28 +101,22 @@ struct sconn {
 
 /* ---- time and counters ---- */
 
-uint64_t server_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static void worker_mark(struct server_worker *w, struct mark *m)
 {
-	m->ns = server_now_ns();
+	m->ns = pm_now_ns();
 	if (w->mon)
 		selfmon_read(w->mon, &m->pmu);
 }
 
-static void atomic_max(uint64_t *p, uint64_t v)
-{
-	uint64_t cur = __atomic_load_n(p, RELAXED);
-
-	while (v > cur && !__atomic_compare_exchange_n(p, &cur, v, 1, RELAXED, RELAXED))
-		;
-}
+/* Adds v to a total, in the worker's own section or in the block's (the
+ * field names match). */
+#define W_ADD(w, field, v)							\
+	do {									\
+		if ((w)->sw)							\
+			stats_own_add(&(w)->sw->field, (v));			\
+		else								\
+			__atomic_fetch_add(&(w)->s->stats->field, (v), RELAXED);	\
+	} while (0)
 
 /* acc += b - a, each counter's delta scaled by the share of the
  * interval the group was on the PMU (selfmon_scale) */
@@ -138,20 +137,28 @@ static void mark_acc(struct server_worker *w, struct mark *acc,
 		acc->pmu.val[i] += selfmon_scale(b->pmu.val[i] - a->pmu.val[i], den, drun);
 }
 
+static void stage_put(struct server_worker *w, enum stats_stage_id id,
+		      uint64_t ns, uint64_t bytes)
+{
+	if (w->sw)
+		stats_worker_stage_add(w->sw, id, ns, bytes);
+	else
+		stats_stage_add(w->s->stats, id, ns, bytes);
+}
+
 static void stage_add(struct server_worker *w, enum stats_stage_id id,
 		      const struct mark *d, uint64_t bytes)
 {
-	struct stats_block *b = w->s->stats;
 	unsigned i;
 
-	stats_stage_add(b, id, d->ns, bytes);
+	stage_put(w, id, d->ns, bytes);
 	if (!w->mon)
 		return;
-	__atomic_fetch_add(&b->counter_enabled_ns, d->pmu.enabled, RELAXED);
-	__atomic_fetch_add(&b->counter_running_ns, d->pmu.running, RELAXED);
+	W_ADD(w, counter_enabled_ns, d->pmu.enabled);
+	W_ADD(w, counter_running_ns, d->pmu.running);
 	for (i = 0; i < w->s->cfg.ncounters; i++)
 		if (d->pmu.val[i])
-			__atomic_fetch_add(&b->stage[id].counter[i], d->pmu.val[i], RELAXED);
+			W_ADD(w, stage[id].counter[i], d->pmu.val[i]);
 }
 
 static void stage_between(struct server_worker *w, enum stats_stage_id id,
@@ -191,6 +198,7 @@ int server_worker_new(struct server *s, struct server_worker **out)
 		free(w);
 		return -ENOMEM;
 	}
+	w->sw = stats_worker_claim(s->stats);
 	if (s->cfg.kind == SERVER_HTTP && s->cfg.deser != DESER_NONE) {
 		struct deser_opts o;
 		int rc;
@@ -200,6 +208,7 @@ int server_worker_new(struct server *s, struct server_worker **out)
 		o.extra_alloc = s->cfg.test_extra_alloc;
 		rc = deser_new(&w->deser, &o);
 		if (rc < 0) {
+			stats_worker_release(w->sw);
 			free(w->buf);
 			free(w);
 			return rc;
@@ -218,6 +227,7 @@ void server_worker_free(struct server_worker *w)
 		sconn_close(w, w->all);
 	selfmon_close(w->mon);
 	deser_free(w->deser);
+	stats_worker_release(w->sw);
 	free(w->buf);
 	free(w);
 }
@@ -348,105 +358,39 @@ size_t sconn_pending(const struct sconn *c, const char **p)
 
 static void count_status(struct server_worker *w, struct sconn *c, int status)
 {
-	struct stats_block *b = w->s->stats;
 	unsigned cls = (unsigned)status / 100;
 
 	if (cls < 6)
-		__atomic_fetch_add(&b->status[cls], 1, RELAXED);
+		W_ADD(w, status[cls], 1);
+	/* a connection's slot has one writer: its worker */
 	if (c->st) {
 		__atomic_store_n(&c->st->last_status, (uint16_t)status, RELAXED);
 		if (status >= 400)
-			__atomic_fetch_add(&c->st->rejected, 1, RELAXED);
+			stats_own_add(&c->st->rejected, 1);
 	}
 	c->out_responses++;
-}
-
-static const char *status_text(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 408: return "Request Timeout";
-	case 413: return "Content Too Large";
-	case 431: return "Request Header Fields Too Large";
-	case 501: return "Not Implemented";
-	default: return status >= 500 ? "Internal Server Error" : "Bad Request";
-	}
 }
 
 /* An error answer: plain text reason; closes unless keep is set. */
 static int respond_error(struct server_worker *w, struct sconn *c, int status,
 			 const char *reason, bool keep)
 {
-	char hdr[256], body[160];
-	int bn, hn;
-
-	bn = snprintf(body, sizeof(body), "%s\n", reason ? reason : status_text(status));
-	if (bn < 0 || (size_t)bn >= sizeof(body))
-		bn = (int)sizeof(body) - 1;
-	hn = snprintf(hdr, sizeof(hdr),
-		      "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
-		      "Content-Length: %d\r\n%s\r\n",
-		      status, status_text(status), bn,
-		      keep ? (c->minor_version == 0 ? "Connection: keep-alive\r\n" : "")
-			   : "Connection: close\r\n");
-	if (out_reserve(c, (size_t)hn + (size_t)bn) < 0)
+	if (out_reserve(c, RESPONSE_ERROR_MAX) < 0)
 		return -ENOMEM;
-	memcpy(c->out + c->out_len, hdr, (size_t)hn);
-	c->out_len += (size_t)hn;
-	if (!c->head_method_head) {
-		memcpy(c->out + c->out_len, body, (size_t)bn);
-		c->out_len += (size_t)bn;
-	}
+	c->out_len += response_error(c->out + c->out_len, status, reason, keep,
+				     c->minor_version, c->head_method_head);
 	count_status(w, c, status);
 	return 0;
 }
 
-/* Decimal of v into p (no NUL); returns its length. */
-static size_t put_u64(char *p, uint64_t v)
-{
-	char tmp[24];
-	size_t n = 0, i;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (i = 0; i < n; i++)
-		p[i] = tmp[n - 1 - i];
-	return n;
-}
-
-#define PUT_LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) += sizeof(s) - 1)
-
-/* The handler: 200 with {"bytes":N,"fields":M}, built without stdio. */
+/* The handler: 200 with {"bytes":N,"fields":M}. */
 static int respond_ok(struct server_worker *w, struct sconn *c, uint64_t bytes,
 		      uint64_t fields, bool keep)
 {
-	char body[64], *b = body, *p;
-	size_t bn;
-
-	PUT_LIT(b, "{\"bytes\":");
-	b += put_u64(b, bytes);
-	PUT_LIT(b, ",\"fields\":");
-	b += put_u64(b, fields);
-	PUT_LIT(b, "}\n");
-	bn = (size_t)(b - body);
-	if (out_reserve(c, 160 + bn) < 0)
+	if (out_reserve(c, RESPONSE_OK_MAX) < 0)
 		return -ENOMEM;
-	p = c->out + c->out_len;
-	PUT_LIT(p, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ");
-	p += put_u64(p, bn);
-	if (!keep)
-		PUT_LIT(p, "\r\nConnection: close");
-	else if (c->minor_version == 0)
-		PUT_LIT(p, "\r\nConnection: keep-alive");
-	PUT_LIT(p, "\r\n\r\n");
-	if (!c->head_method_head) {
-		memcpy(p, body, bn);
-		p += bn;
-	}
-	c->out_len = (size_t)(p - c->out);
+	c->out_len += response_ok(c->out + c->out_len, bytes, fields, keep,
+				  c->minor_version, c->head_method_head);
 	count_status(w, c, 200);
 	return 0;
 }
@@ -458,18 +402,20 @@ static int respond_ok(struct server_worker *w, struct sconn *c, uint64_t bytes,
 static int run_deser(struct server_worker *w, const char *p, size_t n,
 		     uint64_t *fields, const char **reason)
 {
-	struct stats_alloc *a = &w->s->stats->alloc;
 	struct deser_result r;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
 	rc = deser_parse(w->deser, p, n, &r);
 	deser_reset(w->deser);
-	__atomic_fetch_add(&a->allocs, r.allocs, RELAXED);
-	__atomic_fetch_add(&a->frees, r.frees, RELAXED);
-	__atomic_fetch_add(&a->bytes, r.bytes, RELAXED);
-	__atomic_fetch_add(&a->fields, r.fields, RELAXED);
-	atomic_max(&a->peak_live_bytes, r.peak);
+	W_ADD(w, alloc.allocs, r.allocs);
+	W_ADD(w, alloc.frees, r.frees);
+	W_ADD(w, alloc.bytes, r.bytes);
+	W_ADD(w, alloc.fields, r.fields);
+	if (w->sw)
+		stats_own_max(&w->sw->alloc.peak_live_bytes, r.peak);
+	else
+		stats_atomic_max(&w->s->stats->alloc.peak_live_bytes, r.peak);
 	*fields = r.fields;
 	*reason = r.reason;
 	if (rc < 0)
@@ -550,7 +496,6 @@ static int on_end(void *ctx, struct http_msg *m)
 {
 	struct sconn *c = ctx;
 	struct server_worker *w = c->w;
-	struct stats_block *b = w->s->stats;
 	struct mark t1, t2, t3;
 	const char *body = c->body_ref ? c->body_ref : c->body;
 	size_t blen = c->body_ref ? c->body_ref_len : c->body_len;
@@ -564,9 +509,9 @@ static int on_end(void *ctx, struct http_msg *m)
 	stage_add(w, STATS_PARSE, &c->parse_acc, m->head_bytes + m->wire_body_bytes);
 	memset(&c->parse_acc, 0, sizeof(c->parse_acc));
 
-	__atomic_fetch_add(&b->requests, 1, RELAXED);
+	W_ADD(w, requests, 1);
 	if (c->st)
-		__atomic_fetch_add(&c->st->requests, 1, RELAXED);
+		stats_own_add(&c->st->requests, 1);
 
 	t2 = t1;
 	if (blen && w->deser) {
@@ -634,13 +579,11 @@ static enum sconn_status handle_http(struct server_worker *w, struct sconn *c,
 enum sconn_status sconn_input(struct server_worker *w, struct sconn *c,
 			      const char *buf, size_t n, uint64_t read_ns)
 {
-	struct stats_block *b = w->s->stats;
-
-	stats_stage_add(b, STATS_READ, read_ns, n);
+	stage_put(w, STATS_READ, read_ns, n);
 	if (n) {
-		__atomic_fetch_add(&b->bytes_read, n, RELAXED);
+		W_ADD(w, bytes_read, n);
 		if (c->st)
-			__atomic_fetch_add(&c->st->bytes_read, n, RELAXED);
+			stats_own_add(&c->st->bytes_read, n);
 	}
 	if (c->lingering)
 		return n ? SCONN_OPEN : SCONN_DONE;
@@ -656,7 +599,7 @@ enum sconn_status sconn_input(struct server_worker *w, struct sconn *c,
 
 enum sconn_status sconn_read(struct server_worker *w, struct sconn *c)
 {
-	uint64_t t0 = server_now_ns();
+	uint64_t t0 = pm_now_ns();
 	ssize_t n;
 
 	do
@@ -667,17 +610,17 @@ enum sconn_status sconn_read(struct server_worker *w, struct sconn *c)
 			return SCONN_OPEN;
 		return SCONN_DONE;	/* ECONNRESET and friends */
 	}
-	return sconn_input(w, c, w->buf, (size_t)n, server_now_ns() - t0);
+	return sconn_input(w, c, w->buf, (size_t)n, pm_now_ns() - t0);
 }
 
 void sconn_wrote(struct server_worker *w, struct sconn *c, size_t n, uint64_t ns)
 {
-	stats_stage_add(w->s->stats, STATS_WRITE, ns, n);
+	stage_put(w, STATS_WRITE, ns, n);
 	c->out_off += n;
 	if (c->out_off == c->out_len) {
 		c->out_off = c->out_len = 0;
 		if (c->st && c->out_responses)
-			__atomic_fetch_add(&c->st->responses, c->out_responses, RELAXED);
+			stats_own_add(&c->st->responses, c->out_responses);
 		c->out_responses = 0;
 	}
 }
@@ -685,7 +628,7 @@ void sconn_wrote(struct server_worker *w, struct sconn *c, size_t n, uint64_t ns
 int sconn_flush(struct server_worker *w, struct sconn *c)
 {
 	while (c->out_off < c->out_len) {
-		uint64_t t0 = server_now_ns();
+		uint64_t t0 = pm_now_ns();
 		ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
 
 		if (n < 0) {
@@ -695,7 +638,7 @@ int sconn_flush(struct server_worker *w, struct sconn *c)
 				return 1;
 			return -errno;
 		}
-		sconn_wrote(w, c, (size_t)n, server_now_ns() - t0);
+		sconn_wrote(w, c, (size_t)n, pm_now_ns() - t0);
 	}
 	return 0;
 }
@@ -728,7 +671,7 @@ enum sconn_status sconn_linger(struct server_worker *w, struct sconn *c)
 	c->waiting_head = false;
 	if (shutdown(c->fd, SHUT_WR) < 0)
 		return SCONN_DONE;
-	set_deadline(w, c, server_now_ns() + SERVER_LINGER_MS * 1000000ULL);
+	set_deadline(w, c, pm_now_ns() + SERVER_LINGER_MS * 1000000ULL);
 	return SCONN_OPEN;
 }
 
@@ -798,7 +741,7 @@ static struct sconn *sconn_new(struct server_worker *w, int fd,
 		w->all->prev = c;
 	w->all = c;
 	if (s->cfg.kind == SERVER_HTTP)
-		header_timer(w, c, true, server_now_ns());
+		header_timer(w, c, true, pm_now_ns());
 	return c;
 }
 
@@ -852,11 +795,6 @@ void server_drop_fd(struct server *s, int fd)
 	__atomic_fetch_sub(&s->live, 1, RELAXED);
 }
 
-unsigned server_live_conns(const struct server *s)
-{
-	return __atomic_load_n(&s->live, RELAXED);
-}
-
 int server_listen_fd(const struct server *s)
 {
 	return listener_fd(s->lis);
@@ -882,13 +820,15 @@ int server_new(struct server **out, const struct server_config *cfg,
 	unsigned i;
 	int rc;
 
+	char why[sizeof(stats->start_error)] = "";
+
 	*out = NULL;
 	if (errmsg && errlen)
 		errmsg[0] = '\0';
 	if (cfg->ncounters > STATS_MAX_COUNTERS || (cfg->ncounters && !cfg->counters)) {
-		if (errmsg)
-			snprintf(errmsg, errlen, "at most %d perf counters", STATS_MAX_COUNTERS);
-		return -EINVAL;
+		snprintf(why, sizeof(why), "at most %d perf counters", STATS_MAX_COUNTERS);
+		rc = -EINVAL;
+		goto fail;
 	}
 	/* Keep the heap: glibc gives the top of the heap back past 128 KiB
 	 * free, and a server whose live connections rise and fall then
@@ -900,18 +840,21 @@ int server_new(struct server **out, const struct server_config *cfg,
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
+	if (!s) {
+		snprintf(why, sizeof(why), "server: out of memory");
+		rc = -ENOMEM;
+		goto fail;
+	}
 	s->cfg = *cfg;
 	if (!s->cfg.max_conns)
 		s->cfg.max_conns = SERVER_DEFAULT_MAX_CONNS;
 	s->stats = stats;
 	s->spare_fd = -1;
 	rc = listener_new(&s->lis, cfg->listen ? cfg->listen : "127.0.0.1:0",
-			  cfg->backlog, errmsg, errlen);
+			  cfg->backlog, why, sizeof(why));
 	if (rc < 0) {
 		free(s);
-		return rc;
+		goto fail;
 	}
 	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	stats->server_pid = getpid();
@@ -926,6 +869,13 @@ int server_new(struct server **out, const struct server_config *cfg,
 	__atomic_store_n(&stats->ready, 1, __ATOMIC_RELEASE);
 	*out = s;
 	return 0;
+fail:
+	if (!why[0])
+		snprintf(why, sizeof(why), "%s", strerror(-rc));
+	if (errmsg && errlen)
+		snprintf(errmsg, errlen, "%s", why);
+	stats_set_start_error(stats, "%s", why);
+	return rc;
 }
 
 uint16_t server_port(const struct server *s)
@@ -940,7 +890,14 @@ const char *server_name(const struct server *s)
 
 int server_serve(struct server *s, volatile sig_atomic_t *stop)
 {
-	return ioloop_run(s, s->cfg.io, stop);
+	int rc = ioloop_run(s, s->cfg.io, stop);
+
+	if (rc < 0)	/* a loop names its own failed step; this is the fallback */
+		server_fail(s, server_io_name(s->cfg.io), rc);
+
+	/* every worker is gone: the block itself holds the totals again */
+	stats_fold(s->stats);
+	return rc;
 }
 
 void server_free(struct server *s)
@@ -959,12 +916,18 @@ int server_run(const struct server_config *cfg, struct stats_block *stats,
 	struct server *s;
 	int rc;
 
-	rc = server_new(&s, cfg, stats, NULL, 0);
+	rc = server_new(&s, cfg, stats, NULL, 0);	/* the reason is in stats */
 	if (rc < 0)
 		return rc;
 	rc = server_serve(s, stop);
 	server_free(s);
 	return rc;
+}
+
+int server_fail(struct server *s, const char *what, int err)
+{
+	stats_set_start_error(s->stats, "%s: %s", what, strerror(err < 0 ? -err : err));
+	return err;
 }
 
 const char *server_strerror(int err)

@@ -1,14 +1,18 @@
 /*
  * stats.c: the server's stage statistics in one shared-memory block.
  *
- * Writers are the server's threads; readers are other processes mapping the
- * same memfd.  Every counter is updated with relaxed atomics: a reader sees
- * each field torn-free, not a snapshot of all of them at one instant, which
- * is all a report needs.
+ * Writers are the server's threads, each in its own section or (none
+ * left) in the block's totals with relaxed atomics; readers are other
+ * processes mapping the same pages.  A reader sees each field whole, not
+ * all of them at one instant, which is all a report needs.
  */
 #include "core/stats.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <string.h>
@@ -40,44 +44,46 @@ void stats_block_init(struct stats_block *b, uint32_t conns)
 	b->conn_cap = conns;
 }
 
+/* The writer sections start on the first cache line after conn[]. */
+static size_t workers_off(uint32_t conns)
+{
+	return (stats_block_bytes(conns) + 63) & ~(size_t)63;
+}
+
+static size_t map_bytes(uint32_t conns, uint32_t workers)
+{
+	return workers_off(conns) + (size_t)workers * sizeof(struct stats_worker);
+}
+
+static struct stats_worker *workers_of(const struct stats_block *b)
+{
+	return (struct stats_worker *)((char *)b + workers_off(b->conn_cap));
+}
+
 int stats_create(struct stats_block **out, uint32_t conns)
 {
-	size_t sz;
 	struct stats_block *b;
-	int fd, rc = 0;
 
 	*out = NULL;
 	if (!conns)
 		conns = STATS_DEFAULT_CONNS;
 	if (conns > STATS_MAX_CONNS)
 		return -EINVAL;
-	sz = stats_block_bytes(conns);
-	/* A memfd rather than MAP_ANONYMOUS|MAP_SHARED: the same pages can also
-	 * be handed to a process that did not fork from us (by fd). */
-	fd = memfd_create("pktmem-stats", MFD_CLOEXEC);
-	if (fd < 0)
+	b = mmap(NULL, map_bytes(conns, STATS_MAX_WORKERS), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (b == MAP_FAILED)
 		return -errno;
-	if (ftruncate(fd, (off_t)sz) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	b = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (b == MAP_FAILED) {
-		rc = -errno;
-		goto out;
-	}
-	/* ftruncate gave zeroed pages; only the header needs setting. */
+	/* zeroed pages: only the header needs setting */
 	stats_block_init(b, conns);
+	b->worker_cap = STATS_MAX_WORKERS;
 	*out = b;
-out:
-	close(fd);
-	return rc;
+	return 0;
 }
 
 void stats_destroy(struct stats_block *b)
 {
 	if (b)
-		munmap(b, stats_block_bytes(b->conn_cap));
+		munmap(b, map_bytes(b->conn_cap, b->worker_cap));
 }
 
 static unsigned bucket_of(uint64_t ns)
@@ -90,7 +96,7 @@ static unsigned bucket_of(uint64_t ns)
 	return i < STATS_HIST_BUCKETS ? i : STATS_HIST_BUCKETS - 1;
 }
 
-static void atomic_max(uint64_t *p, uint64_t v)
+void stats_atomic_max(uint64_t *p, uint64_t v)
 {
 	uint64_t cur = __atomic_load_n(p, RELAXED);
 
@@ -111,7 +117,53 @@ void stats_stage_add(struct stats_block *b, enum stats_stage_id s,
 		__atomic_fetch_add(&st->bytes, bytes, RELAXED);
 	__atomic_fetch_add(&st->total_ns, ns, RELAXED);
 	__atomic_fetch_add(&st->hist[bucket_of(ns)], 1, RELAXED);
-	atomic_max(&st->max_ns, ns);
+	stats_atomic_max(&st->max_ns, ns);
+}
+
+void stats_worker_stage_add(struct stats_worker *w, enum stats_stage_id s,
+			    uint64_t ns, uint64_t bytes)
+{
+	struct stats_stage *st;
+
+	if ((unsigned)s >= STATS_STAGE__N)
+		return;
+	st = &w->stage[s];
+	stats_own_add(&st->count, 1);
+	if (bytes)
+		stats_own_add(&st->bytes, bytes);
+	stats_own_add(&st->total_ns, ns);
+	stats_own_add(&st->hist[bucket_of(ns)], 1);
+	stats_own_max(&st->max_ns, ns);
+}
+
+struct stats_worker *stats_worker_claim(struct stats_block *b)
+{
+	struct stats_worker *ws = workers_of(b);
+	uint32_t i, n;
+
+	/* lowest free index first, so the sections in use stay dense and a
+	 * reader sums few of them */
+	for (i = 0; i < b->worker_cap; i++) {
+		uint32_t free_ = 0;
+
+		if (__atomic_load_n(&ws[i].owner, RELAXED) != 0 ||
+		    !__atomic_compare_exchange_n(&ws[i].owner, &free_, 1, 0,
+						 __ATOMIC_ACQUIRE, RELAXED))
+			continue;
+		n = __atomic_load_n(&b->nworkers, RELAXED);
+		while (n < i + 1 && !__atomic_compare_exchange_n(&b->nworkers, &n, i + 1, 1,
+								 __ATOMIC_RELEASE, RELAXED))
+			;
+		return &ws[i];
+	}
+	return NULL;
+}
+
+void stats_worker_release(struct stats_worker *w)
+{
+	/* release: the next owner's acquire sees this one's sums */
+	if (w)
+		__atomic_store_n(&w->owner, 0, __ATOMIC_RELEASE);
 }
 
 uint64_t stats_percentile(const struct stats_stage *st, double pct)
@@ -180,26 +232,6 @@ struct stats_conn *stats_conn_open(struct stats_block *b, int family,
 	return c;
 }
 
-const struct stats_conn *stats_conn_find(const struct stats_block *b, int family,
-					 const void *addr, uint16_t port)
-{
-	uint32_t n = __atomic_load_n(&b->nconns, __ATOMIC_ACQUIRE);
-	size_t alen = (size_t)addr_len(family);
-
-	if (n > b->conn_cap)
-		n = b->conn_cap;
-	while (n-- > 0) {
-		const struct stats_conn *c = &b->conn[n];
-
-		if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == 0)
-			continue;
-		if (c->family == family && c->port == port &&
-		    memcmp(c->addr, addr, alen) == 0)
-			return c;
-	}
-	return NULL;
-}
-
 static void copy_u64s(uint64_t *dst, const uint64_t *src, size_t n)
 {
 	size_t i;
@@ -208,30 +240,154 @@ static void copy_u64s(uint64_t *dst, const uint64_t *src, size_t n)
 		dst[i] = __atomic_load_n(&src[i], RELAXED);
 }
 
+enum fold_how {
+	SUM,		/* into a private copy: read the section, leave it */
+	MOVE,		/* into the live block: atomically, then zero the section */
+};
+
+static void fold_one(uint64_t *d, uint64_t *x, bool is_max, enum fold_how how)
+{
+	uint64_t v = __atomic_load_n(x, RELAXED);
+
+	if (how == SUM) {
+		if (!is_max)
+			*d += v;
+		else if (v > *d)
+			*d = v;
+		return;
+	}
+	if (!v)
+		return;
+	if (is_max)
+		stats_atomic_max(d, v);
+	else
+		__atomic_fetch_add(d, v, RELAXED);
+	__atomic_store_n(x, 0, RELAXED);
+}
+
+/* Adds section x to d's totals, field by field (the names match). */
+static void fold_section(struct stats_block *d, struct stats_worker *x, enum fold_how how)
+{
+	unsigned i, k;
+
+	fold_one(&d->requests, &x->requests, false, how);
+	fold_one(&d->bytes_read, &x->bytes_read, false, how);
+	for (i = 0; i < 6; i++)
+		fold_one(&d->status[i], &x->status[i], false, how);
+	fold_one(&d->counter_enabled_ns, &x->counter_enabled_ns, false, how);
+	fold_one(&d->counter_running_ns, &x->counter_running_ns, false, how);
+	fold_one(&d->alloc.allocs, &x->alloc.allocs, false, how);
+	fold_one(&d->alloc.frees, &x->alloc.frees, false, how);
+	fold_one(&d->alloc.reallocs, &x->alloc.reallocs, false, how);
+	fold_one(&d->alloc.bytes, &x->alloc.bytes, false, how);
+	fold_one(&d->alloc.peak_live_bytes, &x->alloc.peak_live_bytes, true, how);
+	fold_one(&d->alloc.fields, &x->alloc.fields, false, how);
+	fold_one(&d->alloc.minor_faults, &x->alloc.minor_faults, false, how);
+	for (i = 0; i < STATS_STAGE__N; i++) {
+		struct stats_stage *ds = &d->stage[i], *xs = &x->stage[i];
+
+		fold_one(&ds->count, &xs->count, false, how);
+		fold_one(&ds->bytes, &xs->bytes, false, how);
+		fold_one(&ds->total_ns, &xs->total_ns, false, how);
+		fold_one(&ds->max_ns, &xs->max_ns, true, how);
+		for (k = 0; k < STATS_HIST_BUCKETS; k++)
+			fold_one(&ds->hist[k], &xs->hist[k], false, how);
+		for (k = 0; k < STATS_MAX_COUNTERS; k++)
+			fold_one(&ds->counter[k], &xs->counter[k], false, how);
+	}
+}
+
+static uint32_t nworkers_of(const struct stats_block *b)
+{
+	uint32_t n = __atomic_load_n(&b->nworkers, __ATOMIC_ACQUIRE);
+
+	return n < b->worker_cap ? n : b->worker_cap;
+}
+
+void stats_fold(struct stats_block *b)
+{
+	struct stats_worker *ws = workers_of(b);
+	uint32_t i, n = nworkers_of(b);
+
+	for (i = 0; i < n; i++) {
+		uint32_t free_ = 0, seq;
+
+		/* a section still claimed (another server on this block) stays */
+		if (!__atomic_compare_exchange_n(&ws[i].owner, &free_, 1, 0,
+						 __ATOMIC_ACQUIRE, RELAXED))
+			continue;
+		/* odd while the section's sums are in two places: a reader
+		 * that saw the sequence change reads again */
+		seq = __atomic_load_n(&b->fold_seq, RELAXED);
+		do {
+			while (seq & 1) {
+				sched_yield();
+				seq = __atomic_load_n(&b->fold_seq, RELAXED);
+			}
+		} while (!__atomic_compare_exchange_n(&b->fold_seq, &seq, seq + 1, 0,
+						      __ATOMIC_SEQ_CST, RELAXED));
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		fold_section(b, &ws[i], MOVE);
+		__atomic_store_n(&b->fold_seq, seq + 2, __ATOMIC_RELEASE);
+		stats_worker_release(&ws[i]);
+	}
+}
+
+/* The header and the totals: the block's own fields plus each section. */
+static void snapshot_totals(const struct stats_block *b, struct stats_block *copy)
+{
+	struct stats_worker *ws = workers_of(b);
+	uint32_t i, n, seq;
+
+	for (;;) {
+		seq = __atomic_load_n(&b->fold_seq, __ATOMIC_ACQUIRE);
+		if (seq & 1) {
+			sched_yield();
+			continue;
+		}
+		memcpy(copy, b, offsetof(struct stats_block, connections));
+		copy->ready = b->ready;
+		copy->port = b->port;
+		copy->connections = __atomic_load_n(&b->connections, RELAXED);
+		copy->connections_refused = __atomic_load_n(&b->connections_refused, RELAXED);
+		copy->requests = __atomic_load_n(&b->requests, RELAXED);
+		copy->bytes_read = __atomic_load_n(&b->bytes_read, RELAXED);
+		copy_u64s(copy->status, b->status, 6);
+		for (i = 0; i < STATS_STAGE__N; i++)
+			copy_u64s((uint64_t *)&copy->stage[i], (const uint64_t *)&b->stage[i],
+				  sizeof(struct stats_stage) / sizeof(uint64_t));
+		copy_u64s((uint64_t *)&copy->alloc, (const uint64_t *)&b->alloc,
+			  sizeof(struct stats_alloc) / sizeof(uint64_t));
+		copy->ncounters = b->ncounters;
+		memcpy(copy->counter_name, b->counter_name, sizeof(copy->counter_name));
+		memcpy(copy->counter_error, b->counter_error, sizeof(copy->counter_error));
+		copy->counter_enabled_ns = __atomic_load_n(&b->counter_enabled_ns, RELAXED);
+		copy->counter_running_ns = __atomic_load_n(&b->counter_running_ns, RELAXED);
+		copy->counter_how = __atomic_load_n(&b->counter_how, RELAXED);
+		memcpy(copy->start_error, b->start_error, sizeof(copy->start_error));
+		n = nworkers_of(b);
+		for (i = 0; i < n; i++)
+			fold_section(copy, &ws[i], SUM);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&b->fold_seq, RELAXED) == seq)
+			break;
+	}
+	/* a copy has no sections of its own */
+	copy->worker_cap = copy->nworkers = copy->fold_seq = 0;
+}
+
+void stats_snapshot_totals(const struct stats_block *b, struct stats_block *copy)
+{
+	snapshot_totals(b, copy);
+	copy->nconns = copy->conn_cap = 0;
+	copy->conns_overflow = __atomic_load_n(&b->conns_overflow, RELAXED);
+}
+
 void stats_snapshot(const struct stats_block *b, struct stats_block *copy)
 {
 	uint32_t n, i;
 
-	/* The header and the scalar fields first, the big table after. */
-	memcpy(copy, b, offsetof(struct stats_block, connections));
-	copy->ready = b->ready;
-	copy->port = b->port;
-	copy->connections = __atomic_load_n(&b->connections, RELAXED);
-	copy->connections_refused = __atomic_load_n(&b->connections_refused, RELAXED);
-	copy->requests = __atomic_load_n(&b->requests, RELAXED);
-	copy->bytes_read = __atomic_load_n(&b->bytes_read, RELAXED);
-	copy_u64s(copy->status, b->status, 6);
-	for (i = 0; i < STATS_STAGE__N; i++)
-		copy_u64s((uint64_t *)&copy->stage[i], (const uint64_t *)&b->stage[i],
-			  sizeof(struct stats_stage) / sizeof(uint64_t));
-	copy_u64s((uint64_t *)&copy->alloc, (const uint64_t *)&b->alloc,
-		  sizeof(struct stats_alloc) / sizeof(uint64_t));
-	copy->ncounters = b->ncounters;
-	memcpy(copy->counter_name, b->counter_name, sizeof(copy->counter_name));
-	memcpy(copy->counter_error, b->counter_error, sizeof(copy->counter_error));
-	copy->counter_enabled_ns = __atomic_load_n(&b->counter_enabled_ns, RELAXED);
-	copy->counter_running_ns = __atomic_load_n(&b->counter_running_ns, RELAXED);
-	copy->counter_how = __atomic_load_n(&b->counter_how, RELAXED);
+	snapshot_totals(b, copy);
 	n = __atomic_load_n(&b->nconns, __ATOMIC_ACQUIRE);
 	if (n > b->conn_cap)
 		n = b->conn_cap;
@@ -302,4 +458,15 @@ void stats_merge(struct stats_block *sum, const struct stats_block *b)
 	sum->alloc.minor_faults += b->alloc.minor_faults;
 	if (b->alloc.peak_live_bytes > sum->alloc.peak_live_bytes)
 		sum->alloc.peak_live_bytes = b->alloc.peak_live_bytes;
+}
+
+void stats_set_start_error(struct stats_block *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!b || b->start_error[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->start_error, sizeof(b->start_error), fmt, ap);
+	va_end(ap);
 }

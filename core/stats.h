@@ -1,15 +1,28 @@
 /*
  * stats.h: the core server's stage statistics, in shared memory.
  *
- * The server (possibly many threads) adds to one struct stats_block with
- * relaxed atomics; another process (the replayer, the profiler) maps the
- * same memory and reads it.  The block is created before fork() from a
- * memfd, so the server child in its own network namespace and the parent
- * share it without any file on disk.
+ * One struct stats_block per server, mapped MAP_SHARED before fork() so
+ * the server child (in its own network namespace) and the parent that
+ * reads it share the pages without a file on disk.
  *
- * Stages are the server-side half of DESIGN.md's pipeline: the read
- * syscalls (copy), parse, deserialize (alloc), handler and write.  Times
- * are CLOCK_MONOTONIC ns; histograms are log2 buckets of ns (bucket i holds
+ * Who writes what.  Each writer thread of the server (an I/O loop's
+ * thread; with --io blocking, each connection's thread) claims one
+ * struct stats_worker section after the connection table and adds its
+ * figures there with plain stores: no cache line is shared between
+ * writers, and no atomic read-modify-write sits inside the stages being
+ * timed.  A thread that finds every section taken adds to the block's own
+ * totals (requests ... counter_running_ns) with relaxed atomics instead.
+ * The connection counts and the connection table are the block's own.
+ *
+ * Who reads what.  While the server runs, the totals are the block's own
+ * fields plus every section: read them with stats_snapshot(), which
+ * returns a copy of the usual layout with the sections summed in.  When
+ * server_serve() returns, the sections have been folded into the block's
+ * own fields (stats_fold()), so the block itself then holds the totals.
+ *
+ * Stages are the server's half of a request's path: the read syscalls
+ * (copy), parse, deserialize (alloc), handler and write.  Times are
+ * CLOCK_MONOTONIC ns; histograms are log2 buckets of ns (bucket i holds
  * [2^i, 2^(i+1)) ns, bucket 0 also holds 0).
  */
 #ifndef PKTMEM_CORE_STATS_H
@@ -19,7 +32,7 @@
 #include <sys/types.h>
 
 #define STATS_MAGIC 0x706b746d73746174ULL	/* "pktmstat" */
-#define STATS_VERSION 3
+#define STATS_VERSION 4
 #define STATS_HIST_BUCKETS 48
 #define STATS_MAX_COUNTERS 8
 #define STATS_COUNTER_NAME 48
@@ -28,6 +41,12 @@
  * to the most any block may hold (56 B a slot: 896 MiB, touched lazily). */
 #define STATS_DEFAULT_CONNS 65536
 #define STATS_MAX_CONNS (1u << 24)
+/* Writer sections: one per I/O loop thread, or per connection thread with
+ * --io blocking (a connection's thread gives its section back when it
+ * ends, so this bounds the connections served at once, not in total).
+ * Beyond it, writers share the block's own totals (atomics).  2.5 KiB
+ * each, touched only when claimed. */
+#define STATS_MAX_WORKERS 256
 
 enum stats_stage_id {
 	STATS_READ = 0,		/* read()/recv() syscalls: the copy to user */
@@ -97,10 +116,20 @@ struct stats_block {
 	uint64_t counter_enabled_ns, counter_running_ns;
 	uint32_t counter_how;		/* enum selfmon_how; 0: no group */
 
-	/* Why the server child did not start listening, one line, written
-	 * by the child before it exits (its exit status alone cannot say
-	 * which step failed); "" while it starts or once it listens. */
+	/* Why the server child failed, one line naming the step ("bind
+	 * 127.0.0.1:80: Permission denied", "io_uring_queue_init: ..."),
+	 * written by the child before it returns the error (its exit status
+	 * alone cannot say which step failed); "" while all is well.
+	 * stats_set_start_error() writes it. */
 	char start_error[128];
+
+	/* writer sections (struct stats_worker) after conn[]: how many were
+	 * mapped (0 in a copy, or a block from stats_block_init() alone),
+	 * the highest index claimed + 1, and a sequence count, odd while
+	 * stats_fold() moves a section into the totals */
+	uint32_t worker_cap;
+	uint32_t nworkers;
+	uint32_t fold_seq;
 
 	uint32_t nconns;		/* slots used (monotonic, <= conn_cap) */
 	uint32_t conns_overflow;	/* connections not tracked: table full */
@@ -108,38 +137,98 @@ struct stats_block {
 	struct stats_conn conn[];
 };
 
-/* Bytes of a block with conns connection slots. */
+/*
+ * One writer thread's share of the totals: the same fields as the block's
+ * own, added to by the one thread that claimed it (stats_own_add()).  A
+ * section a thread gives back keeps its sums; the next thread to claim it
+ * adds to them.
+ */
+struct stats_worker {
+	uint32_t owner;			/* 0 free, 1 claimed */
+	uint64_t requests;
+	uint64_t bytes_read;
+	uint64_t status[6];
+	uint64_t counter_enabled_ns, counter_running_ns;
+	struct stats_alloc alloc;
+	struct stats_stage stage[STATS_STAGE__N];
+} __attribute__((aligned(64)));	/* a cache line of its own */
+
+/* Bytes of a block with conns connection slots, without writer sections:
+ * the size of a copy for stats_snapshot(). */
 size_t stats_block_bytes(uint32_t conns);
-/* Sets the header of a zeroed block of stats_block_bytes(conns) bytes. */
+/* Sets the header of a zeroed block of stats_block_bytes(conns) bytes
+ * (no writer sections: every writer adds to the block's totals). */
 void stats_block_init(struct stats_block *b, uint32_t conns);
-/* Maps a new zeroed block (memfd, MAP_SHARED) that survives fork(), with
- * conns slots (0: STATS_DEFAULT_CONNS; at most STATS_MAX_CONNS). */
+/* Maps a new zeroed block (MAP_SHARED | MAP_ANONYMOUS: it survives fork()
+ * and untouched slots cost nothing) with conns connection slots (0:
+ * STATS_DEFAULT_CONNS; at most STATS_MAX_CONNS, else -EINVAL) and
+ * STATS_MAX_WORKERS writer sections.  -errno from mmap otherwise. */
 int stats_create(struct stats_block **out, uint32_t conns);
+/* Unmaps a block from stats_create(); NULL is fine. */
 void stats_destroy(struct stats_block *b);
 
-/* Adds one timed event to a stage (atomically). */
+/* Adds one timed event to a stage of the block's own totals (atomically). */
 void stats_stage_add(struct stats_block *b, enum stats_stage_id s,
 		     uint64_t ns, uint64_t bytes);
+/* The same for a section, by the thread that claimed it. */
+void stats_worker_stage_add(struct stats_worker *w, enum stats_stage_id s,
+			    uint64_t ns, uint64_t bytes);
+/* A free writer section, now the caller's; NULL when none is left. */
+struct stats_worker *stats_worker_claim(struct stats_block *b);
+/* Gives a section back (its sums stay); NULL is fine. */
+void stats_worker_release(struct stats_worker *w);
+/* Moves every free section's sums into the block's own totals (the
+ * server calls it once its writers are gone); a reader's stats_snapshot()
+ * counts each figure once throughout. */
+void stats_fold(struct stats_block *b);
+
+/* A field of a section or of a connection slot, by its one writer: a
+ * plain load and store, each whole (a reader in another process loads it
+ * with __atomic_load_n), no locked instruction. */
+static inline void stats_own_add(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
+}
+
+static inline void stats_own_max(uint64_t *p, uint64_t v)
+{
+	if (v > __atomic_load_n(p, __ATOMIC_RELAXED))
+		__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+/* *p = max(*p, v), for a field several threads write. */
+void stats_atomic_max(uint64_t *p, uint64_t v);
 /* Percentile (0..100) of a stage's histogram, in ns: the midpoint of the
  * bucket holding it, never above max_ns; 100 is max_ns itself. */
 uint64_t stats_percentile(const struct stats_stage *st, double pct);
 /* Claims a connection slot for a peer; NULL when the table is full. */
 struct stats_conn *stats_conn_open(struct stats_block *b, int family,
 				   const void *addr, uint16_t port);
-/* Finds the last slot of a peer (any state), or NULL. */
-const struct stats_conn *stats_conn_find(const struct stats_block *b, int family,
-					 const void *addr, uint16_t port);
-/* A consistent-enough copy for reporting (each field read atomically);
- * copy holds stats_block_bytes(b->conn_cap) bytes. */
+/*
+ * A copy for reporting, of the usual layout, with the writer sections
+ * summed into the totals: each field is read whole, the figures are not
+ * all from one instant (each is at least what it was when the call
+ * began).  copy holds stats_block_bytes(b->conn_cap) bytes; b is the
+ * mapped block (stats_create()), not a copy of one.
+ */
 void stats_snapshot(const struct stats_block *b, struct stats_block *copy);
+/* The same without the connection table (copy->nconns and conn_cap are 0,
+ * conns_overflow is b's): copy holds sizeof(struct stats_block) bytes.
+ * What a reader of the stage figures alone needs (the profiler). */
+void stats_snapshot_totals(const struct stats_block *b, struct stats_block *copy);
 const char *stats_stage_name(enum stats_stage_id s);	/* "read", "deser", ... */
 /* What the stage's time is taken around: "read()", "deserialize", ... */
 const char *stats_stage_what(enum stats_stage_id s);
+/* Records why the server child failed, printf-style, unless a reason is
+ * there already (the first failure is the cause, later ones follow it). */
+void stats_set_start_error(struct stats_block *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Adds b's figures to sum (the engine runs one server per address family
  * when a capture holds both): counts, times, histograms, counters and the
  * counter group's time enabled and running add up; peaks take the
  * maximum; a group read by read() anywhere makes the sum's read().  The
- * header and connection slots are sum's own. */
+ * header and connection slots are sum's own.  b's own totals only: b is a
+ * snapshot, or a block whose server has stopped (sections folded). */
 void stats_merge(struct stats_block *sum, const struct stats_block *b);
 
 #endif

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 /* The stats block without its connection table: what the profiler reads. */
-#define SNAP_LEN offsetof(struct stats_block, conn)
 
 enum { MSG_READY = 1 };
 
@@ -40,7 +39,7 @@ struct prof_attach {
 	struct profiler *p;
 	int start_err;
 	bool got_stats;
-	struct stats_block *snap;	/* heap, SNAP_LEN bytes valid: the sum */
+	struct stats_block *snap;	/* heap: the servers' totals, summed */
 	unsigned nready;		/* server children (one per address family) */
 	unsigned nexpect;		/* READYs to wait for before starting */
 	unsigned late;			/* READYs after the profiler started */
@@ -290,6 +289,7 @@ void prof_attach_child_done(struct prof_attach *a, struct stats_block *st)
 
 void prof_attach_stats(struct prof_attach *a, const struct stats_block *const blocks[2])
 {
+	struct stats_block one;
 	int i;
 
 	if (!a)
@@ -297,10 +297,14 @@ void prof_attach_stats(struct prof_attach *a, const struct stats_block *const bl
 	for (i = 0; i < 2; i++) {
 		if (!blocks[i])
 			continue;
-		if (!a->got_stats)
-			memcpy(a->snap, blocks[i], SNAP_LEN);
-		else
-			stats_merge(a->snap, blocks[i]);
+		/* the threads' sections summed in (a server that was killed
+		 * never folded them into the block's own fields) */
+		if (!a->got_stats) {
+			stats_snapshot_totals(blocks[i], a->snap);
+		} else {
+			stats_snapshot_totals(blocks[i], &one);
+			stats_merge(a->snap, &one);
+		}
 		a->got_stats = true;
 	}
 	/* the servers are done: what follows is the engine tearing down */

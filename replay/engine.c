@@ -660,16 +660,18 @@ static int run_collect(struct run_state *s)
 		return rc;
 	}
 	for (k = 0; k < 2; k++) {
-		const struct stats_block *b = s->blocks[k];
+		struct stats_block tot;
 
-		if (!b)
+		if (!s->blocks[k])
 			continue;
-		/* a foreign server's block reads 0: the copy check set it */
-		r->server_bytes_read += b->bytes_read;
-		r->server_requests += b->requests;
-		r->server_responses_2xx += b->status[2];
-		r->server_responses_4xx += b->status[4];
-		r->server_responses_5xx += b->status[5];
+		/* the server still runs: its threads' sections summed in; a
+		 * foreign server's block reads 0 (the copy check set it) */
+		stats_snapshot_totals(s->blocks[k], &tot);
+		r->server_bytes_read += tot.bytes_read;
+		r->server_requests += tot.requests;
+		r->server_responses_2xx += tot.status[2];
+		r->server_responses_4xx += tot.status[4];
+		r->server_responses_5xx += tot.status[5];
 	}
 	if (s->topo) {
 		snapshot(&s->srv_after, s->after);

@@ -15,7 +15,8 @@ struct plan_chunk {
 	uint8_t data[];
 };
 
-static void *arena_alloc(struct plan *p, size_t n)
+/* n bytes, 16-aligned, from the plan's chunks: freed only with the plan. */
+static void *plan_alloc(struct plan *p, size_t n)
 {
 	struct plan_chunk *c = p->chunks;
 
@@ -70,7 +71,7 @@ struct plan_flow *plan_add_flow(struct plan *p, const struct plan_flow *proto)
 		p->flow = nf;
 		p->cap_flows = cap;
 	}
-	f = arena_alloc(p, sizeof(*f));
+	f = plan_alloc(p, sizeof(*f));
 	if (!f)
 		return NULL;
 	*f = *proto;
@@ -110,7 +111,7 @@ int plan_add_data(struct plan *p, struct plan_flow *f, uint64_t off,
 		f->seg = ns;
 		f->cap_seg = cap;
 	}
-	copy = arena_alloc(p, n);
+	copy = plan_alloc(p, n);
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, data, n);

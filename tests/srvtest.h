@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -21,6 +22,7 @@
 
 #include "core/server.h"
 #include "core/stats.h"
+#include "tests/stats-conn.h"
 
 static volatile sig_atomic_t srvtest_stop;
 
@@ -33,6 +35,7 @@ static void srvtest_on_term(int sig)
 struct srvtest {
 	pid_t pid;
 	struct stats_block *stats;
+	struct stats_block *snap;	/* srvtest_snap()'s copy */
 	uint16_t port;
 };
 
@@ -89,7 +92,21 @@ static inline int srvtest_stop_server(struct srvtest *t)
 	}
 	stats_destroy(t->stats);
 	t->stats = NULL;
+	free(t->snap);
+	t->snap = NULL;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The server's totals now: while it runs they are spread over its
+ * workers' sections of the block (stats.h), summed by a snapshot. */
+static inline const struct stats_block *srvtest_snap(struct srvtest *t)
+{
+	if (!t->snap)
+		t->snap = malloc(stats_block_bytes(t->stats->conn_cap));
+	if (!t->snap)
+		return t->stats;
+	stats_snapshot(t->stats, t->snap);
+	return t->snap;
 }
 
 static inline int srvtest_connect(uint16_t port, uint16_t *local_port)

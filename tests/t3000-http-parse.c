@@ -4,7 +4,7 @@
  * end right before a PROT_NONE page, and every prefix of every input
  * (a prefix must give "need more" or the same verdict as the whole).
  */
-#include "core/http.h"
+#include "core/http-int.h"
 #include "tests/tap.h"
 #include "tests/http-guard.h"
 

@@ -6,7 +6,7 @@
  * from the portable, SSE4.2 and AVX2 scanners, with inputs ending at a
  * guard page.
  */
-#include "core/http.h"
+#include "core/http-int.h"
 #include "tests/tap.h"
 #include "tests/http-guard.h"
 

@@ -7,6 +7,7 @@
  * with each scanner this CPU has.
  */
 #include "core/framing.h"
+#include "core/http-int.h"
 #include "tests/tap.h"
 #include "tests/http-guard.h"
 

@@ -7,6 +7,7 @@
  * result, for every scanner.
  */
 #include "core/framing.h"
+#include "core/http-int.h"
 #include "tests/tap.h"
 
 #include <stdint.h>

@@ -13,6 +13,7 @@
 
 #include "core/alloc.h"
 #include "core/deser.h"
+#include "tests/deser-canonical.h"
 #include "tests/tap.h"
 
 static struct deser *dt, *da;

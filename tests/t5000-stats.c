@@ -2,7 +2,8 @@
  * t5000-stats: the shared stats block: stage sums, log2 histograms and
  * percentiles, per-connection slots keyed by peer, the overflow count,
  * that a forked child's updates are seen by the parent, the snapshot
- * (the counter group's times included) and the merge of two blocks.
+ * (the counter group's times included), the merge of two blocks, and the
+ * writer sections: claimed, summed by the snapshot, folded.
  */
 #include "core/stats.h"
 
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/stats-conn.h"
 #include "tests/tap.h"
 
 int main(void)
@@ -130,5 +132,60 @@ int main(void)
 	ok(stats_conn_open(b, AF_INET, a4, 2) == NULL, "then full");
 	stats_destroy(b);
 	is_int(stats_create(&b, STATS_MAX_CONNS + 1), -EINVAL, "more than STATS_MAX_CONNS: EINVAL");
+
+	/* writer sections: summed by the snapshot, folded into the totals */
+	{
+		struct stats_worker *w0, *w1, *w;
+		unsigned n = 0;
+
+		is_int(stats_create(&b, 16), 0, "a small block");
+		if (!b)
+			bail_out("no stats block");
+		is_int(b->worker_cap, STATS_MAX_WORKERS, "sections mapped");
+		w0 = stats_worker_claim(b);
+		w1 = stats_worker_claim(b);
+		ok(w0 && w1 && w0 != w1 && b->nworkers == 2, "two sections claimed");
+		stats_worker_stage_add(w0, STATS_PARSE, 1000, 10);
+		stats_worker_stage_add(w1, STATS_PARSE, 3000, 20);
+		stats_own_add(&w1->requests, 2);
+		stats_own_max(&w0->alloc.peak_live_bytes, 70);
+		stats_own_max(&w1->alloc.peak_live_bytes, 50);
+		stats_stage_add(b, STATS_PARSE, 5, 0);
+		b->requests = 1;
+		snap = malloc(stats_block_bytes(b->conn_cap));
+		stats_snapshot(b, snap);
+		ok(snap->stage[STATS_PARSE].count == 3 && snap->stage[STATS_PARSE].bytes == 30 &&
+		   snap->stage[STATS_PARSE].max_ns == 3000 && snap->stage[STATS_PARSE].hist[9] == 1 &&
+		   snap->stage[STATS_PARSE].hist[11] == 1, "snapshot: sections summed into the stage");
+		ok(snap->requests == 3 && snap->alloc.peak_live_bytes == 70,
+		   "snapshot: counts add, peaks take the maximum");
+		ok(snap->worker_cap == 0 && snap->nworkers == 0, "snapshot: a copy has no sections");
+		{
+			struct stats_block tot;
+
+			stats_snapshot_totals(b, &tot);
+			ok(tot.stage[STATS_PARSE].count == 3 && tot.requests == 3 && tot.conn_cap == 0 &&
+			   tot.magic == STATS_MAGIC, "totals only: the same sums, no connection table");
+		}
+		stats_worker_release(w1);
+		w = stats_worker_claim(b);
+		ok(w == w1 && w->requests == 2, "a section given back is claimed again, sums kept");
+		stats_worker_release(w);
+		stats_fold(b);
+		ok(b->stage[STATS_PARSE].count == 2 && b->requests == 3 && w0->stage[STATS_PARSE].count == 1,
+		   "fold: a claimed section stays, a free one moves");
+		stats_worker_release(w0);
+		stats_fold(b);
+		ok(b->stage[STATS_PARSE].count == 3 && b->requests == 3 &&
+		   b->alloc.peak_live_bytes == 70 && w0->stage[STATS_PARSE].count == 0,
+		   "fold: free sections moved into the block's own totals");
+		stats_snapshot(b, snap);
+		is_int(snap->stage[STATS_PARSE].count, 3, "snapshot after the fold: counted once");
+		while (stats_worker_claim(b))
+			n++;
+		is_int(n, STATS_MAX_WORKERS, "every section claimable, then NULL");
+		free(snap);
+		stats_destroy(b);
+	}
 	return exit_status();
 }

@@ -101,6 +101,7 @@ static void run_http(enum server_io io)
 	const char *ion = server_io_name(io);
 	struct server_config cfg;
 	struct srvtest t;
+	const struct stats_block *sb;
 	const struct stats_conn *c;
 	char seq[256], big[8192];
 	const char *r;
@@ -208,8 +209,9 @@ static void run_http(enum server_io io)
 
 	fds1 = settled_fds(t.pid, fds0);
 	ok(fds0 > 0 && fds1 == fds0, "%s: no descriptor leak (%d before, %d after)", ion, fds0, fds1);
-	ok(t.stats->requests >= 10 && t.stats->stage[STATS_PARSE].count == t.stats->requests &&
-	   t.stats->stage[STATS_READ].count > 0 && t.stats->stage[STATS_WRITE].count > 0,
+	sb = srvtest_snap(&t);
+	ok(sb->requests >= 10 && sb->stage[STATS_PARSE].count == sb->requests &&
+	   sb->stage[STATS_READ].count > 0 && sb->stage[STATS_WRITE].count > 0,
 	   "%s: stage counts recorded", ion);
 	is_int(srvtest_stop_server(&t), 0, "%s: clean exit on SIGTERM", ion);
 }
@@ -261,6 +263,7 @@ static void run_deser(enum server_io io, enum deser_mode mode)
 	const char *ion = server_io_name(io), *mn = deser_mode_name(mode);
 	struct server_config cfg;
 	struct srvtest t;
+	const struct stats_block *sb;
 	static const char req[] =
 		"POST /j HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
 		"Content-Length: 30\r\n\r\n{\"a\":[1,2,{\"b\":\"x\"}],\"c\":null}"
@@ -286,9 +289,10 @@ static void run_deser(enum server_io io, enum deser_mode mode)
 	   "%s/%s: invalid JSON: 400, connection kept (framing intact)", ion, mn);
 	ok(strstr(rbuf, "{\"bytes\":7,\"fields\":4}") && !closed,
 	   "%s/%s: chunked JSON after it: 4 fields", ion, mn);
-	ok(t.stats->alloc.fields == 11 && t.stats->stage[STATS_DESER].count == 3,
+	sb = srvtest_snap(&t);
+	ok(sb->alloc.fields == 11 && sb->stage[STATS_DESER].count == 3,
 	   "%s/%s: alloc stage: fields and parses counted", ion, mn);
-	ok(mode != DESER_TREE || t.stats->alloc.allocs > 0, "%s/%s: allocations counted", ion, mn);
+	ok(mode != DESER_TREE || sb->alloc.allocs > 0, "%s/%s: allocations counted", ion, mn);
 	is_int(srvtest_stop_server(&t), 0, "%s/%s: clean exit", ion, mn);
 }
 
@@ -304,9 +308,22 @@ int main(void)
 	run_deser(SERVER_IO_EPOLL, DESER_TREE);
 	run_deser(SERVER_IO_EPOLL, DESER_ARENA);
 	run_deser(SERVER_IO_BLOCKING, DESER_TREE);
-	if (!IOLOOP_HAVE_URING) {
-		skip("io_uring loop not built");
-	} else if (ioloop_uring_probe(&why) < 0) {
+	{
+		/* a server that cannot listen leaves its reason in the block */
+		struct stats_block *b = NULL;
+		struct server_config cfg;
+		volatile sig_atomic_t stop = 1;
+
+		server_config_default(&cfg);
+		cfg.listen = "192.0.2.1:0";	/* TEST-NET-1 (RFC 5737): not ours */
+		if (stats_create(&b, 16) < 0)
+			bail_out("no stats block");
+		ok(server_run(&cfg, b, &stop) < 0 && !b->ready &&
+		   strncmp(b->start_error, "bind 192.0.2.1:0: ", 18) == 0,
+		   "start failure: the step in start_error ('%s')", b->start_error);
+		stats_destroy(b);
+	}
+	if (ioloop_uring_probe(&why) < 0) {
 		skip("io_uring: %s", why);
 	} else {
 		run_http(SERVER_IO_URING);

@@ -24,6 +24,7 @@ int main(void)
 	static const char *const names[3] = { "task-clock", "bogus", "page-faults" };
 	struct server_config cfg;
 	struct srvtest t;
+	const struct stats_block *sb;
 	int fd, closed, i;
 	char req[4096];
 	size_t n = 0;
@@ -58,21 +59,22 @@ int main(void)
 	srvtest_read(fd, rbuf, sizeof(rbuf), 500, &closed);
 	close(fd);
 	is_int(srvtest_count(rbuf, "{\"bytes\":13,\"fields\":5}"), 20, "20 requests answered");
-	is_int(t.stats->ncounters, 3, "three counters configured");
-	is_str(t.stats->counter_name[0], "task-clock", "names copied");
-	is_int(t.stats->counter_error[0], 0, "task-clock opened");
-	ok(t.stats->counter_error[1] < 0, "bogus type: -errno recorded (%d)", t.stats->counter_error[1]);
-	is_int(t.stats->counter_error[2], 0, "page-faults opened after a failed one");
-	ok(t.stats->stage[STATS_PARSE].counter[0] > 0, "parse: task-clock ns counted (%llu)",
-	   (unsigned long long)t.stats->stage[STATS_PARSE].counter[0]);
-	ok(t.stats->stage[STATS_DESER].counter[0] > 0, "deser: task-clock ns counted (%llu)",
-	   (unsigned long long)t.stats->stage[STATS_DESER].counter[0]);
-	is_int(t.stats->stage[STATS_PARSE].counter[1], 0, "failed counter stays 0");
+	sb = srvtest_snap(&t);
+	is_int(sb->ncounters, 3, "three counters configured");
+	is_str(sb->counter_name[0], "task-clock", "names copied");
+	is_int(sb->counter_error[0], 0, "task-clock opened");
+	ok(sb->counter_error[1] < 0, "bogus type: -errno recorded (%d)", sb->counter_error[1]);
+	is_int(sb->counter_error[2], 0, "page-faults opened after a failed one");
+	ok(sb->stage[STATS_PARSE].counter[0] > 0, "parse: task-clock ns counted (%llu)",
+	   (unsigned long long)sb->stage[STATS_PARSE].counter[0]);
+	ok(sb->stage[STATS_DESER].counter[0] > 0, "deser: task-clock ns counted (%llu)",
+	   (unsigned long long)sb->stage[STATS_DESER].counter[0]);
+	is_int(sb->stage[STATS_PARSE].counter[1], 0, "failed counter stays 0");
 	/* software events are never multiplexed and never allow rdpmc */
-	is_int(t.stats->counter_how, SELFMON_READ, "the group is read with read() (software events)");
-	ok(t.stats->counter_enabled_ns > 0, "the group's time enabled is summed (%llu ns)",
-	   (unsigned long long)t.stats->counter_enabled_ns);
-	ok(t.stats->counter_running_ns == t.stats->counter_enabled_ns,
+	is_int(sb->counter_how, SELFMON_READ, "the group is read with read() (software events)");
+	ok(sb->counter_enabled_ns > 0, "the group's time enabled is summed (%llu ns)",
+	   (unsigned long long)sb->counter_enabled_ns);
+	ok(sb->counter_running_ns == sb->counter_enabled_ns,
 	   "running == enabled: not multiplexed, so not scaled");
 	is_int(srvtest_stop_server(&t), 0, "clean exit");
 	return exit_status();

@@ -10,6 +10,7 @@
  * Seeds: tests/fuzz/corpus-http/ (make fuzz; build/fuzz/fuzz-http DIR).
  */
 #include "core/framing.h"
+#include "core/http-int.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/deser.h"
+#include "tests/deser-canonical.h"
 
 static struct deser *dt, *da;
 
