@@ -2,6 +2,7 @@
 #include "profile/attach.h"
 
 #include "lib/io.h"
+#include "lib/time.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,10 +68,7 @@ static uint64_t minflt_now(void)
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return pm_now_ns() / 1000000;
 }
 
 /* One READY's processes into the set the profiler will watch. */

@@ -1,6 +1,8 @@
 /* iface.c: replaying onto a named interface; see iface.h. */
 #include "replay/iface.h"
 
+#include "lib/time.h"
+
 #include "replay/tcpgen.h"
 
 #include <arpa/inet.h>
@@ -423,22 +425,20 @@ int iface_neigh_resolve(const struct iface_link *l, int family, const uint8_t ta
 		goto out;
 	}
 	for (t = 0; t < tries; t++) {
-		struct timespec t0, now;
+		uint64_t t0;
 
 		if (send(fd, frame, flen, 0) < 0) {
 			err = -errno;
 			goto out;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		t0 = pm_now_ns();
 		for (;;) {
 			struct pollfd pfd = { .fd = fd, .events = POLLIN };
 			long left;
 			struct nd_msg m;
 			ssize_t n;
 
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			left = wait_ms - ((now.tv_sec - t0.tv_sec) * 1000 +
-					  (now.tv_nsec - t0.tv_nsec) / 1000000);
+			left = wait_ms - (long)((pm_now_ns() - t0) / 1000000);
 			if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 				break;
 			n = recv(fd, rx, sizeof(rx), MSG_DONTWAIT);

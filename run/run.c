@@ -114,10 +114,7 @@ static int target_options(struct run *r, char *err, size_t errlen)
  * without a PMU it counts nothing. */
 static bool pmu_usable(void)
 {
-	struct perf_event_attr cyc;
-	char why[256];
-
-	return pfm_encode("cycles", &cyc, NULL, 0, why, sizeof(why)) == 0 && pfm_probe(&cyc) == 0;
+	return pfm_pmu_probe() == 0;
 }
 
 /* The core server's counters (--events, or the default where a PMU

@@ -8,11 +8,13 @@
 #define PKTMEM_TESTS_SRVTEST_H
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -47,6 +49,38 @@ static inline void srvtest_sleep_ms(int ms)
 }
 
 /* 0 ok; -1 the server did not come up within 10 s. */
+/* Open descriptors of process pid (/proc/PID/fd), or -1. */
+static inline int srvtest_count_fds(pid_t pid)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* The server closes a connection when it sees the client's FIN, which on a
+ * loaded machine can take a while: wait up to 5 s for the count to settle
+ * back to want. */
+static inline int srvtest_settled_fds(pid_t pid, int want)
+{
+	int i, n = srvtest_count_fds(pid);
+
+	for (i = 0; i < 500 && n != want; i++) {
+		srvtest_sleep_ms(10);
+		n = srvtest_count_fds(pid);
+	}
+	return n;
+}
+
 static inline int srvtest_start(struct srvtest *t, const struct server_config *cfg)
 {
 	int i;

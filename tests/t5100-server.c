@@ -17,37 +17,6 @@
 
 static char rbuf[1 << 20];
 
-static int count_fds(pid_t pid)
-{
-	char path[64];
-	DIR *d;
-	struct dirent *e;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-/* The server closes a connection when it sees the client's FIN, which on a
- * loaded machine can take a while: wait up to 5 s for the count to settle
- * back to want. */
-static int settled_fds(pid_t pid, int want)
-{
-	int i, n = count_fds(pid);
-
-	for (i = 0; i < 500 && n != want; i++) {
-		srvtest_sleep_ms(10);
-		n = count_fds(pid);
-	}
-	return n;
-}
-
 /* The "bytes" figures of the 200 responses, in order, comma-separated. */
 static void bytes_seq(const char *r, char *out, size_t cap)
 {
@@ -126,7 +95,7 @@ static void run_http(enum server_io io)
 		ok(0, "%s: server starts", ion);
 		return;
 	}
-	fds0 = count_fds(t.pid);
+	fds0 = srvtest_count_fds(t.pid);
 
 	r = exchange(&t, pipelined, sizeof(pipelined) - 1, &closed, &lp);
 	is_int(srvtest_count(r, "HTTP/1.1 200 OK\r\n"), 5, "%s: pipelined: 5 responses", ion);
@@ -207,7 +176,7 @@ static void run_http(enum server_io io)
 	ok(strncmp(r, "HTTP/1.1 200 OK", 15) == 0 && strstr(r, "HTTP/1.1 400 ") && closed,
 	   "%s: good then bad: 200, 400, closed", ion);
 
-	fds1 = settled_fds(t.pid, fds0);
+	fds1 = srvtest_settled_fds(t.pid, fds0);
 	ok(fds0 > 0 && fds1 == fds0, "%s: no descriptor leak (%d before, %d after)", ion, fds0, fds1);
 	sb = srvtest_snap(&t);
 	ok(sb->requests >= 10 && sb->stage[STATS_PARSE].count == sb->requests &&

@@ -16,37 +16,6 @@
 
 static char rbuf[65536];
 
-static int count_fds(pid_t pid)
-{
-	char path[64];
-	DIR *d;
-	struct dirent *e;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-/* The server closes a connection when it sees the client's FIN, which on a
- * loaded machine can take a while: wait up to 5 s for the count to settle
- * back to want. */
-static int settled_fds(pid_t pid, int want)
-{
-	int i, n = count_fds(pid);
-
-	for (i = 0; i < 500 && n != want; i++) {
-		srvtest_sleep_ms(10);
-		n = count_fds(pid);
-	}
-	return n;
-}
-
 static int get_ok(uint16_t port)
 {
 	int fd = srvtest_connect(port, NULL), closed;
@@ -119,7 +88,7 @@ static void flood(enum server_io io)
 		return;
 	}
 	srvtest_sleep_ms(50);
-	fd0 = count_fds(t.pid);
+	fd0 = srvtest_count_fds(t.pid);
 	for (i = 0; i < FLOOD; i++)
 		fds[i] = srvtest_connect(t.port, NULL);
 	/* wait until the server has seen them all */
@@ -145,7 +114,7 @@ static void flood(enum server_io io)
 	for (i = 0; i < 100 && !get_ok(t.port); i++)
 		srvtest_sleep_ms(10);
 	ok(get_ok(t.port), "%s: responsive after the flood", ion);
-	fd1 = settled_fds(t.pid, fd0);
+	fd1 = srvtest_settled_fds(t.pid, fd0);
 	ok(fd0 > 0 && fd1 == fd0, "%s: descriptors back to %d (now %d)", ion, fd0, fd1);
 	is_int(srvtest_stop_server(&t), 0, "%s: clean exit", ion);
 }
