@@ -5,6 +5,8 @@
 # and serve --json: each must exit 2 with one message naming the file and
 # ENOSPC, and leave nothing behind (no partial file, no temp file).  Also
 # standard output: 'pktmem inspect F > /dev/full' fails with exit 2.
+# As root, a --json/--md target that is a device or a FIFO is written in
+# place, not replaced by a regular file.
 . "$(dirname "$0")/tap.sh"
 
 F="$PKTMEM_SRC/fixtures"
@@ -25,6 +27,24 @@ else
 fi
 
 is_root || { done_testing; exit $?; }
+
+# --- a file name that is a device or a FIFO is written in place ---
+# The atomic writer renames a temp file over its target; over a device
+# node (as root: --json /dev/null) that replaced the node with a regular
+# file.  A character device of our own (1,3 = null) and a FIFO stand in.
+mknod -m 666 "$TAP_TMP/nulldev" c 1 3 && mkfifo "$TAP_TMP/fifo" || skip_all "mknod/mkfifo failed"
+"$PKTMEM" inspect --json "$TAP_TMP/nulldev" "$F/demo.pcap" >/dev/null 2>"$TAP_TMP/err"; rc=$?
+[ $rc -eq 0 ] && [ -c "$TAP_TMP/nulldev" ]
+ok $? "inspect --json DEVICE: exit 0, still a character device (got $rc)"
+"$PKTMEM" report "$R" --md "$TAP_TMP/nulldev" 2>"$TAP_TMP/err"; rc=$?
+[ $rc -eq 0 ] && [ -c "$TAP_TMP/nulldev" ]
+ok $? "report --md DEVICE: exit 0, still a character device (got $rc)"
+timeout 10 cat "$TAP_TMP/fifo" >"$TAP_TMP/fifo.out" &
+"$PKTMEM" report "$R" --json "$TAP_TMP/fifo" 2>"$TAP_TMP/err"; rc=$?
+wait
+[ $rc -eq 0 ] && [ -p "$TAP_TMP/fifo" ] && grep -q '"schema"' "$TAP_TMP/fifo.out"
+ok $? "report --json FIFO: the reader gets the report, the FIFO stays (got $rc)"
+
 command -v unshare >/dev/null || { skip "no unshare"; done_testing; exit $?; }
 
 # Everything below runs inside one private mount namespace, so the tmpfs
