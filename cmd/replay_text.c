@@ -117,11 +117,11 @@ static void print_summary(FILE *out, const struct run_cfg *o, const struct run_v
 	       human_ns(s->duration_ns, a, sizeof(a)), s->segments_per_s, s->mbit_per_s);
 	if (s->segments && ifr)
 		fprintf(out, "  cpu         replayer %s per data segment; server unavailable: it runs on "
-		       "another host\n", human_ns(r->cpu_self_ns / s->segments, a, sizeof(a)));
+		       "another host\n", human_ns(r->cpu_replayer_ns / s->segments, a, sizeof(a)));
 	else if (s->segments)
 		fprintf(out, "  cpu         per data segment: replayer %s (receive path included), "
 		       "server %s\n",
-		       human_ns(r->cpu_self_ns / s->segments, a, sizeof(a)),
+		       human_ns(r->cpu_replayer_ns / s->segments, a, sizeof(a)),
 		       human_ns(r->cpu_server_ns / s->segments, b, sizeof(b)));
 	if (r->peer.gap_samples)
 		fprintf(out, "  gaps        p50 %s, p90 %s, p99 %s between data segments as sent\n",

@@ -18,7 +18,7 @@
  *
  * sandbox_enter() applies to every thread of the caller (TSYNC) and to
  * everything it forks; it cannot be undone.  It sets no_new_privs (which
- * a filter needs without CAP_SYS_ADMIN).  Owner: harden.  No state.
+ * a filter needs without CAP_SYS_ADMIN).  No state.
  */
 #ifndef PKTMEM_CORE_SANDBOX_H
 #define PKTMEM_CORE_SANDBOX_H

@@ -525,7 +525,7 @@ static int run_socket(struct run_state *s)
 	else
 		rc = peer_run_socket(s->plan, &s->pc, (const struct sockaddr *)&sa, sizeof(sa), s->res,
 				     &s->r->peer, s->stop);
-	s->r->cpu_self_ns = cpu_ns(RUSAGE_SELF) - cpu0;
+	s->r->cpu_replayer_ns = cpu_ns(RUSAGE_SELF) - cpu0;
 	if (rc < 0)
 		snprintf(s->err, s->errlen, "socket replay: %s", strerror(-rc));
 	return rc;
@@ -630,7 +630,7 @@ static int run_packet(struct run_state *s)
 		return rc;
 	cpu0 = cpu_ns(RUSAGE_SELF);
 	rc = peer_run_packet(s->plan, &s->pc, s->tx, s->rx, s->res, &r->peer, s->stop);
-	r->cpu_self_ns = cpu_ns(RUSAGE_SELF) - cpu0;
+	r->cpu_replayer_ns = cpu_ns(RUSAGE_SELF) - cpu0;
 	r->frames_confirmed = txq_stats(s->tx)->frames;
 	r->wrong_format = txq_stats(s->tx)->wrong_format;
 	r->rx_drops = rxq_drops(s->rx);

@@ -190,7 +190,7 @@ struct engine_result {
 	int peer_err;			/* a transmit error that stopped the run */
 	/* CPU (getrusage), ns: the replaying process during the replay (the
 	 * veth receive path runs in its context), and the server children */
-	uint64_t cpu_self_ns, cpu_server_ns;
+	uint64_t cpu_replayer_ns, cpu_server_ns;
 	/* a foreign server with copied(): what the kernel copied to its
 	 * threads (also in server_bytes_read) against what its kernel ACKed;
 	 * copy_msg says how they differ ("" when equal); copy_failed: the

@@ -57,7 +57,7 @@ void run_summary_fill(const struct engine_result *r, struct replay_summary *s)
 	s->gap_p50_ns = r->peer.gap_p50;
 	s->gap_p99_ns = r->peer.gap_p99;
 	s->late_p99_ns = r->peer.late_p99;
-	s->cpu_replayer_ns = r->cpu_self_ns;
+	s->cpu_replayer_ns = r->cpu_replayer_ns;
 	s->cpu_server_ns = r->cpu_server_ns;
 	s->failures_total = r->nfailures;
 	for (i = 0; i < r->nfailures && i < REPORT_MAX_FAILURES; i++) {
