@@ -10,6 +10,9 @@
  * turns its codes, and the errno values it knows the cause of, into one
  * line saying what to do; a construction that can fail for many reasons
  * takes an errbuf (char *err, size_t errlen) naming the step that failed.
+ * A handle whose later calls can fail for a reason worth more than a code
+ * keeps that message with it, read by *_error(handle) (capture_error(),
+ * target_error(); libpcap's pcap_geterr() is the model).
  *
  * To add a module: a new base here, codes PM_E_<MOD> - 1, - 2, ... in the
  * module's header.
