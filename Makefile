@@ -15,7 +15,11 @@
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-WARN      = -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
+# -Wmissing-prototypes etc.: a function without a prototype in a header
+# is either static or a mistake; string literals are const.
+WARN      = -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+            -Wmissing-prototypes -Wstrict-prototypes -Wold-style-definition \
+            -Wwrite-strings -Wformat=2 -Wpointer-arith
 CPPFLAGS += -I. -D_GNU_SOURCE
 # libpfm4 ships no pkg-config file on Debian: link -lpfm directly.
 # libdw/libelf (elfutils): user-space symbols of sampled stacks (profile/usym.c).

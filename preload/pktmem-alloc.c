@@ -25,6 +25,7 @@
 #include "pktmem-alloc.h"
 
 #include <errno.h>
+#include <malloc.h>	/* memalign, pvalloc: obsolete, declared only here */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

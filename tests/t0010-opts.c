@@ -88,7 +88,7 @@ static int parse(const char *first, ...)
 
 	memset(&v, 0, sizeof(v));
 	nwords = 0;
-	words[nwords++] = "demo";
+	words[nwords++] = (char *)"demo";
 	va_start(ap, first);
 	for (w = first; w; w = va_arg(ap, const char *))
 		words[nwords++] = (char *)w;

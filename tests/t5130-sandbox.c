@@ -184,7 +184,7 @@ static void child_default(void)
 {
 	int self_data = 42, copy = 0, rc, perf_before = perf_self();
 	struct iovec l = { &copy, sizeof(copy) }, r = { &self_data, sizeof(self_data) };
-	char *const argv[] = { "true", NULL };
+	char *const argv[] = { (char *)"true", NULL };
 	long cl;
 
 	/* without the filter these work (or fail for another reason) */
@@ -259,7 +259,7 @@ static void child_uring(void)
 	else
 		ok(uring_setup() == 0, "io_uring_setup with SANDBOX_URING works");
 	ok(open_write() == 0, "without SANDBOX_NO_FS_WRITE files can be written");
-	ok(FAILS_EPERM(execve("/bin/true", (char *const[]){ "true", NULL }, environ)),
+	ok(FAILS_EPERM(execve("/bin/true", (char *const[]){ (char *)"true", NULL }, environ)),
 	   "execve: still EPERM");
 }
 

@@ -80,7 +80,7 @@ static void start_errors(struct plan *p)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.via = ENGINE_SOCKET;
 	cfg.server.run = fail_run;
-	cfg.server.arg = "listen 127.0.0.1:0: no port today";
+	cfg.server.arg = (void *)"listen 127.0.0.1:0: no port today";
 	rc = engine_run(p, &cfg, &r, &stop, err, sizeof(err));
 	ok(rc == ENGINE_E_SERVER && !strcmp(err, "the server (IPv4) did not start listening: "
 					    "listen 127.0.0.1:0: no port today"),

@@ -22,7 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The named functions the test looks for: not inlined, not merged. */
+/* The named functions the test looks for: not inlined, not merged;
+ * external, so their names stay in the symbol table. */
+int t7210_known_function(int x);
+void t7210_spin_here(void);
+void t7210_in_libc(void);
+
 __attribute__((noinline)) int t7210_known_function(int x)
 {
 	volatile int v = x;

@@ -39,6 +39,7 @@ static void die(const char *what, const uint8_t *data, size_t size,
 	abort();
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct deser_result t, a;
