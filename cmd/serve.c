@@ -367,30 +367,35 @@ static int serve_final_stats(const struct serve_opts *so, struct server *srv,
 	return rc;
 }
 
+/* The signals serve takes with sigtimedwait(): blocked from before the
+ * port is announced (a SIGUSR1 sent the moment the port is known must not
+ * meet its default action, which kills) until the process exits (one
+ * arriving after the final table is left pending, not fatal). */
+static void serve_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
 /* Serves in a second thread; this one takes the signals: SIGUSR1 prints
  * the stage table, SIGINT/SIGTERM/SIGHUP stop the server.  Then the final
- * table and --json.  EXIT_OK, or the exit code. */
+ * table and --json.  EXIT_OK, or the exit code.  The signals are blocked
+ * already (serve_signals()), so the server thread inherits the mask. */
 static int serve_until_signal(const struct serve_opts *so, struct server *srv,
 			      const struct stats_block *stats, struct stats_block *snap)
 {
 	volatile sig_atomic_t stop = 0;
 	struct serve_thread th = { .srv = srv, .stop = &stop };
-	sigset_t set, old;
+	sigset_t set;
 	pthread_t tid;
 	int rc = EXIT_OK;
 
-	/* Signals go to this thread only: block them before the server thread
-	 * exists so it inherits the mask. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
-	if (pthread_create(&tid, NULL, serve_main, &th) != 0) {
-		rc = cmd_error("serve", "pthread_create: %s", strerror(errno));
-		goto unmask;
-	}
+	serve_signals(&set);
+	if (pthread_create(&tid, NULL, serve_main, &th) != 0)
+		return cmd_error("serve", "pthread_create: %s", strerror(errno));
 	while (!__atomic_load_n(&th.done, __ATOMIC_ACQUIRE)) {
 		struct timespec tick = { 0, 100 * 1000000 };
 		int sig = sigtimedwait(&set, NULL, &tick);
@@ -406,10 +411,7 @@ static int serve_until_signal(const struct serve_opts *so, struct server *srv,
 	pthread_join(tid, NULL);
 	if (th.rc < 0)
 		rc = cmd_error("serve", "%s: %s", server_io_name(so->cfg.io), server_strerror(th.rc));
-	rc = serve_final_stats(so, srv, stats, snap, rc);
-unmask:
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return rc;
+	return serve_final_stats(so, srv, stats, snap, rc);
 }
 
 int cmd_serve(int argc, char **argv)
@@ -417,10 +419,13 @@ int cmd_serve(int argc, char **argv)
 	struct stats_block *stats = NULL, *snap = NULL;
 	struct server *srv = NULL;
 	struct serve_opts so;
+	sigset_t sigs;
 	int rc, o;
 
 	if (serve_options(argc, argv, &so, &rc) < 0)
 		return rc;
+	serve_signals(&sigs);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	if (so.cfg.io == SERVER_IO_URING) {
 		const char *why;
 

@@ -894,9 +894,6 @@ int server_serve(struct server *s, volatile sig_atomic_t *stop)
 
 	if (rc < 0)	/* a loop names its own failed step; this is the fallback */
 		server_fail(s, server_io_name(s->cfg.io), rc);
-
-	/* every worker is gone: the block itself holds the totals again */
-	stats_fold(s->stats);
 	return rc;
 }
 

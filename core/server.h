@@ -79,8 +79,8 @@ int server_new(struct server **out, const struct server_config *cfg,
 uint16_t server_port(const struct server *s);
 const char *server_name(const struct server *s);	/* "127.0.0.1:34567" */
 /* Serves until *stop becomes non-zero (checked at least every 100 ms);
- * closes every connection, then folds the workers' stats sections into
- * the block's totals (stats_fold) before returning.  0 or negative errno,
+ * closes every connection before returning (the workers' stats sections
+ * keep their sums: stats_snapshot() reads them).  0 or negative errno,
  * the failed step then in stats->start_error ("io_uring_queue_init:
  * Operation not permitted"). */
 int server_serve(struct server *s, volatile sig_atomic_t *stop);

@@ -240,60 +240,49 @@ static void copy_u64s(uint64_t *dst, const uint64_t *src, size_t n)
 		dst[i] = __atomic_load_n(&src[i], RELAXED);
 }
 
-enum fold_how {
-	SUM,		/* into a private copy: read the section, leave it */
-	MOVE,		/* into the live block: atomically, then zero the section */
-};
-
-static void fold_one(uint64_t *d, uint64_t *x, bool is_max, enum fold_how how)
+/* d += x (or the larger of the two, for a peak), x read whole: x may be
+ * a live section its thread is still adding to. */
+static void sum_one(uint64_t *d, const uint64_t *x, bool is_max)
 {
 	uint64_t v = __atomic_load_n(x, RELAXED);
 
-	if (how == SUM) {
-		if (!is_max)
-			*d += v;
-		else if (v > *d)
-			*d = v;
-		return;
-	}
-	if (!v)
-		return;
-	if (is_max)
-		stats_atomic_max(d, v);
-	else
-		__atomic_fetch_add(d, v, RELAXED);
-	__atomic_store_n(x, 0, RELAXED);
+	if (!is_max)
+		*d += v;
+	else if (v > *d)
+		*d = v;
 }
 
-/* Adds section x to d's totals, field by field (the names match). */
-static void fold_section(struct stats_block *d, struct stats_worker *x, enum fold_how how)
+/* Adds section x to the copy d's totals, field by field (the names
+ * match). */
+static void sum_section(struct stats_block *d, const struct stats_worker *x)
 {
 	unsigned i, k;
 
-	fold_one(&d->requests, &x->requests, false, how);
-	fold_one(&d->bytes_read, &x->bytes_read, false, how);
+	sum_one(&d->requests, &x->requests, false);
+	sum_one(&d->bytes_read, &x->bytes_read, false);
 	for (i = 0; i < 6; i++)
-		fold_one(&d->status[i], &x->status[i], false, how);
-	fold_one(&d->counter_enabled_ns, &x->counter_enabled_ns, false, how);
-	fold_one(&d->counter_running_ns, &x->counter_running_ns, false, how);
-	fold_one(&d->alloc.allocs, &x->alloc.allocs, false, how);
-	fold_one(&d->alloc.frees, &x->alloc.frees, false, how);
-	fold_one(&d->alloc.reallocs, &x->alloc.reallocs, false, how);
-	fold_one(&d->alloc.bytes, &x->alloc.bytes, false, how);
-	fold_one(&d->alloc.peak_live_bytes, &x->alloc.peak_live_bytes, true, how);
-	fold_one(&d->alloc.fields, &x->alloc.fields, false, how);
-	fold_one(&d->alloc.minor_faults, &x->alloc.minor_faults, false, how);
+		sum_one(&d->status[i], &x->status[i], false);
+	sum_one(&d->counter_enabled_ns, &x->counter_enabled_ns, false);
+	sum_one(&d->counter_running_ns, &x->counter_running_ns, false);
+	sum_one(&d->alloc.allocs, &x->alloc.allocs, false);
+	sum_one(&d->alloc.frees, &x->alloc.frees, false);
+	sum_one(&d->alloc.reallocs, &x->alloc.reallocs, false);
+	sum_one(&d->alloc.bytes, &x->alloc.bytes, false);
+	sum_one(&d->alloc.peak_live_bytes, &x->alloc.peak_live_bytes, true);
+	sum_one(&d->alloc.fields, &x->alloc.fields, false);
+	sum_one(&d->alloc.minor_faults, &x->alloc.minor_faults, false);
 	for (i = 0; i < STATS_STAGE__N; i++) {
-		struct stats_stage *ds = &d->stage[i], *xs = &x->stage[i];
+		struct stats_stage *ds = &d->stage[i];
+		const struct stats_stage *xs = &x->stage[i];
 
-		fold_one(&ds->count, &xs->count, false, how);
-		fold_one(&ds->bytes, &xs->bytes, false, how);
-		fold_one(&ds->total_ns, &xs->total_ns, false, how);
-		fold_one(&ds->max_ns, &xs->max_ns, true, how);
+		sum_one(&ds->count, &xs->count, false);
+		sum_one(&ds->bytes, &xs->bytes, false);
+		sum_one(&ds->total_ns, &xs->total_ns, false);
+		sum_one(&ds->max_ns, &xs->max_ns, true);
 		for (k = 0; k < STATS_HIST_BUCKETS; k++)
-			fold_one(&ds->hist[k], &xs->hist[k], false, how);
+			sum_one(&ds->hist[k], &xs->hist[k], false);
 		for (k = 0; k < STATS_MAX_COUNTERS; k++)
-			fold_one(&ds->counter[k], &xs->counter[k], false, how);
+			sum_one(&ds->counter[k], &xs->counter[k], false);
 	}
 }
 
@@ -304,76 +293,37 @@ static uint32_t nworkers_of(const struct stats_block *b)
 	return n < b->worker_cap ? n : b->worker_cap;
 }
 
-void stats_fold(struct stats_block *b)
-{
-	struct stats_worker *ws = workers_of(b);
-	uint32_t i, n = nworkers_of(b);
-
-	for (i = 0; i < n; i++) {
-		uint32_t free_ = 0, seq;
-
-		/* a section still claimed (another server on this block) stays */
-		if (!__atomic_compare_exchange_n(&ws[i].owner, &free_, 1, 0,
-						 __ATOMIC_ACQUIRE, RELAXED))
-			continue;
-		/* odd while the section's sums are in two places: a reader
-		 * that saw the sequence change reads again */
-		seq = __atomic_load_n(&b->fold_seq, RELAXED);
-		do {
-			while (seq & 1) {
-				sched_yield();
-				seq = __atomic_load_n(&b->fold_seq, RELAXED);
-			}
-		} while (!__atomic_compare_exchange_n(&b->fold_seq, &seq, seq + 1, 0,
-						      __ATOMIC_SEQ_CST, RELAXED));
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		fold_section(b, &ws[i], MOVE);
-		__atomic_store_n(&b->fold_seq, seq + 2, __ATOMIC_RELEASE);
-		stats_worker_release(&ws[i]);
-	}
-}
-
 /* The header and the totals: the block's own fields plus each section. */
 static void snapshot_totals(const struct stats_block *b, struct stats_block *copy)
 {
-	struct stats_worker *ws = workers_of(b);
-	uint32_t i, n, seq;
+	const struct stats_worker *ws = workers_of(b);
+	uint32_t i, n;
 
-	for (;;) {
-		seq = __atomic_load_n(&b->fold_seq, __ATOMIC_ACQUIRE);
-		if (seq & 1) {
-			sched_yield();
-			continue;
-		}
-		memcpy(copy, b, offsetof(struct stats_block, connections));
-		copy->ready = b->ready;
-		copy->port = b->port;
-		copy->connections = __atomic_load_n(&b->connections, RELAXED);
-		copy->connections_refused = __atomic_load_n(&b->connections_refused, RELAXED);
-		copy->requests = __atomic_load_n(&b->requests, RELAXED);
-		copy->bytes_read = __atomic_load_n(&b->bytes_read, RELAXED);
-		copy_u64s(copy->status, b->status, 6);
-		for (i = 0; i < STATS_STAGE__N; i++)
-			copy_u64s((uint64_t *)&copy->stage[i], (const uint64_t *)&b->stage[i],
-				  sizeof(struct stats_stage) / sizeof(uint64_t));
-		copy_u64s((uint64_t *)&copy->alloc, (const uint64_t *)&b->alloc,
-			  sizeof(struct stats_alloc) / sizeof(uint64_t));
-		copy->ncounters = b->ncounters;
-		memcpy(copy->counter_name, b->counter_name, sizeof(copy->counter_name));
-		memcpy(copy->counter_error, b->counter_error, sizeof(copy->counter_error));
-		copy->counter_enabled_ns = __atomic_load_n(&b->counter_enabled_ns, RELAXED);
-		copy->counter_running_ns = __atomic_load_n(&b->counter_running_ns, RELAXED);
-		copy->counter_how = __atomic_load_n(&b->counter_how, RELAXED);
-		memcpy(copy->start_error, b->start_error, sizeof(copy->start_error));
-		n = nworkers_of(b);
-		for (i = 0; i < n; i++)
-			fold_section(copy, &ws[i], SUM);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&b->fold_seq, RELAXED) == seq)
-			break;
-	}
+	memcpy(copy, b, offsetof(struct stats_block, connections));
+	copy->ready = b->ready;
+	copy->port = b->port;
+	copy->connections = __atomic_load_n(&b->connections, RELAXED);
+	copy->connections_refused = __atomic_load_n(&b->connections_refused, RELAXED);
+	copy->requests = __atomic_load_n(&b->requests, RELAXED);
+	copy->bytes_read = __atomic_load_n(&b->bytes_read, RELAXED);
+	copy_u64s(copy->status, b->status, 6);
+	for (i = 0; i < STATS_STAGE__N; i++)
+		copy_u64s((uint64_t *)&copy->stage[i], (const uint64_t *)&b->stage[i],
+			  sizeof(struct stats_stage) / sizeof(uint64_t));
+	copy_u64s((uint64_t *)&copy->alloc, (const uint64_t *)&b->alloc,
+		  sizeof(struct stats_alloc) / sizeof(uint64_t));
+	copy->ncounters = b->ncounters;
+	memcpy(copy->counter_name, b->counter_name, sizeof(copy->counter_name));
+	memcpy(copy->counter_error, b->counter_error, sizeof(copy->counter_error));
+	copy->counter_enabled_ns = __atomic_load_n(&b->counter_enabled_ns, RELAXED);
+	copy->counter_running_ns = __atomic_load_n(&b->counter_running_ns, RELAXED);
+	copy->counter_how = __atomic_load_n(&b->counter_how, RELAXED);
+	memcpy(copy->start_error, b->start_error, sizeof(copy->start_error));
+	n = nworkers_of(b);
+	for (i = 0; i < n; i++)
+		sum_section(copy, &ws[i]);
 	/* a copy has no sections of its own */
-	copy->worker_cap = copy->nworkers = copy->fold_seq = 0;
+	copy->worker_cap = copy->nworkers = 0;
 }
 
 void stats_snapshot_totals(const struct stats_block *b, struct stats_block *copy)

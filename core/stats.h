@@ -15,10 +15,12 @@
  * The connection counts and the connection table are the block's own.
  *
  * Who reads what.  While the server runs, the totals are the block's own
- * fields plus every section: read them with stats_snapshot(), which
- * returns a copy of the usual layout with the sections summed in.  When
- * server_serve() returns, the sections have been folded into the block's
- * own fields (stats_fold()), so the block itself then holds the totals.
+ * fields plus every section, and so they stay after the server stopped
+ * (a section keeps its sums when its thread gives it back, and a killed
+ * server never had a chance to move them anywhere): read them with
+ * stats_snapshot() or stats_snapshot_totals(), which return a copy of the
+ * usual layout with the sections summed in.  The block's own total fields
+ * alone are only part of the figures.
  *
  * Stages are the server's half of a request's path: the read syscalls
  * (copy), parse, deserialize (alloc), handler and write.  Times are
@@ -125,11 +127,9 @@ struct stats_block {
 
 	/* writer sections (struct stats_worker) after conn[]: how many were
 	 * mapped (0 in a copy, or a block from stats_block_init() alone),
-	 * the highest index claimed + 1, and a sequence count, odd while
-	 * stats_fold() moves a section into the totals */
+	 * and the highest index claimed + 1 */
 	uint32_t worker_cap;
 	uint32_t nworkers;
-	uint32_t fold_seq;
 
 	uint32_t nconns;		/* slots used (monotonic, <= conn_cap) */
 	uint32_t conns_overflow;	/* connections not tracked: table full */
@@ -177,10 +177,6 @@ void stats_worker_stage_add(struct stats_worker *w, enum stats_stage_id s,
 struct stats_worker *stats_worker_claim(struct stats_block *b);
 /* Gives a section back (its sums stay); NULL is fine. */
 void stats_worker_release(struct stats_worker *w);
-/* Moves every free section's sums into the block's own totals (the
- * server calls it once its writers are gone); a reader's stats_snapshot()
- * counts each figure once throughout. */
-void stats_fold(struct stats_block *b);
 
 /* A field of a section or of a connection slot, by its one writer: a
  * plain load and store, each whole (a reader in another process loads it
@@ -228,7 +224,7 @@ void stats_set_start_error(struct stats_block *b, const char *fmt, ...)
  * counter group's time enabled and running add up; peaks take the
  * maximum; a group read by read() anywhere makes the sum's read().  The
  * header and connection slots are sum's own.  b's own totals only: b is a
- * snapshot, or a block whose server has stopped (sections folded). */
+ * snapshot (stats_snapshot*), not a mapped block. */
 void stats_merge(struct stats_block *sum, const struct stats_block *b);
 
 #endif
