@@ -262,8 +262,10 @@ int engine_verify(const struct plan *plan, const struct engine_cfg *cfg,
 
 			if (pf->skip != PLAN_OK || pr->status != PEER_FLOW_OK)
 				continue;
-			if (!c || __atomic_load_n(&c->bytes_read, __ATOMIC_RELAXED) < pf->bytes ||
-			    __atomic_load_n(&c->state, __ATOMIC_RELAXED) == 1)
+			/* state first, with acquire: a slot seen closed (2)
+			 * has its final bytes and requests visible */
+			if (!c || __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == 1 ||
+			    __atomic_load_n(&c->bytes_read, __ATOMIC_RELAXED) < pf->bytes)
 				pending = true;
 		}
 		if (!pending || waited >= wait_ms)
