@@ -655,6 +655,17 @@ static int run_collect(struct run_state *s)
 			r->flows++;
 		r->bytes_acked += s->res[i].acked;
 	}
+	/* a server that listened, then failed (its I/O loop's set-up after
+	 * the listen: io_uring refused) wrote why: that, not a reset per flow */
+	for (k = 0; k < 2; k++) {
+		const struct stats_block *b = s->blocks[k];
+
+		if (b && b->start_error[0]) {
+			snprintf(s->err, s->errlen, "the server (%s) stopped: %.*s", k ? "IPv6" : "IPv4",
+				 (int)sizeof(b->start_error), b->start_error);
+			return ENGINE_E_SERVER;
+		}
+	}
 	if ((rc = engine_verify(s->plan, s->cfg, s->res, s->nres, s->blocks, r)) < 0) {
 		snprintf(s->err, s->errlen, "verify: %s", strerror(-rc));
 		return rc;

@@ -322,8 +322,11 @@ static bool test_fail(const char *name)
 	return v && strcmp(v, name) == 0;
 }
 
-int netns_topo_new(struct netns_topo **out, const struct netns_cfg *cfg,
-		   char *errbuf, size_t errlen)
+/* advise: the failed step's message carries netns_strerror()'s fix (the
+ * replay's error line); without, the bare strerror() (doctor has a fix
+ * column of its own). */
+static int topo_new(struct netns_topo **out, const struct netns_cfg *cfg, bool advise,
+		    char *errbuf, size_t errlen)
 {
 	struct netns_topo *t;
 	const char *what;
@@ -393,16 +396,22 @@ int netns_topo_new(struct netns_topo **out, const struct netns_cfg *cfg,
 	*out = t;
 	return 0;
 fail:
-	snprintf(errbuf, errlen, "%s: %s", what, netns_strerror(err));
+	snprintf(errbuf, errlen, "%s: %s", what, advise ? netns_strerror(err) : strerror(-err));
 out:
 	netns_topo_free(t);
 	return err;
 }
 
+int netns_topo_new(struct netns_topo **out, const struct netns_cfg *cfg,
+		   char *errbuf, size_t errlen)
+{
+	return topo_new(out, cfg, true, errbuf, errlen);
+}
+
 int netns_probe(char *err, size_t errlen)
 {
 	struct netns_topo *t;
-	int rc = netns_topo_new(&t, NULL, err, errlen);
+	int rc = topo_new(&t, NULL, false, err, errlen);
 
 	netns_topo_free(t);
 	return rc;

@@ -70,7 +70,8 @@ int netns_topo_new(struct netns_topo **out, const struct netns_cfg *cfg,
 
 /* The topology exactly as replay builds it (netns_topo_new: both
  * namespaces, the veth pair, addresses, routes), then torn down.  0 ok,
- * or a negative code with a one-line reason in err. */
+ * or a negative code with a one-line reason in err: the failed step and
+ * strerror(), without netns_topo_new()'s advice (the caller has its own). */
 int netns_probe(char *err, size_t errlen);
 void netns_topo_free(struct netns_topo *t);
 

@@ -6,7 +6,11 @@
 #include "tests/tap.h"
 #include "tests/replay_util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static volatile sig_atomic_t stop;
 
@@ -52,6 +56,28 @@ static int fail_run(void *arg, struct stats_block *st, const char *listen,
 	return -EADDRINUSE;
 }
 
+/* A server that listens, then fails in its set-up after the listen (as
+ * the io_uring loop does when the kernel refuses io_uring): says why. */
+static int late_fail_run(void *arg, struct stats_block *st, const char *where,
+			 volatile sig_atomic_t *stop_)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	(void)arg;
+	(void)where;
+	(void)stop_;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 8) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		return -errno;
+	st->port = ntohs(sa.sin_port);
+	__atomic_store_n(&st->ready, 1, __ATOMIC_RELEASE);
+	snprintf(st->start_error, sizeof(st->start_error), "io_uring_queue_init: refused here");
+	close(fd);
+	return -EPERM;
+}
+
 struct hook_log {
 	int forked, finished;
 	uint64_t finish_bytes;
@@ -90,6 +116,12 @@ static void start_errors(struct plan *p)
 	rc = engine_run(p, &cfg, &r, &stop, err, sizeof(err));
 	ok(rc == ENGINE_E_SERVER && strstr(err, "did not start listening: ") &&
 	   strstr(err, strerror(EADDRINUSE)), "a server that said nothing: its error (%s)", err);
+	engine_result_release(&r);
+	cfg.server.run = late_fail_run;
+	rc = engine_run(p, &cfg, &r, &stop, err, sizeof(err));
+	ok(rc == ENGINE_E_SERVER && !strcmp(err, "the server (IPv4) stopped: "
+					    "io_uring_queue_init: refused here"),
+	   "a server that failed after it listened: its reason, not a reset per flow (%s)", err);
 	engine_result_release(&r);
 }
 
