@@ -22,9 +22,11 @@
 #ifndef PKTMEM_LIB_BYTES_H
 #define PKTMEM_LIB_BYTES_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct pm_cur {
 	const uint8_t *ptr;	/* offset 0 */
@@ -82,52 +84,23 @@ static inline uint8_t pm_u8(struct pm_cur *c, size_t off)
 	return p ? p[0] : 0;
 }
 
-static inline uint16_t pm_be16(struct pm_cur *c, size_t off)
-{
-	const uint8_t *p = pm_cur_at(c, off, 2);
+/* One unaligned load of n bytes at off (memcpy: the compiler emits a
+ * plain load), then the byte order fixed with be*toh/le*toh (endian(3)):
+ * a load and at most a byte swap per field. */
+#define PM_CUR_LOAD(bits, conv)						\
+	const uint8_t *p = pm_cur_at(c, off, (bits) / 8);		\
+	uint##bits##_t v;						\
+									\
+	if (!p)								\
+		return 0;						\
+	memcpy(&v, p, sizeof(v));					\
+	return conv(v)
 
-	return p ? (uint16_t)(p[0] << 8 | p[1]) : 0;
-}
-
-static inline uint32_t pm_be32(struct pm_cur *c, size_t off)
-{
-	const uint8_t *p = pm_cur_at(c, off, 4);
-
-	return p ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3] : 0;
-}
-
-static inline uint64_t pm_be64(struct pm_cur *c, size_t off)
-{
-	const uint8_t *p = pm_cur_at(c, off, 8);
-	uint64_t v = 0;
-
-	for (int i = 0; p && i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static inline uint16_t pm_le16(struct pm_cur *c, size_t off)
-{
-	const uint8_t *p = pm_cur_at(c, off, 2);
-
-	return p ? (uint16_t)(p[1] << 8 | p[0]) : 0;
-}
-
-static inline uint32_t pm_le32(struct pm_cur *c, size_t off)
-{
-	const uint8_t *p = pm_cur_at(c, off, 4);
-
-	return p ? (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0] : 0;
-}
-
-static inline uint64_t pm_le64(struct pm_cur *c, size_t off)
-{
-	const uint8_t *p = pm_cur_at(c, off, 8);
-	uint64_t v = 0;
-
-	for (int i = 7; p && i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
+static inline uint16_t pm_be16(struct pm_cur *c, size_t off) { PM_CUR_LOAD(16, be16toh); }
+static inline uint32_t pm_be32(struct pm_cur *c, size_t off) { PM_CUR_LOAD(32, be32toh); }
+static inline uint64_t pm_be64(struct pm_cur *c, size_t off) { PM_CUR_LOAD(64, be64toh); }
+static inline uint16_t pm_le16(struct pm_cur *c, size_t off) { PM_CUR_LOAD(16, le16toh); }
+static inline uint32_t pm_le32(struct pm_cur *c, size_t off) { PM_CUR_LOAD(32, le32toh); }
+static inline uint64_t pm_le64(struct pm_cur *c, size_t off) { PM_CUR_LOAD(64, le64toh); }
 
 #endif

@@ -96,12 +96,13 @@ static mode_t file_mode(void)
 	return 0666 & ~mask;
 }
 
-/* A path that names something other than a regular file (/dev/null,
- * /dev/stdout, a FIFO) is written in place: renaming over it would
- * replace the device node or pipe with a regular file (rename(2)). */
+/* A path that names something other than a regular file (/dev/null, a
+ * FIFO, a symbolic link such as /dev/stdout) is written in place:
+ * renaming over it would replace the node, pipe or link with a regular
+ * file (rename(2)).  O_TRUNC: a link to a longer file keeps no old tail. */
 static int write_in_place(const char *path, const void *data, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY), rc;
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY), rc;
 
 	if (fd < 0)
 		return -errno;
@@ -119,7 +120,10 @@ int io_write_file_atomic(const char *path, const void *data, size_t len)
 
 	if (!strcmp(path, "-"))
 		return io_write_full(STDOUT_FILENO, data, len);
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+	/* lstat: a symbolic link (/dev/stdout -> /proc/self/fd/1) is written
+	 * through, whatever it points to; renaming over it would replace the
+	 * link itself */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
 		return write_in_place(path, data, len);
 	tmp = malloc(strlen(path) + 32);
 	if (!tmp)

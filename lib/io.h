@@ -32,8 +32,8 @@ size_t io_rstrip(char *s);
  * the old file or the whole new one, never a half one; on failure the
  * temp file is removed and the old file is untouched.  The new file's
  * mode is 0666 less the process's umask.  "-" writes to standard output;
- * a path that exists and is not a regular file (/dev/null, a FIFO) is
- * written in place, never replaced.  0 or a negative errno. */
+ * a path that exists and is not a regular file (/dev/null, a FIFO, a
+ * symbolic link such as /dev/stdout) is written in place, never replaced.  0 or a negative errno. */
 int io_write_file_atomic(const char *path, const void *data, size_t len);
 
 #endif

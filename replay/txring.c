@@ -152,8 +152,9 @@ static int mmap_flush(struct txq *q)
 	 * (tpacket_snd() would sleep until every frame is sent otherwise).
 	 * EINTR: a signal cut the call short, kick again (netsniff-ng ring_tx.h
 	 * pull_and_flush_tx_ring() loops the same way).  EAGAIN/ENOBUFS: the
-	 * device queue is full; the slots stay SEND_REQUEST and the next
-	 * flush hands them over.  EINVAL: net/packet/af_packet.c
+	 * device queue is full; the slots stay SEND_REQUEST, so the ring is
+	 * marked as still holding frames (queued): the next flush kicks again
+	 * even when nothing new was committed.  EINVAL: net/packet/af_packet.c
 	 * tpacket_snd() returns it for a SEND_REQUEST slot it will not send
 	 * (too short for the link header, a virtio_net_hdr it refuses) and,
 	 * on that tpacket_error path, has already set the slot to
@@ -162,7 +163,11 @@ static int mmap_flush(struct txq *q)
 	do
 		n = sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
 	while (n < 0 && errno == EINTR);
-	if (n < 0 && errno != EAGAIN && errno != ENOBUFS && errno != EINVAL)
+	if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+		q->queued = 1;
+		return 0;
+	}
+	if (n < 0 && errno != EINVAL)
 		return -errno;
 	return 0;
 }

@@ -44,6 +44,12 @@ timeout 10 cat "$TAP_TMP/fifo" >"$TAP_TMP/fifo.out" &
 wait
 [ $rc -eq 0 ] && [ -p "$TAP_TMP/fifo" ] && grep -q '"schema"' "$TAP_TMP/fifo.out"
 ok $? "report --json FIFO: the reader gets the report, the FIFO stays (got $rc)"
+# a link (as /dev/stdout -> /proc/self/fd/1) is written through, and stays
+printf 'an older, longer file than any report: %04000d\n' 0 >"$TAP_TMP/target.json"
+ln -s "$TAP_TMP/target.json" "$TAP_TMP/link.json"
+"$PKTMEM" report "$R" --json "$TAP_TMP/link.json" 2>"$TAP_TMP/err"; rc=$?
+[ $rc -eq 0 ] && [ -L "$TAP_TMP/link.json" ] && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TAP_TMP/target.json"
+ok $? "report --json LINK: written through the link, no old tail, the link stays (got $rc)"
 
 command -v unshare >/dev/null || { skip "no unshare"; done_testing; exit $?; }
 
