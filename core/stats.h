@@ -34,7 +34,7 @@
 #include <sys/types.h>
 
 #define STATS_MAGIC 0x706b746d73746174ULL	/* "pktmstat" */
-#define STATS_VERSION 4
+#define STATS_VERSION 5
 #define STATS_HIST_BUCKETS 48
 #define STATS_MAX_COUNTERS 8
 #define STATS_COUNTER_NAME 48
@@ -80,7 +80,11 @@ struct stats_conn {
 	uint64_t responses;		/* responses written */
 	uint64_t rejected;		/* 4xx/5xx sent (then closed) */
 	uint16_t last_status;
-};
+} __attribute__((aligned(64)));	/* one cache line each, starting on one: with
+				 * --io blocking each slot is written by its
+				 * own connection's thread, and a slot that
+				 * straddled two lines shared both with its
+				 * neighbours */
 
 struct stats_alloc {
 	uint64_t allocs, frees, reallocs;
