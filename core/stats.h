@@ -34,7 +34,7 @@
 #include <sys/types.h>
 
 #define STATS_MAGIC 0x706b746d73746174ULL	/* "pktmstat" */
-#define STATS_VERSION 5
+#define STATS_VERSION 6
 #define STATS_HIST_BUCKETS 48
 #define STATS_MAX_COUNTERS 8
 #define STATS_COUNTER_NAME 48
@@ -128,6 +128,12 @@ struct stats_block {
 	 * alone cannot say which step failed); "" while all is well.
 	 * stats_set_start_error() writes it. */
 	char start_error[128];
+	/* 1 once the server's run returned and its child's last words are
+	 * written (the engine sets it before the child exits): the figures
+	 * are complete.  0 after the engine had to kill the child: whatever
+	 * the block holds is partial, and what only the end writes (the
+	 * child's page faults) was never measured. */
+	uint32_t finished;
 
 	/* writer sections (struct stats_worker) after conn[]: how many were
 	 * mapped (0 in a copy, or a block from stats_block_init() alone),

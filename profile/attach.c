@@ -293,10 +293,11 @@ void prof_attach_stats(struct prof_attach *a, const struct stats_block *const bl
 	if (!a)
 		return;
 	for (i = 0; i < 2; i++) {
-		if (!blocks[i])
+		/* a server the engine had to kill left partial figures and
+		 * no page-fault count: its stages stay unmeasured */
+		if (!blocks[i] || !__atomic_load_n(&blocks[i]->finished, __ATOMIC_ACQUIRE))
 			continue;
-		/* the threads' sections summed in (a server that was killed
-		 * never folded them into the block's own fields) */
+		/* the threads' sections summed in */
 		if (!a->got_stats) {
 			stats_snapshot_totals(blocks[i], a->snap);
 		} else {

@@ -12,7 +12,8 @@
  * measure (its page faults) to its stats block; once the children have
  * exited, the parent reads their shared blocks directly, before the
  * engine unmaps them (prof_attach_stats(): the header without the
- * connection table, the children's blocks added up).
+ * connection table, the children's blocks added up; a child the engine
+ * had to kill is left out, its stages unmeasured).
  *
  *	prof_attach_new(&a, &cfg);         parent, before engine_run()
  *	  (fork the server children)

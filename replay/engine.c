@@ -241,9 +241,19 @@ child_fail(struct stats_block *st, int code, const char *fmt, ...)
 	_exit(code);
 }
 
+/* In the child: the run's stop flag, set by the engine's SIGTERM. */
+static volatile sig_atomic_t *child_stop;
+
+static void child_on_term(int sig)
+{
+	(void)sig;
+	*child_stop = 1;
+}
+
 static pid_t start_server(const struct engine_cfg *cfg, const struct netns_topo *topo,
 			  struct stats_block *st, const char *listen, volatile sig_atomic_t *stop)
 {
+	struct sigaction sa;
 	pid_t parent = getpid(), pid = fork();
 	int rc;
 
@@ -253,8 +263,17 @@ static pid_t start_server(const struct engine_cfg *cfg, const struct netns_topo 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		child_fail(st, 1, "the replayer exited while the server started");
-	/* ^C goes to the whole process group: the replayer stops us in order */
+	/* ^C goes to the whole process group: the replayer stops us in order,
+	 * with SIGTERM, which ends the run (not the process: the child still
+	 * has its last words to write, and an inherited handler cannot be
+	 * counted on when the engine is driven without the CLI).  No
+	 * SA_RESTART: a loop blocked in a call sees EINTR and checks *stop. */
 	signal(SIGINT, SIG_IGN);
+	child_stop = stop;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = child_on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
 	if (topo && (rc = netns_join(topo, NETNS_SERVER)) < 0)
 		child_fail(st, 3, "joining the server namespace: %s", netns_strerror(rc));
 	if (cfg->server.drop_privs && (rc = privs_drop_all()) < 0)
@@ -269,6 +288,7 @@ static pid_t start_server(const struct engine_cfg *cfg, const struct netns_topo 
 	rc = cfg->server.run(cfg->server.arg, st, listen, stop);
 	if (cfg->hooks.child_done)
 		cfg->hooks.child_done(cfg->hooks.arg, st);
+	__atomic_store_n(&st->finished, 1, __ATOMIC_RELEASE);
 	if (rc < 0 && !st->ready && !st->start_error[0])
 		child_fail(st, 4, "%s", rc > -4096 ? strerror(-rc) : "its run function failed");
 	_exit(rc < 0 ? 4 : 0);

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -78,8 +79,29 @@ static int late_fail_run(void *arg, struct stats_block *st, const char *where,
 	return -EPERM;
 }
 
+/* A server that listens and never stops on SIGTERM: the engine kills it. */
+static int stuck_run(void *arg, struct stats_block *st, const char *where,
+		     volatile sig_atomic_t *stop_)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	(void)arg;
+	(void)where;
+	(void)stop_;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 64) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		return -errno;
+	signal(SIGTERM, SIG_IGN);
+	st->port = ntohs(sa.sin_port);
+	__atomic_store_n(&st->ready, 1, __ATOMIC_RELEASE);
+	for (;;)
+		pause();
+}
+
 struct hook_log {
-	int forked, finished;
+	int forked, finished, complete;
 	uint64_t finish_bytes;
 };
 
@@ -93,7 +115,31 @@ static void log_finish(void *arg, const struct stats_block *const blocks[2])
 	struct hook_log *h = arg;
 
 	h->finished++;
+	h->complete = blocks[0] && blocks[0]->finished;
 	h->finish_bytes = (blocks[0] ? blocks[0]->bytes_read : 0) + (blocks[1] ? blocks[1]->bytes_read : 0);
+}
+
+/* A server the engine had to kill: finish() sees its block unfinished
+ * (the profiler then leaves its stages unmeasured), and the run fails. */
+static void killed_server(struct plan *p)
+{
+	struct engine_cfg cfg;
+	struct engine_result r;
+	struct hook_log h = { 0 };
+	char err[256] = "";
+	int rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.via = ENGINE_SOCKET;
+	cfg.server.run = stuck_run;
+	cfg.verify_wait_ms = 200;
+	cfg.hooks.finish = log_finish;
+	cfg.hooks.arg = &h;
+	rc = engine_run(p, &cfg, &r, &stop, err, sizeof(err));
+	ok(h.finished == 1 && !h.complete && (rc < 0 || !r.verified),
+	   "a server killed by the engine: its block is not finished, the run not verified (rc %d: %s)",
+	   rc, err);
+	engine_result_release(&r);
 }
 
 static void start_errors(struct plan *p)
@@ -153,8 +199,10 @@ int main(void)
 		ok(h.forked == 1 && h.finished == 1 && h.finish_bytes == p->bytes,
 		   "hooks: forked(1), finish() once with the block still mapped (%llu bytes read)",
 		   (unsigned long long)h.finish_bytes);
+		ok(h.complete, "a server that returned: its block says finished");
 		memset(&cfg.hooks, 0, sizeof(cfg.hooks));
 	}
+	killed_server(p);
 	for (v = ENGINE_MMAP; v <= ENGINE_SOCKET; v++) {
 		if (v != ENGINE_SOCKET && !ru_is_root()) {
 			skip("via %s needs root (CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN)",

@@ -66,6 +66,7 @@ static void server(struct prof_attach *a, struct stats_block *st, int ls)
 		}
 	}
 	prof_attach_child_done(a, st);
+	st->finished = 1;	/* as the engine's child does after its run */
 	_exit(0);
 }
 
@@ -157,7 +158,8 @@ int main(void)
 	ok(prof_attach_new(&a, &cfg) == 0, "prof_attach_new (two children expected)");
 	pid = fork();
 	if (pid == 0)
-		_exit(prof_attach_child_ready(a) < 0 ? 30 : (prof_attach_child_done(a, st), 0));
+		_exit(prof_attach_child_ready(a) < 0 ? 30 :
+		      (prof_attach_child_done(a, st), st->finished = 1, 0));
 	ok(prof_attach_start(a, 2) == 0, "prof_attach_start(a, 2)");
 	waitpid(pid, &status, 0);
 	is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
