@@ -15,6 +15,8 @@
  *
  *	profile-overhead [ROUNDS [REQUESTS]]     (root, iproute2)
  */
+#include "lib/io.h"
+#include "lib/time.h"
 #include "profile/profiler.h"
 
 #include <arpa/inet.h>
@@ -35,28 +37,9 @@
 #define REQ 300
 #define RESP 100
 
-static int read_full(int fd, void *buf, size_t n)
-{
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < n) {
-		r = read(fd, (char *)buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)pm_now_ns() / 1e9;
 }
 
 static void server(int ctl_r, int ctl_w)
@@ -69,7 +52,7 @@ static void server(int ctl_r, int ctl_w)
 	ssize_t r;
 
 	if (unshare(CLONE_NEWNET) < 0 || write(ctl_w, &go, sizeof(go)) != sizeof(go) ||
-	    read_full(ctl_r, &go, sizeof(go)) < 0)
+	    io_read_full(ctl_r, &go, sizeof(go)) < 0)
 		_exit(20);
 	if (system("ip link set lo up && ip addr add 10.78.0.2/24 dev pmbs && ip link set pmbs up"))
 		_exit(21);
@@ -172,12 +155,12 @@ int main(int argc, char **argv)
 	pid = fork();
 	if (pid == 0)
 		server(to_child[0], from_child[1]);
-	if (read_full(from_child[0], &go, sizeof(go)) < 0)
+	if (io_read_full(from_child[0], &go, sizeof(go)) < 0)
 		return 1;
 	snprintf(cmd, sizeof(cmd), "ip link add pmbc type veth peer name pmbs netns %d && "
 		 "ip addr add 10.78.0.1/24 dev pmbc && ip link set pmbc up", (int)pid);
 	if (system(cmd) || write(to_child[1], &go, sizeof(go)) != sizeof(go) ||
-	    read_full(from_child[0], &a.sin_port, sizeof(a.sin_port)) < 0)
+	    io_read_full(from_child[0], &a.sin_port, sizeof(a.sin_port)) < 0)
 		return 1;
 	inet_pton(AF_INET, "10.78.0.2", &a.sin_addr);
 	s = socket(AF_INET, SOCK_STREAM, 0);
@@ -186,7 +169,7 @@ int main(int argc, char **argv)
 	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	memset(req, 'q', sizeof(req));
 	for (i = 0; i < 2000; i++)	/* warm up */
-		if (write(s, req, REQ) != REQ || read_full(s, resp, RESP) < 0)
+		if (write(s, req, REQ) != REQ || io_read_full(s, resp, RESP) < 0)
 			return 1;
 	for (r = 0; r < rounds; r++) {
 		for (k = 0; k < 3; k++) {
@@ -202,7 +185,7 @@ int main(int argc, char **argv)
 			c0 = self_ns() + cpu_ns(pid);
 			t0 = now_s();
 			for (i = 0; i < nreq; i++)
-				if (write(s, req, REQ) != REQ || read_full(s, resp, RESP) < 0)
+				if (write(s, req, REQ) != REQ || io_read_full(s, resp, RESP) < 0)
 					return 1;
 			rate[m][r] = nreq / (now_s() - t0);
 			profiler_stop(p);

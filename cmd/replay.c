@@ -135,6 +135,20 @@ out:
 
 /* One of the words argh lists ("mmap|raw|socket"): its index into an
  * int; refused as "--via 'x': want mmap, raw or socket". */
+static int cb_choice(const struct opt *o, const char *arg, char *err, size_t errlen);
+
+/* --profile: the profiler's own parser (profile_mode_parse); a word it
+ * does not know is refused with the words argh lists. */
+static int cb_profile(const struct opt *o, const char *arg, char *err, size_t errlen)
+{
+	enum profile_mode m;
+
+	if (profile_mode_parse(arg, &m) < 0)
+		return cb_choice(o, arg, err, errlen);
+	*(int *)o->value = (int)m;
+	return 0;
+}
+
 static int cb_choice(const struct opt *o, const char *arg, char *err, size_t errlen)
 {
 	const char *w = o->argh, *bar;
@@ -329,7 +343,7 @@ static void options(struct opt t[NOPTS], struct cli *c)
 	OPT_STRING(0, "summary-json", &c->out.summary_json, "FILE|-",
 		   "write the replay summary alone (the report's\n"
 		   "\"replay\" object, as in --json)"),
-	OPT_CALLBACK(0, "profile", &c->profile, "off|counts|full", cb_choice,
+	OPT_CALLBACK(0, "profile", &c->profile, "off|counts|full", cb_profile,
 		     "measure the stages: counting tracepoints (default),\n"
 		     "plus timestamps, histograms and sampling, or nothing\n"
 		     "(user stages still come from the server's clock)"),

@@ -13,7 +13,7 @@
  *   struct pm_cur c = pm_cur(p, caplen);
  *   uint16_t type = pm_be16(&c, 12);	// p[12..13], or 0 and c.bad
  *
- * Offsets are from c.ptr; pm_cur_skip() moves it on.  The little-endian
+ * Offsets are from c.ptr.  The little-endian
  * readers are for pcapng, whose blocks are in the writer's byte order.
  *
  * Header-only (static inline): the readers are in every per-packet loop.
@@ -64,17 +64,6 @@ static inline const uint8_t *pm_cur_at(struct pm_cur *c, size_t off, size_t n)
 		return NULL;
 	}
 	return c->ptr + off;
-}
-
-/* Moves ptr on by n bytes; past end, the cursor goes bad and stays put. */
-static inline bool pm_cur_skip(struct pm_cur *c, size_t n)
-{
-	if (!pm_cur_has(c, 0, n)) {
-		c->bad = true;
-		return false;
-	}
-	c->ptr += n;
-	return true;
 }
 
 static inline uint8_t pm_u8(struct pm_cur *c, size_t off)

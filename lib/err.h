@@ -34,10 +34,4 @@ enum pm_err_base {
 	PM_E_IFACE = -10800,	/* replay/iface.h */
 };
 
-/* True for a module code, false for a negative errno. */
-static inline int pm_err_is_module(int err)
-{
-	return err < -PM_E_ERRNO_MAX;
-}
-
 #endif

@@ -652,8 +652,6 @@ out:
 
 		for (k = 0; k < 6; k++)
 			st->status[k] = sh->status[k];
-		if (t->cfg.on_done)
-			t->cfg.on_done(t->cfg.hook_arg, st);
 	}
 	stop_command(pid);
 	return rc;

@@ -79,10 +79,8 @@ struct target_cfg {
 	 * forked by then (nginx's workers), at most 8; with --target, the
 	 * processes holding the listening socket (/proc/net/tcp{,6} inode ->
 	 * /proc/PID/fd), or n = 0 and why when none is visible; the profiler
-	 * attaches here.  on_done runs after the replay, before the command
-	 * is stopped. */
+	 * attaches here. */
 	int (*on_listening)(void *arg, const pid_t *pids, int n, const char *why);
-	void (*on_done)(void *arg, const struct stats_block *st);
 	void *hook_arg;
 };
 

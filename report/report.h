@@ -291,8 +291,6 @@ struct metric *stage_add_metric(struct stage_result *st, const char *name,
 				const char *unit, enum metric_class cls);
 void stage_set_unavailable(struct stage_result *st, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Fills env from this machine (uname, /proc/cpuinfo, paranoid, ...). */
-void report_env_probe(struct report_env *env);
 
 /* JSON: write atomically (temp + rename in path's directory; "-" = stdout). */
 int report_write_json(const struct report *r, const char *path);

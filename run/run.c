@@ -4,6 +4,7 @@
 
 #include "core/deser.h"
 #include "core/sandbox.h"
+#include "profile/env.h"
 #include "replay/netns.h"
 
 #include <errno.h>

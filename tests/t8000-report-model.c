@@ -8,6 +8,7 @@
 #include "tests/tap.h"
 #include "tests/synth-report.h"
 #include "report/report.h"
+#include "profile/env.h"
 #include "lib/sha256.h"
 
 #include <dirent.h>
