@@ -20,6 +20,8 @@
 #ifndef PKTMEM_LIB_ERR_H
 #define PKTMEM_LIB_ERR_H
 
+#include <stddef.h>
+
 #define PM_E_ERRNO_MAX 4095
 
 enum pm_err_base {
@@ -33,5 +35,10 @@ enum pm_err_base {
 	PM_E_TARGET = -10700,	/* replay/target.h */
 	PM_E_IFACE = -10800,	/* replay/iface.h */
 };
+
+/* Writes one line into err (printf-style) and returns code: the errbuf
+ * convention's one step, "return pm_errf(err, errlen, -EINVAL, ...)". */
+int pm_errf(char *err, size_t errlen, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif

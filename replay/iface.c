@@ -676,18 +676,6 @@ int iface_clients_answer(void *arg, const uint8_t *frame, uint32_t len, uint8_t 
 
 /* --- the plan for a replay onto IFACE (iface_remote_plan) --- */
 
-/* One line into err; returns IFACE_E_PLAN for "return plan_err(...)". */
-static int __attribute__((format(printf, 3, 4)))
-plan_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return IFACE_E_PLAN;
-}
-
 /* Resolves the link, the route, the next hop's MAC and the client
  * addresses (iface.h). */
 int iface_remote_plan(const struct iface_opts *o, const struct plan *plan, struct iface_path *ir,
@@ -715,56 +703,67 @@ int iface_remote_plan(const struct iface_opts *o, const struct plan *plan, struc
 	if (inet_pton(AF_INET, ip, rm->server_addr) != 1 || scope) {
 		family = AF_INET6;
 		if (inet_pton(AF_INET6, ip, rm->server_addr) != 1)
-			return plan_err(err, errlen, "--server-ip '%s': not an IPv4 or IPv6 address",
-					 o->server_ip);
+			return pm_errf(err, errlen, IFACE_E_PLAN,
+				       "--server-ip '%s': not an IPv4 or IPv6 address",
+				       o->server_ip);
 	}
 	/* fe80::/10 */
 	linklocal = family == AF_INET6 && rm->server_addr[0] == 0xfe &&
 		    (rm->server_addr[1] & 0xc0) == 0x80;
 	if (scope && !linklocal)
-		return plan_err(err, errlen, "--server-ip '%s': a zone (%%%s) belongs to a link-local "
-				 "address (fe80::/10) only", o->server_ip, scope + 1);
+		return pm_errf(err, errlen, IFACE_E_PLAN,
+			       "--server-ip '%s': a zone (%%%s) belongs to a link-local "
+			       "address (fe80::/10) only", o->server_ip, scope + 1);
 	if (o->client_net) {
 		int cf;
 
 		if ((e = iface_parse_cidr(o->client_net, &cf, cc.net, &cc.prefix)) < 0)
-			return plan_err(err, errlen, "--client-net '%s': %s", o->client_net, iface_strerror(e));
+			return pm_errf(err, errlen, IFACE_E_PLAN,
+				       "--client-net '%s': %s", o->client_net, iface_strerror(e));
 		if (cf != family)
-			return plan_err(err, errlen, "--client-net '%s' and --server-ip %s: not the same "
-					 "address family", o->client_net, o->server_ip);
+			return pm_errf(err, errlen, IFACE_E_PLAN,
+				       "--client-net '%s' and --server-ip %s: not the same "
+				       "address family", o->client_net, o->server_ip);
 	}
 	e = iface_link_get(o->iface, &ir->link);
 	if (e == IFACE_E_DOWN)
-		return plan_err(err, errlen, "--iface %s: the interface is down (ip link set %s up)",
-				 o->iface, o->iface);
+		return pm_errf(err, errlen, IFACE_E_PLAN,
+			       "--iface %s: the interface is down (ip link set %s up)",
+			       o->iface, o->iface);
 	if (e < 0)
-		return plan_err(err, errlen, "--iface %s: %s", o->iface, iface_strerror(e));
+		return pm_errf(err, errlen, IFACE_E_PLAN,
+			       "--iface %s: %s", o->iface, iface_strerror(e));
 	if (iface_forwarding(o->iface, family) == 1)
-		return plan_err(err, errlen, "--iface %s: this host forwards %s on it (sysctl "
-				 "net.%s.conf.%s.forwarding=1): it would forward the server's packets for "
-				 "the client addresses instead of dropping them; turn forwarding off or "
-				 "replay from a network namespace", o->iface, family == AF_INET ? "IPv4" : "IPv6",
-				 family == AF_INET ? "ipv4" : "ipv6", o->iface);
+		return pm_errf(err, errlen, IFACE_E_PLAN,
+			       "--iface %s: this host forwards %s on it (sysctl "
+			       "net.%s.conf.%s.forwarding=1): it would forward the server's packets for "
+			       "the client addresses instead of dropping them; turn forwarding off or "
+			       "replay from a network namespace", o->iface, family == AF_INET ? "IPv4" : "IPv6",
+			       family == AF_INET ? "ipv4" : "ipv6", o->iface);
 	if (scope) {
 		char *end;
 		unsigned long zone = strtoul(scope + 1, &end, 10);
 
 		if (!(scope[1] && !*end ? zone == (unsigned long)ir->link.ifindex
 			: !strcmp(scope + 1, o->iface)))
-			return plan_err(err, errlen, "--server-ip %s: the zone is not --iface %s (index "
-					 "%d): a link-local address is reached on its own link only",
-					 o->server_ip, o->iface, ir->link.ifindex);
+			return pm_errf(err, errlen, IFACE_E_PLAN,
+				       "--server-ip %s: the zone is not --iface %s (index "
+				       "%d): a link-local address is reached on its own link only",
+				       o->server_ip, o->iface, ir->link.ifindex);
 	}
 	e = iface_route_get(family, rm->server_addr, linklocal ? ir->link.ifindex : 0, &rt);
 	if (e < 0)
-		return plan_err(err, errlen, "--server-ip %s: %s", o->server_ip, iface_strerror(e));
+		return pm_errf(err, errlen, IFACE_E_PLAN,
+			       "--server-ip %s: %s", o->server_ip, iface_strerror(e));
 	if (iface_is_local(family, rm->server_addr) == 1)
-		return plan_err(err, errlen, "--server-ip %s is an address of this host: --iface replays "
-				 "to another host (for a local server: --target or --exec)", o->server_ip);
+		return pm_errf(err, errlen, IFACE_E_PLAN,
+			       "--server-ip %s is an address of this host: --iface replays "
+			       "to another host (for a local server: --target or --exec)", o->server_ip);
 	if (rt.oif != ir->link.ifindex) {
 		if_indextoname((unsigned int)rt.oif, dev);
-		return plan_err(err, errlen, "--server-ip %s is routed via %s, not --iface %s",
-				 o->server_ip, dev, o->iface);
+		return pm_errf(err, errlen, IFACE_E_PLAN,
+			       "--server-ip %s is routed via %s, not --iface %s",
+			       o->server_ip, dev, o->iface);
 	}
 	ir->gateway = rt.gateway;
 	inet_ntop(family, rt.nexthop, ir->nexthop, sizeof(ir->nexthop));
@@ -773,10 +772,11 @@ int iface_remote_plan(const struct iface_opts *o, const struct plan *plan, struc
 		e = iface_neigh_resolve(&ir->link, family, rt.nexthop, rt.have_src ? rt.src : NULL,
 					3, 1000, rm->dst_mac);
 		if (e < 0)
-			return plan_err(err, errlen, "--server-ip %s: %s %s on %s: %s%s", o->server_ip,
-					 ir->gateway ? "gateway" : "next hop", ir->nexthop, o->iface,
-					 iface_strerror(e), e == IFACE_E_NEIGH ?
-					 " within 3 s (is it up and on this link?)" : "");
+			return pm_errf(err, errlen, IFACE_E_PLAN,
+				       "--server-ip %s: %s %s on %s: %s%s", o->server_ip,
+				       ir->gateway ? "gateway" : "next hop", ir->nexthop, o->iface,
+				       iface_strerror(e), e == IFACE_E_NEIGH ?
+				       " within 3 s (is it up and on this link?)" : "");
 		ir->resolved = true;
 	}
 	for (i = 0; i < plan->nflows; i++) {
@@ -785,10 +785,11 @@ int iface_remote_plan(const struct iface_opts *o, const struct plan *plan, struc
 		if (f->skip != PLAN_OK)
 			continue;
 		if (f->family != family && !o->client_net)
-			return plan_err(err, errlen, "flow %" PRIu64 " is %s and --server-ip %s is not: give "
-					 "--client-net CIDR (%s) to map the clients", f->id,
-					 f->family == AF_INET ? "IPv4" : "IPv6", o->server_ip,
-					 family == AF_INET ? "IPv4" : "IPv6");
+			return pm_errf(err, errlen, IFACE_E_PLAN,
+				       "flow %" PRIu64 " is %s and --server-ip %s is not: give "
+				       "--client-net CIDR (%s) to map the clients", f->id,
+				       f->family == AF_INET ? "IPv4" : "IPv6", o->server_ip,
+				       family == AF_INET ? "IPv4" : "IPv6");
 		/* one netlink round trip per address, not per flow: flows
 		 * of one client usually follow each other */
 		if (!o->client_net && i && !memcmp(f->caddr, last, 16))
@@ -797,18 +798,19 @@ int iface_remote_plan(const struct iface_opts *o, const struct plan *plan, struc
 		if (!o->client_net && (iface_is_local(family, f->caddr) == 1 ||
 				       !memcmp(f->caddr, rm->server_addr, 16))) {
 			inet_ntop(family, f->caddr, a, sizeof(a));
-			return plan_err(err, errlen, "flow %" PRIu64 ": client address %s is %s: the kernel "
-					 "would reset the replayed connections; map the clients elsewhere "
-					 "with --client-net CIDR", f->id, a,
-					 iface_is_local(family, f->caddr) == 1 ? "an address of this host"
-									       : "the server's");
+			return pm_errf(err, errlen, IFACE_E_PLAN,
+				       "flow %" PRIu64 ": client address %s is %s: the kernel "
+				       "would reset the replayed connections; map the clients elsewhere "
+				       "with --client-net CIDR", f->id, a,
+				       iface_is_local(family, f->caddr) == 1 ? "an address of this host"
+				       : "the server's");
 		}
 	}
 	cc.link = ir->link;
 	cc.family = family;
 	memcpy(cc.server, rm->server_addr, 16);
 	if ((e = iface_clients_new(&ir->clients, &cc)) < 0)
-		return plan_err(err, errlen, "%s", iface_strerror(e));
+		return pm_errf(err, errlen, IFACE_E_PLAN, "%s", iface_strerror(e));
 	rm->ifindex = ir->link.ifindex;
 	rm->mtu = ir->link.mtu;
 	rm->family = family;

@@ -4,6 +4,7 @@
 
 #include "core/deser.h"
 #include "core/sandbox.h"
+#include "lib/err.h"
 #include "profile/env.h"
 #include "replay/netns.h"
 
@@ -14,18 +15,6 @@
 #include <sys/capability.h>
 #include <time.h>
 #include <unistd.h>
-
-/* One line into err; returns -EINVAL for "return usage(...)". */
-static int __attribute__((format(printf, 3, 4)))
-usage(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 void run_warn(const struct run *r, const char *fmt, ...)
 {
@@ -46,24 +35,30 @@ static int iface_options(const struct run_cfg *o, char *err, size_t errlen)
 {
 	if (!o->iface && !o->server_ip) {
 		if (o->client_net)
-			return usage(err, errlen, "--client-net goes with --iface and --server-ip");
+			return pm_errf(err, errlen, -EINVAL,
+				       "--client-net goes with --iface and --server-ip");
 		return 0;
 	}
 	if (!o->iface || !o->server_ip)
-		return usage(err, errlen, "--iface and --server-ip go together: the interface to "
-			     "transmit on and the server's address");
+		return pm_errf(err, errlen, -EINVAL,
+			       "--iface and --server-ip go together: the interface to "
+			       "transmit on and the server's address");
 	if (o->exec || o->target || o->netns || o->ready_ms || o->no_preload)
-		return usage(err, errlen, "--iface replays to a server on another host: not with "
-			     "--exec, --target, --netns, --ready-timeout or --no-preload");
+		return pm_errf(err, errlen, -EINVAL,
+			       "--iface replays to a server on another host: not with "
+			       "--exec, --target, --netns, --ready-timeout or --no-preload");
 	if (o->io || o->deser || strcmp(o->server, "http"))
-		return usage(err, errlen, "--server/--io/--deser choose pktmem's own server: with "
-			     "--iface the server is the one at --server-ip");
+		return pm_errf(err, errlen, -EINVAL,
+			       "--server/--io/--deser choose pktmem's own server: with "
+			       "--iface the server is the one at --server-ip");
 	if (o->via_set && o->via == ENGINE_SOCKET)
-		return usage(err, errlen, "--via socket with --iface: the socket path lets this host's "
-			     "kernel make the connections, so nothing is replayed as captured on the "
-			     "interface; use --via mmap or raw (or --target HOST:PORT for plain sockets)");
+		return pm_errf(err, errlen, -EINVAL,
+			       "--via socket with --iface: the socket path lets this host's "
+			       "kernel make the connections, so nothing is replayed as captured on the "
+			       "interface; use --via mmap or raw (or --target HOST:PORT for plain sockets)");
 	if (o->test_extra_alloc)
-		return usage(err, errlen, "--test-extra-alloc needs pktmem's own server, not --iface");
+		return pm_errf(err, errlen, -EINVAL,
+			       "--test-extra-alloc needs pktmem's own server, not --iface");
 	return 0;
 }
 
@@ -77,32 +72,39 @@ static int target_options(struct run *r, char *err, size_t errlen)
 
 	if (!o->exec && !o->target) {
 		if ((o->port && !o->iface) || o->netns || o->ready_ms || o->no_preload)
-			return usage(err, errlen, "--port/--netns/--ready-timeout/--no-preload go with "
-				     "--exec or --target%s", o->port ? " (or --iface)" : "");
+			return pm_errf(err, errlen, -EINVAL,
+				       "--port/--netns/--ready-timeout/--no-preload go with "
+				       "--exec or --target%s", o->port ? " (or --iface)" : "");
 		return 0;
 	}
 	if (o->exec && o->target)
-		return usage(err, errlen, "--exec and --target: choose one");
+		return pm_errf(err, errlen, -EINVAL, "--exec and --target: choose one");
 	if (o->io || o->deser || strcmp(o->server, "http"))
-		return usage(err, errlen, "--server/--io/--deser choose the built-in server: not with "
-			     "--exec or --target");
+		return pm_errf(err, errlen, -EINVAL,
+			       "--server/--io/--deser choose the built-in server: not with "
+			       "--exec or --target");
 	if (o->exec) {
 		if (!*o->exec)
-			return usage(err, errlen, "--exec: empty command");
+			return pm_errf(err, errlen, -EINVAL, "--exec: empty command");
 		if (!o->port)
-			return usage(err, errlen, "--exec needs --port N: the port the command listens on");
+			return pm_errf(err, errlen, -EINVAL,
+				       "--exec needs --port N: the port the command listens on");
 		if (o->netns)
-			return usage(err, errlen, "--netns goes with --target (--exec runs the command in "
-				     "pktmem's own server namespace)");
+			return pm_errf(err, errlen, -EINVAL,
+				       "--netns goes with --target (--exec runs the command in "
+				       "pktmem's own server namespace)");
 		return 0;
 	}
 	if (o->port)
-		return usage(err, errlen, "--target HOST:PORT carries the port: no --port");
+		return pm_errf(err, errlen, -EINVAL,
+			       "--target HOST:PORT carries the port: no --port");
 	if ((e = target_parse_hostport(o->target, &r->tsa, &r->tsa_len, host, sizeof(host), &port)) < 0)
-		return usage(err, errlen, "--target '%s': %s", o->target, target_strerror(e));
+		return pm_errf(err, errlen, -EINVAL,
+			       "--target '%s': %s", o->target, target_strerror(e));
 	if (o->via_set && o->via != ENGINE_SOCKET)
-		return usage(err, errlen, "--target replays over TCP sockets (--via socket): the server "
-			     "is in a namespace pktmem did not make, so no veth reaches it");
+		return pm_errf(err, errlen, -EINVAL,
+			       "--target replays over TCP sockets (--via socket): the server "
+			       "is in a namespace pktmem did not make, so no veth reaches it");
 	o->via = ENGINE_SOCKET;
 	o->via_set = true;
 	o->port = port;
@@ -132,7 +134,7 @@ static int server_counters(struct run *r, char *err, size_t errlen)
 		r->nattrs = pfm_encode_list(r->cfg.events, r->attrs, r->names, PFM_MAX_EVENTS, why,
 					    sizeof(why));
 		if (r->nattrs < 0)
-			return usage(err, errlen, "--events: %s", why);
+			return pm_errf(err, errlen, -EINVAL, "--events: %s", why);
 	}
 	for (k = 0; k < r->nattrs; k++)
 		r->name_ptr[k] = r->names[k];
@@ -148,11 +150,12 @@ static int privilege_policy(struct run *r, char *err, size_t errlen)
 	const char *why = o->iface ? engine_iface_unavailable() : engine_packet_path_unavailable();
 
 	if (why && o->iface)
-		return usage(err, errlen, "--iface %s: %s", o->iface, why);
+		return pm_errf(err, errlen, -EINVAL, "--iface %s: %s", o->iface, why);
 	if (why && o->via != ENGINE_SOCKET) {
 		if (o->via_set)
-			return usage(err, errlen, "--via %s: %s; run as root (sudo pktmem replay ...) "
-				     "or use --via socket", engine_via_name(o->via), why);
+			return pm_errf(err, errlen, -EINVAL,
+				       "--via %s: %s; run as root (sudo pktmem replay ...) "
+				       "or use --via socket", engine_via_name(o->via), why);
 		r->fallback = why;
 		o->via = ENGINE_SOCKET;
 	}
@@ -179,11 +182,13 @@ static int server_choice(struct run *r, char *err, size_t errlen)
 	r->sc.deser = DESER_TREE;
 	r->sc.io = SERVER_IO_EPOLL;
 	if (o->io && server_io_parse(o->io, &r->sc.io) < 0)
-		return usage(err, errlen, "--io '%s': want blocking, epoll or uring", o->io);
+		return pm_errf(err, errlen, -EINVAL,
+			       "--io '%s': want blocking, epoll or uring", o->io);
 	if (r->sc.io == SERVER_IO_URING)
 		es->sandbox_flags |= SANDBOX_URING;
 	if (o->deser && deser_mode_parse(o->deser, &r->sc.deser) < 0)
-		return usage(err, errlen, "--deser '%s': want tree, arena or none", o->deser);
+		return pm_errf(err, errlen, -EINVAL,
+			       "--deser '%s': want tree, arena or none", o->deser);
 	/* every flow in flight is a live connection */
 	if (r->sc.max_conns < 2 * (o->concurrency ? o->concurrency : 64))
 		r->sc.max_conns = 2 * (o->concurrency ? o->concurrency : 64);
@@ -196,8 +201,9 @@ static int server_choice(struct run *r, char *err, size_t errlen)
 	}
 check:
 	if (o->test_extra_alloc && (!r->core || r->sink.echo || o->exec || o->target))
-		return usage(err, errlen, "--test-extra-alloc needs pktmem's own --server http "
-			     "(it allocates in the deserializer)");
+		return pm_errf(err, errlen, -EINVAL,
+			       "--test-extra-alloc needs pktmem's own --server http "
+			       "(it allocates in the deserializer)");
 	return 0;
 }
 
@@ -209,30 +215,34 @@ int run_new(struct run **out, const struct run_cfg *cfg, char *err, size_t errle
 	*out = NULL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
-		return usage(err, errlen, "out of memory");
+		return pm_errf(err, errlen, -EINVAL, "out of memory");
 	r->cfg = *cfg;
 	if (!r->cfg.server)
 		r->cfg.server = "http";
 	if ((rc = iface_options(&r->cfg, err, errlen)) < 0)
 		goto fail;
 	if (r->cfg.folded && r->cfg.profile != PROFILE_FULL) {
-		rc = usage(err, errlen, "--folded needs --profile full (stacks come from sampling)");
+		rc = pm_errf(err, errlen, -EINVAL,
+			     "--folded needs --profile full (stacks come from sampling)");
 		goto fail;
 	}
 	if (r->cfg.freq && r->cfg.profile != PROFILE_FULL) {
-		rc = usage(err, errlen, "--freq needs --profile full (only full mode samples)");
+		rc = pm_errf(err, errlen, -EINVAL,
+			     "--freq needs --profile full (only full mode samples)");
 		goto fail;
 	}
 	if ((rc = server_counters(r, err, errlen)) < 0)
 		goto fail;
 	if (r->cfg.pps > 0 && r->cfg.speed && r->cfg.timing == PEER_SCALED) {
-		rc = usage(err, errlen, "--pps and --speed Nx both set the pace: choose one");
+		rc = pm_errf(err, errlen, -EINVAL,
+			     "--pps and --speed Nx both set the pace: choose one");
 		goto fail;
 	}
 	if ((rc = target_options(r, err, errlen)) < 0)
 		goto fail;
 	if (r->cfg.netns && (rc = target_enter_netns(r->cfg.netns)) < 0) {
-		usage(err, errlen, "--netns '%s': %s", r->cfg.netns, target_strerror(rc));
+		pm_errf(err, errlen, -EINVAL,
+			"--netns '%s': %s", r->cfg.netns, target_strerror(rc));
 		goto fail;
 	}
 	if ((rc = privilege_policy(r, err, errlen)) < 0)
@@ -258,7 +268,7 @@ int run_load(struct run *r, const char *const *captures, size_t n, char *err, si
 	r->ncaptures = n;
 	r->plan = plan_new();
 	if (!r->plan)
-		return usage(err, errlen, "out of memory");
+		return pm_errf(err, errlen, -EINVAL, "out of memory");
 	if ((rc = load_captures(r->plan, captures, n, &lc, &r->load, err, errlen)) < 0)
 		return rc;
 	return server_choice(r, err, errlen);
@@ -363,7 +373,7 @@ static int target_setup(struct run *r, char *err, size_t errlen)
 	tc.on_listening = target_listening;
 	tc.hook_arg = r;
 	if ((e = target_new(&r->tgt, &tc)) < 0)
-		return usage(err, errlen, "%s", target_strerror(e));
+		return pm_errf(err, errlen, -EINVAL, "%s", target_strerror(e));
 	cfg->server.run = target_run;
 	cfg->server.arg = r->tgt;
 	cfg->server.counts_requests = false;
@@ -402,8 +412,9 @@ static int dump_open(struct run *r, char *err, size_t errlen)
 	r->dump_p = pcap_open_dead(DLT_EN10MB, 65535);
 	r->dump_d = r->dump_p ? pcap_dump_open(r->dump_p, r->cfg.dump_frames) : NULL;
 	if (!r->dump_d)
-		return usage(err, errlen, "--dump-frames '%s': %s", r->cfg.dump_frames,
-			     r->dump_p ? pcap_geterr(r->dump_p) : "out of memory");
+		return pm_errf(err, errlen, -EINVAL,
+			       "--dump-frames '%s': %s", r->cfg.dump_frames,
+			       r->dump_p ? pcap_geterr(r->dump_p) : "out of memory");
 	r->ecfg.peer.tap = dump_frame;
 	r->ecfg.peer.tap_arg = r;
 	return 0;
